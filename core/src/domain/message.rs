@@ -1,0 +1,115 @@
+//! Chat messages.
+
+use super::ids::{MessageId, TicketId, UserId};
+use time::OffsetDateTime;
+
+/// Who or what wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// Written by the ticket's customer.
+    Customer,
+    /// Written by an agent or admin, visible to the customer.
+    Agent,
+    /// Written by NeuroChat (status changes and the like).
+    System,
+    /// Staff-only note; never shown to the customer.
+    InternalNote,
+}
+
+impl MessageKind {
+    /// Stable storage/wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Customer => "customer",
+            MessageKind::Agent => "agent",
+            MessageKind::System => "system",
+            MessageKind::InternalNote => "internal_note",
+        }
+    }
+
+    /// Parses a stable name produced by [`MessageKind::as_str`].
+    pub fn parse(s: &str) -> Option<MessageKind> {
+        match s {
+            "customer" => Some(MessageKind::Customer),
+            "agent" => Some(MessageKind::Agent),
+            "system" => Some(MessageKind::System),
+            "internal_note" => Some(MessageKind::InternalNote),
+            _ => None,
+        }
+    }
+}
+
+/// A stored message. `seq` is per ticket, gapless from 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// Identity.
+    pub id: MessageId,
+    /// The ticket it belongs to.
+    pub ticket_id: TicketId,
+    /// Position in the ticket: 1, 2, 3… assigned by the store atomically with the insert.
+    pub seq: i64,
+    /// Author (`None` for system messages).
+    pub author_id: Option<UserId>,
+    /// Customer, agent, system or internal note.
+    pub kind: MessageKind,
+    /// Validated text.
+    pub body: String,
+    /// The client's idempotency key: the same author sending it twice gets the
+    /// original message back.
+    pub client_msg_id: Option<String>,
+    /// Stored at.
+    pub created_at: OffsetDateTime,
+}
+
+/// A message to insert; the store assigns `seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    /// Identity.
+    pub id: MessageId,
+    /// Target ticket.
+    pub ticket_id: TicketId,
+    /// Author.
+    pub author_id: Option<UserId>,
+    /// Kind.
+    pub kind: MessageKind,
+    /// Validated text.
+    pub body: String,
+    /// Idempotency key.
+    pub client_msg_id: Option<String>,
+    /// Stored at.
+    pub created_at: OffsetDateTime,
+}
+
+impl NewMessage {
+    /// The stored form once the store has chosen `seq`.
+    pub fn with_seq(&self, seq: i64) -> Message {
+        Message {
+            id: self.id,
+            ticket_id: self.ticket_id,
+            seq,
+            author_id: self.author_id,
+            kind: self.kind,
+            body: self.body.clone(),
+            client_msg_id: self.client_msg_id.clone(),
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// Result of an idempotent message insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertMessage {
+    /// Stored now, with its new `seq`.
+    Inserted(Message),
+    /// The same author already sent this `client_msg_id`: the original message.
+    Duplicate(Message),
+}
+
+impl InsertMessage {
+    /// The message, new or original.
+    pub fn message(&self) -> &Message {
+        match self {
+            InsertMessage::Inserted(m) | InsertMessage::Duplicate(m) => m,
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! Protocol version 1.
+
+pub mod audit;
+pub mod auth;
+pub mod common;
+pub mod error;
+pub mod frames;
+pub mod messages;
+mod redact;
+pub mod tickets;
+pub mod users;
+
+pub use audit::{AuditAction, AuditEntryView, AuditQuery};
+pub use auth::{
+    AuthResponse, AuthTokens, ChangePasswordRequest, HostIdentity, LoginRequest, LogoutRequest,
+    PasswordResetConfirm, PasswordResetRequest, RefreshRequest, RegisterRequest,
+    VisitorProfileRequest, VisitorSessionRequest, VisitorSessionResponse,
+};
+pub use common::{Availability, Page, Role};
+pub use error::{ErrorBody, ErrorCode, FieldError, FieldErrorCode};
+pub use frames::{ClientFrame, Limits, ServerFrame, TicketChange, close_codes};
+pub use messages::{
+    HistoryQuery, MessageKind, MessageView, ReceiptRequest, ReceiptView, SendMessageRequest,
+};
+pub use tickets::{
+    AssignRequest, CategoryView, CreateCategoryRequest, CreateTicketRequest, Priority, TicketQuery,
+    TicketSort, TicketStatus, TicketView, UpdateCategoryRequest, UpdateTicketRequest,
+};
+pub use users::{
+    AgentSettingsRequest, AgentView, ChangeEmailRequest, SetDisabledRequest, SetRoleRequest,
+    UpdateProfileRequest, UserQuery, UserView,
+};
