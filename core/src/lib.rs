@@ -12,6 +12,7 @@
 //! - [`service`] — use cases, one file per area (auth, users, audit, outbox).
 //! - [`events`] — domain events and bus topics.
 //! - [`memory`] — in-process adapters for every port.
+//! - [`wire`] — conversions to and from `neurochat-protocol` types.
 //! - `conformance` (feature `conformance`) — the storage test suite every store passes.
 //! - [`Desk`] / [`DeskBuilder`] — the facade; [`Config`] — its settings.
 
@@ -26,6 +27,7 @@ pub mod memory;
 pub mod ports;
 mod principal;
 pub mod service;
+pub mod wire;
 
 pub use config::Config;
 pub use desk::{Desk, DeskBuilder};
