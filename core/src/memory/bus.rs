@@ -64,3 +64,51 @@ impl EventBus for MemoryBus {
         Ok(stream.boxed())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::domain::{TicketId, UserId};
+
+    fn typing(n: u128) -> Event {
+        Event::Typing {
+            ticket_id: TicketId(uuid::Uuid::from_u128(1)),
+            user_id: UserId(uuid::Uuid::from_u128(n)),
+            active: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn delivers_by_topic_in_order_and_forgets_dead_topics() {
+        let bus = MemoryBus::new();
+        let t = Topic::Ticket(TicketId(uuid::Uuid::from_u128(1)));
+        let mut a = bus.subscribe(t.clone()).await.unwrap();
+        let mut inbox = bus.subscribe(Topic::Inbox).await.unwrap();
+        bus.publish(t.clone(), typing(1)).await.unwrap();
+        bus.publish(t.clone(), typing(2)).await.unwrap();
+        assert_eq!(a.next().await, Some(Delivery::Event(typing(1))));
+        assert_eq!(a.next().await, Some(Delivery::Event(typing(2))));
+        // Nothing leaked to another topic.
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(20), inbox.next())
+                .await
+                .is_err()
+        );
+        drop(a);
+        drop(inbox);
+        bus.publish(t, typing(3)).await.unwrap();
+        assert_eq!(bus.topic_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_is_told_it_lagged() {
+        let bus = MemoryBus::new();
+        let mut s = bus.subscribe(Topic::Inbox).await.unwrap();
+        for i in 0..(CAPACITY as u128 + 5) {
+            bus.publish(Topic::Inbox, typing(i)).await.unwrap();
+        }
+        assert_eq!(s.next().await, Some(Delivery::Lagged(5)));
+        assert_eq!(s.next().await, Some(Delivery::Event(typing(5))));
+    }
+}

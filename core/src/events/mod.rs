@@ -1,6 +1,10 @@
 //! Domain events carried by the [`EventBus`](crate::ports::EventBus), and
 //! their wire codec (JSON) for buses that cross process boundaries.
 
+mod codec;
+
+pub use codec::{decode, encode};
+
 use crate::domain::{Availability, Message, SessionId, Ticket, TicketId, UserId};
 
 /// Where an event is published.
