@@ -18,8 +18,13 @@ const PASSWORD: &str = "correct horse battery staple";
 fn setup(rt: &tokio::runtime::Runtime) -> (Desk, String) {
     // Production parameters: this is what a login really costs.
     let config = Config::new(b"bench-signing-key-0123456789abcdef0123".to_vec());
-    assert_eq!(config.password_hashing, neurochat_core::config::PasswordHashing::OWASP);
-    let desk = Desk::builder(Arc::new(MemoryStore::new()), config).build().unwrap();
+    assert_eq!(
+        config.password_hashing,
+        neurochat_core::config::PasswordHashing::OWASP
+    );
+    let desk = Desk::builder(Arc::new(MemoryStore::new()), config)
+        .build()
+        .unwrap();
     let session = rt
         .block_on(desk.register(
             Registration {
@@ -34,7 +39,10 @@ fn setup(rt: &tokio::runtime::Runtime) -> (Desk, String) {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let (desk, token) = setup(&rt);
     let ctx = RequestContext::default();
 
@@ -42,8 +50,11 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Elements(1));
     g.bench_function("sequential", |b| {
-        b.to_async(&rt)
-            .iter(|| async { desk.login("bench@example.com", PASSWORD, &ctx).await.unwrap() })
+        b.to_async(&rt).iter(|| async {
+            desk.login("bench@example.com", PASSWORD, &ctx)
+                .await
+                .unwrap()
+        })
     });
     g.throughput(Throughput::Elements(8));
     g.bench_function("8_concurrent", |b| {
@@ -58,9 +69,12 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("access_token");
     g.throughput(Throughput::Elements(1));
-    g.bench_function("verify", |b| b.iter(|| desk.verify_access_token(&token).unwrap()));
+    g.bench_function("verify", |b| {
+        b.iter(|| desk.verify_access_token(&token).unwrap())
+    });
     g.bench_function("authenticate_memory_store", |b| {
-        b.to_async(&rt).iter(|| async { desk.authenticate(&token).await.unwrap() })
+        b.to_async(&rt)
+            .iter(|| async { desk.authenticate(&token).await.unwrap() })
     });
     g.finish();
 }

@@ -115,9 +115,7 @@ impl Error {
                 "The resource changed meanwhile; reload and try again.".to_owned()
             }
             Error::Bus(_) => "The service is temporarily unavailable.".to_owned(),
-            Error::Config(_) | Error::Store(_) | Error::Internal(_) => {
-                "Internal error.".to_owned()
-            }
+            Error::Config(_) | Error::Store(_) | Error::Internal(_) => "Internal error.".to_owned(),
         };
         let fields = match self {
             Error::Validation(v) => Some(

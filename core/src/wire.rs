@@ -195,7 +195,12 @@ mod tests {
         for r in [Role::Customer, Role::Agent, Role::Admin] {
             assert_eq!(wire::Role::from(r).as_str(), r.as_str());
         }
-        for s in [TicketStatus::New, TicketStatus::InProgress, TicketStatus::Resolved, TicketStatus::Closed] {
+        for s in [
+            TicketStatus::New,
+            TicketStatus::InProgress,
+            TicketStatus::Resolved,
+            TicketStatus::Closed,
+        ] {
             assert_eq!(wire::TicketStatus::from(s).as_str(), s.as_str());
         }
     }

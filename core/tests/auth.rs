@@ -66,7 +66,10 @@ async fn registration_validates_every_field_and_writes_nothing_on_error() {
         assert_eq!(err.violations()[0].field, field);
     }
     // Nothing was half-written: no such user can log in.
-    assert_eq!(code(env.desk.login("a@example.com", PASSWORD, &ctx()).await), ErrorCode::InvalidCredentials);
+    assert_eq!(
+        code(env.desk.login("a@example.com", PASSWORD, &ctx()).await),
+        ErrorCode::InvalidCredentials
+    );
 }
 
 #[tokio::test]
@@ -88,7 +91,10 @@ async fn email_is_normalised_and_unique_case_insensitively() {
         )
         .await;
     assert_eq!(code(dup), ErrorCode::EmailTaken);
-    env.desk.login("ann@EXAMPLE.com", PASSWORD, &ctx()).await.unwrap();
+    env.desk
+        .login("ann@EXAMPLE.com", PASSWORD, &ctx())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -96,21 +102,46 @@ async fn login_failures_are_uniform_and_audited() {
     let env = env();
     let (_, admin) = env.admin().await;
     env.register("bob@example.com").await;
-    assert_eq!(code(env.desk.login("bob@example.com", "wrong password", &ctx()).await), ErrorCode::InvalidCredentials);
-    assert_eq!(code(env.desk.login("nobody@example.com", PASSWORD, &ctx()).await), ErrorCode::InvalidCredentials);
-    assert_eq!(code(env.desk.login("bob@example.com", &"x".repeat(10_000), &ctx()).await), ErrorCode::InvalidCredentials);
+    assert_eq!(
+        code(
+            env.desk
+                .login("bob@example.com", "wrong password", &ctx())
+                .await
+        ),
+        ErrorCode::InvalidCredentials
+    );
+    assert_eq!(
+        code(env.desk.login("nobody@example.com", PASSWORD, &ctx()).await),
+        ErrorCode::InvalidCredentials
+    );
+    assert_eq!(
+        code(
+            env.desk
+                .login("bob@example.com", &"x".repeat(10_000), &ctx())
+                .await
+        ),
+        ErrorCode::InvalidCredentials
+    );
     let err = env.desk.login("", "", &ctx()).await.unwrap_err();
     let fields: Vec<_> = err.violations().iter().map(|v| v.field).collect();
     assert_eq!(fields, ["email", "password"]);
 
-    let ok = env.desk.login("bob@example.com", PASSWORD, &ctx()).await.unwrap();
+    let ok = env
+        .desk
+        .login("bob@example.com", PASSWORD, &ctx())
+        .await
+        .unwrap();
     let filter = AuditFilter {
         action: Some(AuditAction::LoginFailed),
         ..AuditFilter::default()
     };
     let failed = env.desk.list_audit(&admin, filter).await.unwrap();
     assert_eq!(failed.len(), 3);
-    assert!(failed.iter().all(|e| e.source_ip.as_deref() == Some("203.0.113.7")));
+    assert!(
+        failed
+            .iter()
+            .all(|e| e.source_ip.as_deref() == Some("203.0.113.7"))
+    );
     let succeeded = env
         .desk
         .list_audit(
@@ -124,26 +155,41 @@ async fn login_failures_are_uniform_and_audited() {
         .await
         .unwrap();
     assert_eq!(succeeded.len(), 1);
-    assert_eq!(succeeded[0].target_id, Some(ok.tokens.session_id.to_string()));
+    assert_eq!(
+        succeeded[0].target_id,
+        Some(ok.tokens.session_id.to_string())
+    );
 }
 
 #[tokio::test]
 async fn access_token_carries_user_role_and_session_and_logout_ends_it() {
     let env = env();
     let s = env.register("carol@example.com").await;
-    let claims = env.desk.verify_access_token(&s.tokens.access_token).unwrap();
+    let claims = env
+        .desk
+        .verify_access_token(&s.tokens.access_token)
+        .unwrap();
     assert_eq!(claims.user_id, s.user.id);
     assert_eq!(claims.session_id, s.tokens.session_id);
     assert_eq!(claims.role, Role::Customer);
     // JWT times are whole seconds.
     let ttl = claims.expires_at - env.desk.now();
-    assert!(ttl > Duration::minutes(15) - Duration::seconds(1) && ttl <= Duration::minutes(15), "{ttl}");
+    assert!(
+        ttl > Duration::minutes(15) - Duration::seconds(1) && ttl <= Duration::minutes(15),
+        "{ttl}"
+    );
 
     let p = env.principal(&s).await;
     assert_eq!(p.user_id(), s.user.id);
     env.desk.logout(&p, &ctx()).await.unwrap();
-    assert_eq!(code(env.desk.authenticate(&s.tokens.access_token).await), ErrorCode::SessionRevoked);
-    assert_eq!(code(env.desk.refresh(&s.tokens.refresh_token, &ctx()).await), ErrorCode::SessionRevoked);
+    assert_eq!(
+        code(env.desk.authenticate(&s.tokens.access_token).await),
+        ErrorCode::SessionRevoked
+    );
+    assert_eq!(
+        code(env.desk.refresh(&s.tokens.refresh_token, &ctx()).await),
+        ErrorCode::SessionRevoked
+    );
     // Logging out twice is harmless.
     env.desk.logout(&p, &ctx()).await.unwrap();
 }
@@ -157,13 +203,29 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
     let s2 = env.desk.refresh(&r1, &ctx()).await.unwrap();
     assert_ne!(s2.tokens.refresh_token, r1);
     assert_eq!(s2.tokens.session_id, s.tokens.session_id);
-    env.desk.authenticate(&s2.tokens.access_token).await.unwrap();
-    let s3 = env.desk.refresh(&s2.tokens.refresh_token, &ctx()).await.unwrap();
+    env.desk
+        .authenticate(&s2.tokens.access_token)
+        .await
+        .unwrap();
+    let s3 = env
+        .desk
+        .refresh(&s2.tokens.refresh_token, &ctx())
+        .await
+        .unwrap();
 
     // The first token again: theft. The whole session dies, including the newest tokens.
-    assert_eq!(code(env.desk.refresh(&r1, &ctx()).await), ErrorCode::RefreshTokenReused);
-    assert_eq!(code(env.desk.refresh(&s3.tokens.refresh_token, &ctx()).await), ErrorCode::SessionRevoked);
-    assert_eq!(code(env.desk.authenticate(&s3.tokens.access_token).await), ErrorCode::SessionRevoked);
+    assert_eq!(
+        code(env.desk.refresh(&r1, &ctx()).await),
+        ErrorCode::RefreshTokenReused
+    );
+    assert_eq!(
+        code(env.desk.refresh(&s3.tokens.refresh_token, &ctx()).await),
+        ErrorCode::SessionRevoked
+    );
+    assert_eq!(
+        code(env.desk.authenticate(&s3.tokens.access_token).await),
+        ErrorCode::SessionRevoked
+    );
     let audit = env
         .desk
         .list_audit(
@@ -179,8 +241,15 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
     assert_eq!(audit[0].actor_id, Some(s.user.id));
 
     // Other sessions of the same user are untouched.
-    let other = env.desk.login("dave@example.com", PASSWORD, &ctx()).await.unwrap();
-    env.desk.refresh(&other.tokens.refresh_token, &ctx()).await.unwrap();
+    let other = env
+        .desk
+        .login("dave@example.com", PASSWORD, &ctx())
+        .await
+        .unwrap();
+    env.desk
+        .refresh(&other.tokens.refresh_token, &ctx())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -206,13 +275,30 @@ async fn concurrent_refreshes_of_one_token_let_exactly_one_through() {
 async fn refresh_tokens_expire_and_garbage_is_rejected() {
     let env = env();
     let s = env.register("erin@example.com").await;
-    assert_eq!(s.tokens.refresh_expires_at - env.desk.now(), Duration::days(30));
+    assert_eq!(
+        s.tokens.refresh_expires_at - env.desk.now(),
+        Duration::days(30)
+    );
     env.clock.advance(Duration::days(30));
-    assert_eq!(code(env.desk.refresh(&s.tokens.refresh_token, &ctx()).await), ErrorCode::TokenExpired);
+    assert_eq!(
+        code(env.desk.refresh(&s.tokens.refresh_token, &ctx()).await),
+        ErrorCode::TokenExpired
+    );
     let mut tampered = s.tokens.refresh_token.clone();
     tampered.replace_range(tampered.len() - 4.., "AAAA");
-    for bad in ["", "ncr_", "garbage", &tampered, &"x".repeat(100_000), "ncp_00000000000000000000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"] {
-        assert_eq!(code(env.desk.refresh(bad, &ctx()).await), ErrorCode::TokenInvalid, "{bad:.20}");
+    for bad in [
+        "",
+        "ncr_",
+        "garbage",
+        &tampered,
+        &"x".repeat(100_000),
+        "ncp_00000000000000000000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ] {
+        assert_eq!(
+            code(env.desk.refresh(bad, &ctx()).await),
+            ErrorCode::TokenInvalid,
+            "{bad:.20}"
+        );
     }
 }
 
@@ -223,13 +309,22 @@ async fn password_reset_is_mailed_single_use_and_revokes_sessions() {
     let s = env.register("fay@example.com").await;
 
     // Unknown and known emails answer the same; only the known one gets mail.
-    env.desk.request_password_reset("nobody@example.com", &ctx()).await.unwrap();
-    env.desk.request_password_reset("FAY@example.com", &ctx()).await.unwrap();
+    env.desk
+        .request_password_reset("nobody@example.com", &ctx())
+        .await
+        .unwrap();
+    env.desk
+        .request_password_reset("FAY@example.com", &ctx())
+        .await
+        .unwrap();
     assert_eq!(env.desk.deliver_outbox(10).await.unwrap().sent, 1);
     let mails = env.mailer.sent();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].to, "fay@example.com");
-    assert!(!format!("{:?}", mails[0]).contains("ncp_"), "mail Debug must hide the token");
+    assert!(
+        !format!("{:?}", mails[0]).contains("ncp_"),
+        "mail Debug must hide the token"
+    );
     let token = mails[0]
         .body
         .split_whitespace()
@@ -238,21 +333,44 @@ async fn password_reset_is_mailed_single_use_and_revokes_sessions() {
         .to_owned();
 
     // Validation comes first and spends nothing.
-    let err = env.desk.confirm_password_reset(&token, "short", &ctx()).await.unwrap_err();
+    let err = env
+        .desk
+        .confirm_password_reset(&token, "short", &ctx())
+        .await
+        .unwrap_err();
     assert_eq!(err.violations()[0].field, "new_password");
 
-    env.desk.confirm_password_reset(&token, "a brand new password", &ctx()).await.unwrap();
-    assert_eq!(code(env.desk.authenticate(&s.tokens.access_token).await), ErrorCode::SessionRevoked);
-    assert_eq!(code(env.desk.login("fay@example.com", PASSWORD, &ctx()).await), ErrorCode::InvalidCredentials);
-    env.desk.login("fay@example.com", "a brand new password", &ctx()).await.unwrap();
+    env.desk
+        .confirm_password_reset(&token, "a brand new password", &ctx())
+        .await
+        .unwrap();
+    assert_eq!(
+        code(env.desk.authenticate(&s.tokens.access_token).await),
+        ErrorCode::SessionRevoked
+    );
+    assert_eq!(
+        code(env.desk.login("fay@example.com", PASSWORD, &ctx()).await),
+        ErrorCode::InvalidCredentials
+    );
+    env.desk
+        .login("fay@example.com", "a brand new password", &ctx())
+        .await
+        .unwrap();
     // Single use.
     assert_eq!(
-        code(env.desk.confirm_password_reset(&token, "another new password", &ctx()).await),
+        code(
+            env.desk
+                .confirm_password_reset(&token, "another new password", &ctx())
+                .await
+        ),
         ErrorCode::ResetTokenInvalid
     );
 
     // Expiry, on the injected clock.
-    env.desk.request_password_reset("fay@example.com", &ctx()).await.unwrap();
+    env.desk
+        .request_password_reset("fay@example.com", &ctx())
+        .await
+        .unwrap();
     env.desk.deliver_outbox(10).await.unwrap();
     let token2 = env.mailer.sent()[1]
         .body
@@ -262,12 +380,20 @@ async fn password_reset_is_mailed_single_use_and_revokes_sessions() {
         .to_owned();
     env.clock.advance(Duration::minutes(30));
     assert_eq!(
-        code(env.desk.confirm_password_reset(&token2, "another new password", &ctx()).await),
+        code(
+            env.desk
+                .confirm_password_reset(&token2, "another new password", &ctx())
+                .await
+        ),
         ErrorCode::ResetTokenInvalid
     );
     // A refresh token is not a reset token, and a forged one fails.
     assert_eq!(
-        code(env.desk.confirm_password_reset(&s.tokens.refresh_token, "another new password", &ctx()).await),
+        code(
+            env.desk
+                .confirm_password_reset(&s.tokens.refresh_token, "another new password", &ctx())
+                .await
+        ),
         ErrorCode::ResetTokenInvalid
     );
     let audit = env
@@ -291,7 +417,10 @@ async fn reset_link_template_and_outbox_retries() {
     let env = support::env_with(cfg);
     env.register("gus@example.com").await;
     env.mailer.set_failing(true);
-    env.desk.request_password_reset("gus@example.com", &ctx()).await.unwrap();
+    env.desk
+        .request_password_reset("gus@example.com", &ctx())
+        .await
+        .unwrap();
     let r = env.desk.deliver_outbox(10).await.unwrap();
     assert_eq!((r.sent, r.failed), (0, 1));
     env.mailer.set_failing(false);
@@ -299,27 +428,59 @@ async fn reset_link_template_and_outbox_retries() {
     assert_eq!(env.desk.deliver_outbox(10).await.unwrap().sent, 0);
     env.clock.advance(Duration::seconds(31));
     assert_eq!(env.desk.deliver_outbox(10).await.unwrap().sent, 1);
-    assert!(env.mailer.sent()[0].body.contains("https://support.example.com/reset?token=ncp_"));
-    assert_eq!(env.desk.deliver_outbox(10).await.unwrap().sent, 0, "delivered once only");
+    assert!(
+        env.mailer.sent()[0]
+            .body
+            .contains("https://support.example.com/reset?token=ncp_")
+    );
+    assert_eq!(
+        env.desk.deliver_outbox(10).await.unwrap().sent,
+        0,
+        "delivered once only"
+    );
 }
 
 #[tokio::test]
 async fn change_password_needs_the_old_one_and_keeps_only_this_session() {
     let env = env();
     let s1 = env.register("hal@example.com").await;
-    let s2 = env.desk.login("hal@example.com", PASSWORD, &ctx()).await.unwrap();
+    let s2 = env
+        .desk
+        .login("hal@example.com", PASSWORD, &ctx())
+        .await
+        .unwrap();
     let p1 = env.principal(&s1).await;
     assert_eq!(
-        code(env.desk.change_password(&p1, "wrong", "a new password!", &ctx()).await),
+        code(
+            env.desk
+                .change_password(&p1, "wrong", "a new password!", &ctx())
+                .await
+        ),
         ErrorCode::InvalidCredentials
     );
-    let err = env.desk.change_password(&p1, "", "short", &ctx()).await.unwrap_err();
+    let err = env
+        .desk
+        .change_password(&p1, "", "short", &ctx())
+        .await
+        .unwrap_err();
     let fields: Vec<_> = err.violations().iter().map(|v| v.field).collect();
     assert_eq!(fields, ["old_password", "new_password"]);
-    env.desk.change_password(&p1, PASSWORD, "a new password!", &ctx()).await.unwrap();
-    env.desk.authenticate(&s1.tokens.access_token).await.unwrap();
-    assert_eq!(code(env.desk.authenticate(&s2.tokens.access_token).await), ErrorCode::SessionRevoked);
-    env.desk.login("hal@example.com", "a new password!", &ctx()).await.unwrap();
+    env.desk
+        .change_password(&p1, PASSWORD, "a new password!", &ctx())
+        .await
+        .unwrap();
+    env.desk
+        .authenticate(&s1.tokens.access_token)
+        .await
+        .unwrap();
+    assert_eq!(
+        code(env.desk.authenticate(&s2.tokens.access_token).await),
+        ErrorCode::SessionRevoked
+    );
+    env.desk
+        .login("hal@example.com", "a new password!", &ctx())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -327,18 +488,39 @@ async fn disabling_a_user_revokes_every_session_and_blocks_login() {
     let env = env();
     let (_, admin) = env.admin().await;
     let s = env.register("ivy@example.com").await;
-    let s2 = env.desk.login("ivy@example.com", PASSWORD, &ctx()).await.unwrap();
-    env.desk.set_disabled(&admin, s.user.id, true, &ctx()).await.unwrap();
+    let s2 = env
+        .desk
+        .login("ivy@example.com", PASSWORD, &ctx())
+        .await
+        .unwrap();
+    env.desk
+        .set_disabled(&admin, s.user.id, true, &ctx())
+        .await
+        .unwrap();
     for access in [&s.tokens.access_token, &s2.tokens.access_token] {
         assert!(matches!(
             code(env.desk.authenticate(access).await),
             ErrorCode::SessionRevoked | ErrorCode::AccountDisabled
         ));
     }
-    assert_eq!(code(env.desk.login("ivy@example.com", PASSWORD, &ctx()).await), ErrorCode::AccountDisabled);
-    assert!(env.desk.refresh(&s2.tokens.refresh_token, &ctx()).await.is_err());
-    env.desk.set_disabled(&admin, s.user.id, false, &ctx()).await.unwrap();
-    env.desk.login("ivy@example.com", PASSWORD, &ctx()).await.unwrap();
+    assert_eq!(
+        code(env.desk.login("ivy@example.com", PASSWORD, &ctx()).await),
+        ErrorCode::AccountDisabled
+    );
+    assert!(
+        env.desk
+            .refresh(&s2.tokens.refresh_token, &ctx())
+            .await
+            .is_err()
+    );
+    env.desk
+        .set_disabled(&admin, s.user.id, false, &ctx())
+        .await
+        .unwrap();
+    env.desk
+        .login("ivy@example.com", PASSWORD, &ctx())
+        .await
+        .unwrap();
     let actions: Vec<_> = env
         .desk
         .list_audit(&admin, AuditFilter::default())
@@ -358,7 +540,10 @@ async fn role_changes_apply_to_the_next_request() {
     let s = env.register("jo@example.com").await;
     let p = env.principal(&s).await;
     assert_eq!(p.role(), Role::Customer);
-    env.desk.set_role(&admin, s.user.id, Role::Agent, &ctx()).await.unwrap();
+    env.desk
+        .set_role(&admin, s.user.id, Role::Agent, &ctx())
+        .await
+        .unwrap();
     // Same token, role read from the store.
     assert_eq!(env.principal(&s).await.role(), Role::Agent);
     let audit = env
@@ -383,7 +568,10 @@ async fn stored_password_hashes_are_argon2id_with_the_configured_cost() {
     let phc = s.user.password_hash.clone().unwrap();
     assert!(phc.starts_with("$argon2id$v=19$m=256,t=1,p=1$"), "{phc}");
     let owasp = neurochat_core::config::PasswordHashing::default();
-    assert_eq!((owasp.m_cost_kib, owasp.t_cost, owasp.p_cost), (19 * 1024, 2, 1));
+    assert_eq!(
+        (owasp.m_cost_kib, owasp.t_cost, owasp.p_cost),
+        (19 * 1024, 2, 1)
+    );
     assert!(!format!("{:?}", s.tokens).contains(&s.tokens.refresh_token));
 }
 
@@ -394,8 +582,13 @@ async fn a_login_upgrades_a_hash_made_with_older_parameters() {
     // Same store, stronger parameters: the next login re-hashes.
     let mut cfg = support::config();
     cfg.password_hashing.m_cost_kib = 512;
-    let desk2 = neurochat_core::Desk::builder(env.store.clone(), cfg).build().unwrap();
-    let s2 = desk2.login("lee@example.com", PASSWORD, &ctx()).await.unwrap();
+    let desk2 = neurochat_core::Desk::builder(env.store.clone(), cfg)
+        .build()
+        .unwrap();
+    let s2 = desk2
+        .login("lee@example.com", PASSWORD, &ctx())
+        .await
+        .unwrap();
     let phc = s2.user.password_hash.unwrap();
     assert!(phc.starts_with("$argon2id$v=19$m=512,t=1,p=1$"), "{phc}");
     assert_ne!(Some(phc), s.user.password_hash);

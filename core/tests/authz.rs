@@ -3,7 +3,7 @@
 
 mod support;
 
-use neurochat_core::domain::{Availability, AuditFilter, Role, UserFilter};
+use neurochat_core::domain::{AuditFilter, Availability, Role, UserFilter};
 use neurochat_protocol::v1::ErrorCode;
 use support::{ctx, env};
 
@@ -36,13 +36,19 @@ async fn role_by_operation_table() {
         ("set_role(other)", [FORBIDDEN, FORBIDDEN, Allowed]),
         ("set_disabled(other)", [FORBIDDEN, FORBIDDEN, Allowed]),
         ("set_agent_settings(self)", [FORBIDDEN, Allowed, Allowed]),
-        ("set_agent_settings(other agent)", [FORBIDDEN, FORBIDDEN, Allowed]),
+        (
+            "set_agent_settings(other agent)",
+            [FORBIDDEN, FORBIDDEN, Allowed],
+        ),
         ("list_users", [FORBIDDEN, FORBIDDEN, Allowed]),
         ("list_audit", [FORBIDDEN, FORBIDDEN, Allowed]),
     ];
 
     for (row, (op, expected)) in table.iter().enumerate() {
-        for (i, role) in [Role::Customer, Role::Agent, Role::Admin].into_iter().enumerate() {
+        for (i, role) in [Role::Customer, Role::Agent, Role::Admin]
+            .into_iter()
+            .enumerate()
+        {
             // A fresh desk per cell so one cell's effect cannot leak into the next.
             let env = env();
             let (_, admin) = env.admin().await;
@@ -51,7 +57,9 @@ async fn role_by_operation_table() {
                 other => env.with_role(&admin, "actor@example.com", other).await.1,
             };
             let victim = env.register("victim@example.com").await.user.id;
-            let (_, other_agent) = env.with_role(&admin, "agent2@example.com", Role::Agent).await;
+            let (_, other_agent) = env
+                .with_role(&admin, "agent2@example.com", Role::Agent)
+                .await;
             let me = actor.user_id();
             let d = &env.desk;
             let got = match *op {
@@ -61,12 +69,18 @@ async fn role_by_operation_table() {
                 "update_profile(self)" => cell(d.update_profile(&actor, me, "Renamed").await),
                 "set_role(other)" => cell(d.set_role(&actor, victim, Role::Agent, &ctx()).await),
                 "set_disabled(other)" => cell(d.set_disabled(&actor, victim, true, &ctx()).await),
-                "set_agent_settings(self)" => {
-                    cell(d.set_agent_settings(&actor, me, Some(Availability::Online), Some(5)).await)
-                }
-                "set_agent_settings(other agent)" => cell(
-                    d.set_agent_settings(&actor, other_agent.user_id(), Some(Availability::Away), None)
+                "set_agent_settings(self)" => cell(
+                    d.set_agent_settings(&actor, me, Some(Availability::Online), Some(5))
                         .await,
+                ),
+                "set_agent_settings(other agent)" => cell(
+                    d.set_agent_settings(
+                        &actor,
+                        other_agent.user_id(),
+                        Some(Availability::Away),
+                        None,
+                    )
+                    .await,
                 ),
                 "list_users" => cell(d.list_users(&actor, UserFilter::default()).await),
                 "list_audit" => cell(d.list_audit(&actor, AuditFilter::default()).await),
@@ -83,15 +97,29 @@ async fn admins_cannot_lock_themselves_out() {
     let (_, admin) = env.admin().await;
     let me = admin.user_id();
     assert_eq!(
-        env.desk.set_role(&admin, me, Role::Customer, &ctx()).await.unwrap_err().code(),
+        env.desk
+            .set_role(&admin, me, Role::Customer, &ctx())
+            .await
+            .unwrap_err()
+            .code(),
         ErrorCode::Forbidden
     );
     assert_eq!(
-        env.desk.set_disabled(&admin, me, true, &ctx()).await.unwrap_err().code(),
+        env.desk
+            .set_disabled(&admin, me, true, &ctx())
+            .await
+            .unwrap_err()
+            .code(),
         ErrorCode::Forbidden
     );
     // The bootstrap is a no-op once an admin exists.
-    assert!(env.desk.bootstrap_admin("second@example.com", support::PASSWORD, "Second").await.unwrap().is_none());
+    assert!(
+        env.desk
+            .bootstrap_admin("second@example.com", support::PASSWORD, "Second")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -99,9 +127,26 @@ async fn user_admin_inputs_are_validated_and_unknown_ids_are_not_found() {
     let env = env();
     let (_, admin) = env.admin().await;
     let unknown = neurochat_core::domain::UserId(uuid::Uuid::now_v7());
-    assert_eq!(env.desk.set_role(&admin, unknown, Role::Agent, &ctx()).await.unwrap_err().code(), ErrorCode::NotFound);
-    assert_eq!(env.desk.set_disabled(&admin, unknown, true, &ctx()).await.unwrap_err().code(), ErrorCode::NotFound);
-    assert_eq!(env.desk.get_user(&admin, unknown).await.unwrap_err().code(), ErrorCode::NotFound);
+    assert_eq!(
+        env.desk
+            .set_role(&admin, unknown, Role::Agent, &ctx())
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        env.desk
+            .set_disabled(&admin, unknown, true, &ctx())
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
+    assert_eq!(
+        env.desk.get_user(&admin, unknown).await.unwrap_err().code(),
+        ErrorCode::NotFound
+    );
     let err = env
         .desk
         .set_agent_settings(&admin, admin.user_id(), None, Some(1_000_000))
@@ -110,7 +155,13 @@ async fn user_admin_inputs_are_validated_and_unknown_ids_are_not_found() {
     assert_eq!(err.violations()[0].field, "capacity");
     let err = env
         .desk
-        .list_users(&admin, UserFilter { search: Some("x".repeat(500)), ..UserFilter::default() })
+        .list_users(
+            &admin,
+            UserFilter {
+                search: Some("x".repeat(500)),
+                ..UserFilter::default()
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.violations()[0].field, "search");
@@ -137,7 +188,15 @@ async fn user_list_searches_and_pages() {
     loop {
         let page = env
             .desk
-            .list_users(&admin, UserFilter { search: Some("PAGER".into()), after, limit: 3, ..UserFilter::default() })
+            .list_users(
+                &admin,
+                UserFilter {
+                    search: Some("PAGER".into()),
+                    after,
+                    limit: 3,
+                    ..UserFilter::default()
+                },
+            )
             .await
             .unwrap();
         if page.is_empty() {
@@ -149,7 +208,13 @@ async fn user_list_searches_and_pages() {
     assert_eq!(seen.len(), 7);
     let agents = env
         .desk
-        .list_users(&admin, UserFilter { role: Some(Role::Admin), ..UserFilter::default() })
+        .list_users(
+            &admin,
+            UserFilter {
+                role: Some(Role::Admin),
+                ..UserFilter::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(agents.len(), 1);

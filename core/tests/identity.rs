@@ -35,7 +35,11 @@ fn start(identity: Option<HostIdentity>) -> VisitorStart {
 #[tokio::test]
 async fn anonymous_visitors_get_a_customer_session_and_can_add_contact_details() {
     let env = env();
-    let v = env.desk.start_visitor_session(start(None), &ctx()).await.unwrap();
+    let v = env
+        .desk
+        .start_visitor_session(start(None), &ctx())
+        .await
+        .unwrap();
     assert!(v.token.starts_with("ncv_"));
     assert!(!format!("{v:?}").contains(&v.token));
     assert_eq!(v.user.role, Role::Customer);
@@ -54,17 +58,27 @@ async fn anonymous_visitors_get_a_customer_session_and_can_add_contact_details()
     assert_eq!(u.contact_email.as_deref(), Some("pam@example.com"));
     assert_eq!(u.email, None);
     assert_ne!(u.id, owner.user.id);
-    let err = env.desk.update_visitor_profile(&p, Some(""), Some("nope")).await.unwrap_err();
+    let err = env
+        .desk
+        .update_visitor_profile(&p, Some(""), Some("nope"))
+        .await
+        .unwrap_err();
     let fields: Vec<_> = err.violations().iter().map(|v| v.field).collect();
     assert_eq!(fields, ["display_name", "email"]);
 
     // A tampered visitor token fails.
     let mut t = v.token.clone();
     t.replace_range(t.len() - 3.., "AAA");
-    assert_eq!(code(env.desk.authenticate_visitor(&t).await), ErrorCode::TokenInvalid);
+    assert_eq!(
+        code(env.desk.authenticate_visitor(&t).await),
+        ErrorCode::TokenInvalid
+    );
     // Expired on the injected clock.
     env.clock.advance(time::Duration::days(181));
-    assert_eq!(code(env.desk.authenticate_visitor(&v.token).await), ErrorCode::SessionRevoked);
+    assert_eq!(
+        code(env.desk.authenticate_visitor(&v.token).await),
+        ErrorCode::SessionRevoked
+    );
 }
 
 #[tokio::test]
@@ -72,7 +86,10 @@ async fn hmac_identity_binds_the_host_customer_once() {
     let env = env();
     let a = env
         .desk
-        .start_visitor_session(start(Some(hmac("host-42", Some("q@host.example"), Some("Quinn")))), &ctx())
+        .start_visitor_session(
+            start(Some(hmac("host-42", Some("q@host.example"), Some("Quinn")))),
+            &ctx(),
+        )
         .await
         .unwrap();
     assert!(a.user.verified);
@@ -89,9 +106,10 @@ async fn hmac_identity_binds_the_host_customer_once() {
     assert_ne!(a.token, b.token);
     // Concurrent first visits of a new host user converge on one customer.
     let c = ctx();
-    let many = futures_util::future::join_all(
-        (0..5).map(|_| env.desk.start_visitor_session(start(Some(hmac("host-43", None, None))), &c)),
-    )
+    let many = futures_util::future::join_all((0..5).map(|_| {
+        env.desk
+            .start_visitor_session(start(Some(hmac("host-43", None, None))), &c)
+    }))
     .await;
     let ids: std::collections::HashSet<_> = many.into_iter().map(|r| r.unwrap().user.id).collect();
     assert_eq!(ids.len(), 1);
@@ -107,7 +125,12 @@ async fn forged_identities_are_rejected() {
             user_id: "host-7".into(),
             email: None,
             name: None,
-            signature: sign_identity(b"wrong-secret-0123456789abcdef0123456", "host-7", None, None),
+            signature: sign_identity(
+                b"wrong-secret-0123456789abcdef0123456",
+                "host-7",
+                None,
+                None,
+            ),
         },
         // Another user's id under a genuine signature.
         HostIdentity::Hmac {
@@ -124,19 +147,35 @@ async fn forged_identities_are_rejected() {
             signature: genuine.clone(),
         },
         // Not hex, empty, truncated.
-        HostIdentity::Hmac { user_id: "host-7".into(), email: None, name: None, signature: "zz".into() },
-        HostIdentity::Hmac { user_id: "host-7".into(), email: None, name: None, signature: String::new() },
+        HostIdentity::Hmac {
+            user_id: "host-7".into(),
+            email: None,
+            name: None,
+            signature: "zz".into(),
+        },
+        HostIdentity::Hmac {
+            user_id: "host-7".into(),
+            email: None,
+            name: None,
+            signature: String::new(),
+        },
         HostIdentity::Hmac {
             user_id: "host-7".into(),
             email: Some("r@host.example".into()),
             name: None,
             signature: genuine[..32].to_owned(),
         },
-        HostIdentity::Jwt { token: "not.a.jwt".into() },
+        HostIdentity::Jwt {
+            token: "not.a.jwt".into(),
+        },
     ];
     for f in forgeries {
         assert_eq!(
-            code(env.desk.start_visitor_session(start(Some(f.clone())), &ctx()).await),
+            code(
+                env.desk
+                    .start_visitor_session(start(Some(f.clone())), &ctx())
+                    .await
+            ),
             ErrorCode::IdentityInvalid,
             "{f:?}"
         );
@@ -146,14 +185,19 @@ async fn forged_identities_are_rejected() {
     cfg.identity.hmac_secret = None;
     let env2 = support::env_with(cfg);
     assert_eq!(
-        code(env2.desk.start_visitor_session(start(Some(hmac("host-7", None, None))), &ctx()).await),
+        code(
+            env2.desk
+                .start_visitor_session(start(Some(hmac("host-7", None, None))), &ctx())
+                .await
+        ),
         ErrorCode::IdentityInvalid
     );
 }
 
 fn host_jwt(claims: serde_json::Value, key: &[u8], alg: Algorithm) -> HostIdentity {
     HostIdentity::Jwt {
-        token: jsonwebtoken::encode(&Header::new(alg), &claims, &EncodingKey::from_secret(key)).unwrap(),
+        token: jsonwebtoken::encode(&Header::new(alg), &claims, &EncodingKey::from_secret(key))
+            .unwrap(),
     }
 }
 
@@ -161,20 +205,74 @@ fn host_jwt(claims: serde_json::Value, key: &[u8], alg: Algorithm) -> HostIdenti
 async fn host_jwts_must_be_genuine_current_and_short_lived() {
     let env = env();
     let now = env.desk.now().unix_timestamp();
-    let ok = host_jwt(json!({"sub": "host-9", "name": "Sam", "iat": now, "exp": now + 300}), HOST_JWT_SECRET, Algorithm::HS256);
-    let v = env.desk.start_visitor_session(start(Some(ok)), &ctx()).await.unwrap();
+    let ok = host_jwt(
+        json!({"sub": "host-9", "name": "Sam", "iat": now, "exp": now + 300}),
+        HOST_JWT_SECRET,
+        Algorithm::HS256,
+    );
+    let v = env
+        .desk
+        .start_visitor_session(start(Some(ok)), &ctx())
+        .await
+        .unwrap();
     assert_eq!(v.user.external_id.as_deref(), Some("host-9"));
     assert!(v.user.verified);
     for (what, bad) in [
-        ("expired", host_jwt(json!({"sub": "host-9", "iat": now - 600, "exp": now - 1}), HOST_JWT_SECRET, Algorithm::HS256)),
-        ("too long-lived", host_jwt(json!({"sub": "host-9", "iat": now, "exp": now + 86_400}), HOST_JWT_SECRET, Algorithm::HS256)),
-        ("wrong key", host_jwt(json!({"sub": "host-9", "iat": now, "exp": now + 60}), b"not-the-host-key-0123456789abcdef0123", Algorithm::HS256)),
-        ("wrong alg", host_jwt(json!({"sub": "host-9", "iat": now, "exp": now + 60}), HOST_JWT_SECRET, Algorithm::HS512)),
-        ("no sub", host_jwt(json!({"iat": now, "exp": now + 60}), HOST_JWT_SECRET, Algorithm::HS256)),
-        ("from the future", host_jwt(json!({"sub": "host-9", "iat": now + 3600, "exp": now + 3700}), HOST_JWT_SECRET, Algorithm::HS256)),
+        (
+            "expired",
+            host_jwt(
+                json!({"sub": "host-9", "iat": now - 600, "exp": now - 1}),
+                HOST_JWT_SECRET,
+                Algorithm::HS256,
+            ),
+        ),
+        (
+            "too long-lived",
+            host_jwt(
+                json!({"sub": "host-9", "iat": now, "exp": now + 86_400}),
+                HOST_JWT_SECRET,
+                Algorithm::HS256,
+            ),
+        ),
+        (
+            "wrong key",
+            host_jwt(
+                json!({"sub": "host-9", "iat": now, "exp": now + 60}),
+                b"not-the-host-key-0123456789abcdef0123",
+                Algorithm::HS256,
+            ),
+        ),
+        (
+            "wrong alg",
+            host_jwt(
+                json!({"sub": "host-9", "iat": now, "exp": now + 60}),
+                HOST_JWT_SECRET,
+                Algorithm::HS512,
+            ),
+        ),
+        (
+            "no sub",
+            host_jwt(
+                json!({"iat": now, "exp": now + 60}),
+                HOST_JWT_SECRET,
+                Algorithm::HS256,
+            ),
+        ),
+        (
+            "from the future",
+            host_jwt(
+                json!({"sub": "host-9", "iat": now + 3600, "exp": now + 3700}),
+                HOST_JWT_SECRET,
+                Algorithm::HS256,
+            ),
+        ),
     ] {
         assert_eq!(
-            code(env.desk.start_visitor_session(start(Some(bad)), &ctx()).await),
+            code(
+                env.desk
+                    .start_visitor_session(start(Some(bad)), &ctx())
+                    .await
+            ),
             ErrorCode::IdentityInvalid,
             "{what}"
         );
@@ -199,22 +297,42 @@ async fn verified_identity_can_be_required() {
 
     // An anonymous session made before the switch is refused after it.
     let open = support::env();
-    let anon = open.desk.start_visitor_session(start(None), &ctx()).await.unwrap();
+    let anon = open
+        .desk
+        .start_visitor_session(start(None), &ctx())
+        .await
+        .unwrap();
     let mut strict = support::config();
     strict.identity.require_verified = true;
-    let desk = neurochat_core::Desk::builder(open.store.clone(), strict).build().unwrap();
-    assert_eq!(code(desk.authenticate_visitor(&anon.token).await), ErrorCode::IdentityRequired);
+    let desk = neurochat_core::Desk::builder(open.store.clone(), strict)
+        .build()
+        .unwrap();
+    assert_eq!(
+        code(desk.authenticate_visitor(&anon.token).await),
+        ErrorCode::IdentityRequired
+    );
 }
 
 #[tokio::test]
 async fn disabled_host_customers_cannot_start_sessions() {
     let env = env();
     let (_, admin) = env.admin().await;
-    let v = env.desk.start_visitor_session(start(Some(hmac("host-5", None, None))), &ctx()).await.unwrap();
-    env.desk.set_disabled(&admin, v.user.id, true, &ctx()).await.unwrap();
+    let v = env
+        .desk
+        .start_visitor_session(start(Some(hmac("host-5", None, None))), &ctx())
+        .await
+        .unwrap();
+    env.desk
+        .set_disabled(&admin, v.user.id, true, &ctx())
+        .await
+        .unwrap();
     assert!(env.desk.authenticate_visitor(&v.token).await.is_err());
     assert_eq!(
-        code(env.desk.start_visitor_session(start(Some(hmac("host-5", None, None))), &ctx()).await),
+        code(
+            env.desk
+                .start_visitor_session(start(Some(hmac("host-5", None, None))), &ctx())
+                .await
+        ),
         ErrorCode::AccountDisabled
     );
 }

@@ -24,10 +24,18 @@ pub struct EmailAddress {
 
 /// Checks an email address: trimmed, 3..=254 chars, one `@` with a non-empty
 /// local part and a dotted domain, no whitespace or control characters.
-pub fn email(field: &'static str, raw: &str, out: &mut Vec<FieldViolation>) -> Option<EmailAddress> {
+pub fn email(
+    field: &'static str,
+    raw: &str,
+    out: &mut Vec<FieldViolation>,
+) -> Option<EmailAddress> {
     let s = raw.trim();
     if s.is_empty() {
-        out.push(FieldViolation::new(field, FieldErrorCode::Required, "Email is required."));
+        out.push(FieldViolation::new(
+            field,
+            FieldErrorCode::Required,
+            "Email is required.",
+        ));
         return None;
     }
     if s.chars().count() > EMAIL_MAX {
@@ -69,7 +77,11 @@ pub fn email(field: &'static str, raw: &str, out: &mut Vec<FieldViolation>) -> O
 pub fn password(field: &'static str, raw: &str, out: &mut Vec<FieldViolation>) -> bool {
     let n = raw.chars().count();
     if n == 0 {
-        out.push(FieldViolation::new(field, FieldErrorCode::Required, "Password is required."));
+        out.push(FieldViolation::new(
+            field,
+            FieldErrorCode::Required,
+            "Password is required.",
+        ));
         false
     } else if n < PASSWORD_MIN {
         out.push(FieldViolation::new(
@@ -100,7 +112,11 @@ pub fn line(
 ) -> Option<String> {
     let s = raw.trim();
     if s.is_empty() {
-        out.push(FieldViolation::new(field, FieldErrorCode::Required, "This field is required."));
+        out.push(FieldViolation::new(
+            field,
+            FieldErrorCode::Required,
+            "This field is required.",
+        ));
         return None;
     }
     if s.chars().count() > max {
@@ -122,8 +138,12 @@ pub fn line(
     Some(s.to_owned())
 }
 
-/// Checks a display name: a [`line`] of at most 80 characters.
-pub fn display_name(field: &'static str, raw: &str, out: &mut Vec<FieldViolation>) -> Option<String> {
+/// Checks a display name: a [`line()`] of at most 80 characters.
+pub fn display_name(
+    field: &'static str,
+    raw: &str,
+    out: &mut Vec<FieldViolation>,
+) -> Option<String> {
     line(field, raw, DISPLAY_NAME_MAX, out)
 }
 
@@ -151,7 +171,18 @@ mod tests {
                 normalized: "ann@example.com".into()
             })
         );
-        for bad in ["", "  ", "ann", "ann@", "@x.com", "a@b", "a@@b.com", "a b@c.com", "a@.com", "a@b..com"] {
+        for bad in [
+            "",
+            "  ",
+            "ann",
+            "ann@",
+            "@x.com",
+            "a@b",
+            "a@@b.com",
+            "a b@c.com",
+            "a@.com",
+            "a@b..com",
+        ] {
             let mut v = Vec::new();
             assert!(email("email", bad, &mut v).is_none(), "{bad:?}");
             assert_eq!(v.len(), 1);
@@ -175,14 +206,21 @@ mod tests {
         let codes: Vec<_> = v.iter().map(|f| f.code).collect();
         assert_eq!(
             codes,
-            [FieldErrorCode::TooShort, FieldErrorCode::TooLong, FieldErrorCode::Required]
+            [
+                FieldErrorCode::TooShort,
+                FieldErrorCode::TooLong,
+                FieldErrorCode::Required
+            ]
         );
     }
 
     #[test]
     fn names() {
         let mut v = Vec::new();
-        assert_eq!(display_name("display_name", "  Ann  ", &mut v).as_deref(), Some("Ann"));
+        assert_eq!(
+            display_name("display_name", "  Ann  ", &mut v).as_deref(),
+            Some("Ann")
+        );
         assert!(display_name("display_name", &"n".repeat(80), &mut v).is_some());
         assert!(v.is_empty());
         assert!(display_name("display_name", &"n".repeat(81), &mut v).is_none());

@@ -152,22 +152,37 @@ pub fn encode(topic: &Topic, event: &Event) -> Result<String, BusError> {
             },
             change: change_name(*change).to_owned(),
         },
-        Event::Typing { ticket_id, user_id, active } => WireEvent::Typing {
+        Event::Typing {
+            ticket_id,
+            user_id,
+            active,
+        } => WireEvent::Typing {
             ticket_id: ticket_id.0,
             user_id: user_id.0,
             active: *active,
         },
-        Event::Receipt { ticket_id, user_id, delivered_seq, read_seq } => WireEvent::Receipt {
+        Event::Receipt {
+            ticket_id,
+            user_id,
+            delivered_seq,
+            read_seq,
+        } => WireEvent::Receipt {
             ticket_id: ticket_id.0,
             user_id: user_id.0,
             delivered_seq: *delivered_seq,
             read_seq: *read_seq,
         },
-        Event::AvailabilityChanged { user_id, availability } => WireEvent::AvailabilityChanged {
+        Event::AvailabilityChanged {
+            user_id,
+            availability,
+        } => WireEvent::AvailabilityChanged {
             user_id: user_id.0,
             availability: availability.as_str().to_owned(),
         },
-        Event::SessionsRevoked { user_id, session_id } => WireEvent::SessionsRevoked {
+        Event::SessionsRevoked {
+            user_id,
+            session_id,
+        } => WireEvent::SessionsRevoked {
             user_id: user_id.0,
             session_id: session_id.map(|s| s.0),
         },
@@ -184,7 +199,10 @@ pub fn encode(topic: &Topic, event: &Event) -> Result<String, BusError> {
 pub fn decode(json: &str) -> Result<(Topic, Event), BusError> {
     let env: Envelope = serde_json::from_str(json).map_err(|e| BusError::Codec(e.to_string()))?;
     if env.v != VERSION {
-        return Err(BusError::Codec(format!("unsupported event version {}", env.v)));
+        return Err(BusError::Codec(format!(
+            "unsupported event version {}",
+            env.v
+        )));
     }
     let topic = Topic::parse_key(&env.topic).ok_or_else(|| bad("topic"))?;
     let event = match env.event {
@@ -217,22 +235,37 @@ pub fn decode(json: &str) -> Result<(Topic, Event), BusError> {
             },
             change: parse_change(&change).ok_or_else(|| bad("ticket change"))?,
         },
-        WireEvent::Typing { ticket_id, user_id, active } => Event::Typing {
+        WireEvent::Typing {
+            ticket_id,
+            user_id,
+            active,
+        } => Event::Typing {
             ticket_id: TicketId(ticket_id),
             user_id: UserId(user_id),
             active,
         },
-        WireEvent::Receipt { ticket_id, user_id, delivered_seq, read_seq } => Event::Receipt {
+        WireEvent::Receipt {
+            ticket_id,
+            user_id,
+            delivered_seq,
+            read_seq,
+        } => Event::Receipt {
             ticket_id: TicketId(ticket_id),
             user_id: UserId(user_id),
             delivered_seq,
             read_seq,
         },
-        WireEvent::AvailabilityChanged { user_id, availability } => Event::AvailabilityChanged {
+        WireEvent::AvailabilityChanged {
+            user_id,
+            availability,
+        } => Event::AvailabilityChanged {
             user_id: UserId(user_id),
             availability: Availability::parse(&availability).ok_or_else(|| bad("availability"))?,
         },
-        WireEvent::SessionsRevoked { user_id, session_id } => Event::SessionsRevoked {
+        WireEvent::SessionsRevoked {
+            user_id,
+            session_id,
+        } => Event::SessionsRevoked {
             user_id: UserId(user_id),
             session_id: session_id.map(SessionId),
         },
@@ -279,11 +312,44 @@ mod tests {
         };
         let cases = [
             (Topic::Ticket(tid), Event::MessagePosted(message)),
-            (Topic::Inbox, Event::TicketChanged { ticket, change: TicketChange::Claimed }),
-            (Topic::Ticket(tid), Event::Typing { ticket_id: tid, user_id: uid, active: true }),
-            (Topic::Ticket(tid), Event::Receipt { ticket_id: tid, user_id: uid, delivered_seq: 3, read_seq: 2 }),
-            (Topic::Presence, Event::AvailabilityChanged { user_id: uid, availability: Availability::Away }),
-            (Topic::User(uid), Event::SessionsRevoked { user_id: uid, session_id: None }),
+            (
+                Topic::Inbox,
+                Event::TicketChanged {
+                    ticket,
+                    change: TicketChange::Claimed,
+                },
+            ),
+            (
+                Topic::Ticket(tid),
+                Event::Typing {
+                    ticket_id: tid,
+                    user_id: uid,
+                    active: true,
+                },
+            ),
+            (
+                Topic::Ticket(tid),
+                Event::Receipt {
+                    ticket_id: tid,
+                    user_id: uid,
+                    delivered_seq: 3,
+                    read_seq: 2,
+                },
+            ),
+            (
+                Topic::Presence,
+                Event::AvailabilityChanged {
+                    user_id: uid,
+                    availability: Availability::Away,
+                },
+            ),
+            (
+                Topic::User(uid),
+                Event::SessionsRevoked {
+                    user_id: uid,
+                    session_id: None,
+                },
+            ),
         ];
         for (topic, event) in cases {
             let json = encode(&topic, &event).unwrap();
@@ -293,7 +359,13 @@ mod tests {
 
     #[test]
     fn garbage_is_a_codec_error() {
-        for bad in ["", "{}", "[]", r#"{"v":2,"topic":"inbox","event":{"type":"typing"}}"#, r#"{"v":1,"topic":"nowhere","event":{"type":"sessions_revoked","user_id":"00000000-0000-0000-0000-000000000000","session_id":null}}"#] {
+        for bad in [
+            "",
+            "{}",
+            "[]",
+            r#"{"v":2,"topic":"inbox","event":{"type":"typing"}}"#,
+            r#"{"v":1,"topic":"nowhere","event":{"type":"sessions_revoked","user_id":"00000000-0000-0000-0000-000000000000","session_id":null}}"#,
+        ] {
             assert!(matches!(decode(bad), Err(BusError::Codec(_))), "{bad}");
         }
     }

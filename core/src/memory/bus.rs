@@ -37,11 +37,11 @@ impl MemoryBus {
 impl EventBus for MemoryBus {
     async fn publish(&self, topic: Topic, event: Event) -> Result<(), BusError> {
         let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(tx) = topics.get(&topic) {
-            if tx.send(event).is_err() {
-                // Nobody listens any more: drop the channel so topics do not pile up.
-                topics.remove(&topic);
-            }
+        if let Some(tx) = topics.get(&topic)
+            && tx.send(event).is_err()
+        {
+            // Nobody listens any more: drop the channel so topics do not pile up.
+            topics.remove(&topic);
         }
         Ok(())
     }

@@ -11,9 +11,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    AuditEntry, AuditFilter, Category, CategoryId, InsertMessage, Message, NewMessage,
-    OutboxId, OutboxMessage, RefreshToken, ResetToken, RotateOutcome, Session, SessionId,
-    Ticket, TicketFilter, TicketId, TokenId, User, UserFilter, UserId,
+    AuditEntry, AuditFilter, Category, CategoryId, InsertMessage, Message, NewMessage, OutboxId,
+    OutboxMessage, RefreshToken, ResetToken, RotateOutcome, Session, SessionId, Ticket,
+    TicketFilter, TicketId, TokenId, User, UserFilter, UserId,
 };
 
 /// The storage error vocabulary every adapter maps its backend errors into.

@@ -37,7 +37,11 @@ impl Desk {
     }
 
     /// A page of the audit log, newest first (admins only); pass the last id as `before`.
-    pub async fn list_audit(&self, principal: &Principal, mut filter: AuditFilter) -> Result<Vec<AuditEntry>> {
+    pub async fn list_audit(
+        &self,
+        principal: &Principal,
+        mut filter: AuditFilter,
+    ) -> Result<Vec<AuditEntry>> {
         if !principal.is_admin() {
             return Err(Error::Forbidden);
         }

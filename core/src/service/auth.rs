@@ -105,9 +105,19 @@ impl Desk {
             updated_at: now,
             version: 1,
         };
-        self.inner.store.insert_user(&user).await.map_err(map_unique)?;
-        self.audit(Some(user.id), AuditAction::UserRegistered, Some(("user", user.id.to_string())), ctx, None)
-            .await;
+        self.inner
+            .store
+            .insert_user(&user)
+            .await
+            .map_err(map_unique)?;
+        self.audit(
+            Some(user.id),
+            AuditAction::UserRegistered,
+            Some(("user", user.id.to_string())),
+            ctx,
+            None,
+        )
+        .await;
         let tokens = self.start_password_session(&user, now).await?;
         Ok(AuthSession { user, tokens })
     }
@@ -115,39 +125,79 @@ impl Desk {
     /// Logs in with email and password. Unknown email and wrong password are
     /// indistinguishable, also in time (a dummy hash is verified).
     #[tracing::instrument(skip_all)]
-    pub async fn login(&self, email: &str, password: &str, ctx: &RequestContext) -> Result<AuthSession> {
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        ctx: &RequestContext,
+    ) -> Result<AuthSession> {
         let mut bad = Vec::new();
         if email.trim().is_empty() {
-            bad.push(crate::error::FieldViolation::new("email", FieldErrorCode::Required, "Email is required."));
+            bad.push(crate::error::FieldViolation::new(
+                "email",
+                FieldErrorCode::Required,
+                "Email is required.",
+            ));
         }
         if password.is_empty() {
-            bad.push(crate::error::FieldViolation::new("password", FieldErrorCode::Required, "Password is required."));
+            bad.push(crate::error::FieldViolation::new(
+                "password",
+                FieldErrorCode::Required,
+                "Password is required.",
+            ));
         }
         validate::finish(bad)?;
         let normalized = email.trim().to_lowercase();
-        if normalized.chars().count() > validate::EMAIL_MAX || password.chars().count() > validate::PASSWORD_MAX {
+        if normalized.chars().count() > validate::EMAIL_MAX
+            || password.chars().count() > validate::PASSWORD_MAX
+        {
             // Longer inputs can never match; refuse before spending argon2 time on them.
-            self.audit(None, AuditAction::LoginFailed, None, ctx, Some("oversized input")).await;
+            self.audit(
+                None,
+                AuditAction::LoginFailed,
+                None,
+                ctx,
+                Some("oversized input"),
+            )
+            .await;
             return Err(Error::Auth(ErrorCode::InvalidCredentials));
         }
         let user = self.inner.store.fetch_user_by_email(&normalized).await?;
         let phc = user.as_ref().and_then(|u| u.password_hash.as_deref());
         let ok = self.inner.hasher.verify(password, phc).await?;
         let Some(user) = user.filter(|_| ok) else {
-            self.audit(None, AuditAction::LoginFailed, Some(("email", normalized)), ctx, Some("bad credentials"))
-                .await;
+            self.audit(
+                None,
+                AuditAction::LoginFailed,
+                Some(("email", normalized)),
+                ctx,
+                Some("bad credentials"),
+            )
+            .await;
             return Err(Error::Auth(ErrorCode::InvalidCredentials));
         };
         if user.disabled {
-            self.audit(Some(user.id), AuditAction::LoginFailed, Some(("user", user.id.to_string())), ctx, Some("disabled"))
-                .await;
+            self.audit(
+                Some(user.id),
+                AuditAction::LoginFailed,
+                Some(("user", user.id.to_string())),
+                ctx,
+                Some("disabled"),
+            )
+            .await;
             return Err(Error::Auth(ErrorCode::AccountDisabled));
         }
         let user = self.rehash_if_needed(user, password).await;
         let now = self.now();
         let tokens = self.start_password_session(&user, now).await?;
-        self.audit(Some(user.id), AuditAction::LoginSucceeded, Some(("session", tokens.session_id.to_string())), ctx, None)
-            .await;
+        self.audit(
+            Some(user.id),
+            AuditAction::LoginSucceeded,
+            Some(("session", tokens.session_id.to_string())),
+            ctx,
+            None,
+        )
+        .await;
         Ok(AuthSession { user, tokens })
     }
 
@@ -158,7 +208,10 @@ impl Desk {
         let invalid = || Error::Auth(ErrorCode::TokenInvalid);
         let (id, hash) = secrets::parse(SecretKind::Refresh, refresh_token).ok_or_else(invalid)?;
         let store = &self.inner.store;
-        let old = store.fetch_refresh_token(TokenId(id)).await?.ok_or_else(invalid)?;
+        let old = store
+            .fetch_refresh_token(TokenId(id))
+            .await?
+            .ok_or_else(invalid)?;
         if !secrets::hashes_match(&hash, &old.secret_hash) {
             return Err(invalid());
         }
@@ -190,7 +243,10 @@ impl Desk {
         };
         match store.rotate_refresh_token(old.id, &successor, now).await {
             Ok(RotateOutcome::Rotated) => {}
-            Ok(RotateOutcome::Reused { session_id, user_id }) => {
+            Ok(RotateOutcome::Reused {
+                session_id,
+                user_id,
+            }) => {
                 tracing::warn!(%session_id, %user_id, "refresh token reuse: session revoked");
                 self.audit(
                     Some(user_id),
@@ -200,15 +256,20 @@ impl Desk {
                     Some("session revoked"),
                 )
                 .await;
-                self.publish_sessions_revoked(user_id, Some(session_id)).await;
+                self.publish_sessions_revoked(user_id, Some(session_id))
+                    .await;
                 return Err(Error::Auth(ErrorCode::RefreshTokenReused));
             }
-            Ok(RotateOutcome::SessionInactive) => return Err(Error::Auth(ErrorCode::SessionRevoked)),
+            Ok(RotateOutcome::SessionInactive) => {
+                return Err(Error::Auth(ErrorCode::SessionRevoked));
+            }
             Err(StoreError::NotFound) => return Err(invalid()),
             Err(e) => return Err(e.into()),
         }
-        let (access_token, access_expires_at) =
-            self.inner.tokens.issue(user.id, session.id, user.role, now)?;
+        let (access_token, access_expires_at) = self
+            .inner
+            .tokens
+            .issue(user.id, session.id, user.role, now)?;
         Ok(AuthSession {
             tokens: AuthTokens {
                 access_token,
@@ -228,10 +289,22 @@ impl Desk {
         let Some(sid) = principal.session_id else {
             return Ok(());
         };
-        if self.inner.store.revoke_session(sid, self.now(), "logout").await? {
-            self.audit(Some(principal.user_id), AuditAction::Logout, Some(("session", sid.to_string())), ctx, None)
+        if self
+            .inner
+            .store
+            .revoke_session(sid, self.now(), "logout")
+            .await?
+        {
+            self.audit(
+                Some(principal.user_id),
+                AuditAction::Logout,
+                Some(("session", sid.to_string())),
+                ctx,
+                None,
+            )
+            .await;
+            self.publish_sessions_revoked(principal.user_id, Some(sid))
                 .await;
-            self.publish_sessions_revoked(principal.user_id, Some(sid)).await;
         }
         Ok(())
     }
@@ -296,7 +369,12 @@ impl Desk {
         let Some(email) = validate::email("email", email, &mut bad) else {
             return Err(Error::Validation(bad));
         };
-        let Some(user) = self.inner.store.fetch_user_by_email(&email.normalized).await? else {
+        let Some(user) = self
+            .inner
+            .store
+            .fetch_user_by_email(&email.normalized)
+            .await?
+        else {
             return Ok(());
         };
         let (Some(to), false) = (user.email.clone(), user.disabled) else {
@@ -315,8 +393,14 @@ impl Desk {
         };
         let mail = self.reset_mail(to, &minted.token, now);
         self.inner.store.insert_reset_token(&token, &mail).await?;
-        self.audit(Some(user.id), AuditAction::PasswordResetRequested, Some(("user", user.id.to_string())), ctx, None)
-            .await;
+        self.audit(
+            Some(user.id),
+            AuditAction::PasswordResetRequested,
+            Some(("user", user.id.to_string())),
+            ctx,
+            None,
+        )
+        .await;
         Ok(())
     }
 
@@ -334,7 +418,12 @@ impl Desk {
         validate::password("new_password", new_password, &mut bad);
         validate::finish(bad)?;
         let (id, hash) = secrets::parse(SecretKind::Reset, token).ok_or_else(invalid)?;
-        let stored = self.inner.store.fetch_reset_token(TokenId(id)).await?.ok_or_else(invalid)?;
+        let stored = self
+            .inner
+            .store
+            .fetch_reset_token(TokenId(id))
+            .await?
+            .ok_or_else(invalid)?;
         if !secrets::hashes_match(&hash, &stored.secret_hash)
             || stored.used_at.is_some()
             || self.now() >= stored.expires_at
@@ -342,13 +431,24 @@ impl Desk {
             return Err(invalid());
         }
         let phc = self.inner.hasher.hash(new_password).await?;
-        let user_id = match self.inner.store.update_reset_token_used(stored.id, &phc, self.now()).await {
+        let user_id = match self
+            .inner
+            .store
+            .update_reset_token_used(stored.id, &phc, self.now())
+            .await
+        {
             Ok(u) => u,
             Err(StoreError::NotFound | StoreError::Conflict) => return Err(invalid()),
             Err(e) => return Err(e.into()),
         };
-        self.audit(Some(user_id), AuditAction::PasswordResetCompleted, Some(("user", user_id.to_string())), ctx, None)
-            .await;
+        self.audit(
+            Some(user_id),
+            AuditAction::PasswordResetCompleted,
+            Some(("user", user_id.to_string())),
+            ctx,
+            None,
+        )
+        .await;
         self.publish_sessions_revoked(user_id, None).await;
         Ok(())
     }
@@ -375,7 +475,11 @@ impl Desk {
         validate::finish(bad)?;
         let mut user = self.fetch_user_required(principal.user_id).await?;
         if user.password_hash.is_none()
-            || !self.inner.hasher.verify(old_password, user.password_hash.as_deref()).await?
+            || !self
+                .inner
+                .hasher
+                .verify(old_password, user.password_hash.as_deref())
+                .await?
         {
             return Err(Error::Auth(ErrorCode::InvalidCredentials));
         }
@@ -390,8 +494,14 @@ impl Desk {
             .store
             .revoke_user_sessions(user.id, principal.session_id, now, "password_changed")
             .await?;
-        self.audit(Some(user.id), AuditAction::PasswordChanged, Some(("user", user.id.to_string())), ctx, None)
-            .await;
+        self.audit(
+            Some(user.id),
+            AuditAction::PasswordChanged,
+            Some(("user", user.id.to_string())),
+            ctx,
+            None,
+        )
+        .await;
         self.publish_sessions_revoked(user.id, None).await;
         Ok(())
     }
@@ -399,7 +509,12 @@ impl Desk {
     /// Creates the first admin if there is none yet (for server start-up; there
     /// is no principal because nobody can log in before). Returns `None` when
     /// an admin already exists.
-    pub async fn bootstrap_admin(&self, email: &str, password: &str, display_name: &str) -> Result<Option<User>> {
+    pub async fn bootstrap_admin(
+        &self,
+        email: &str,
+        password: &str,
+        display_name: &str,
+    ) -> Result<Option<User>> {
         if self.inner.store.count_users_with_role(Role::Admin).await? > 0 {
             return Ok(None);
         }
@@ -429,7 +544,11 @@ impl Desk {
             updated_at: now,
             version: 1,
         };
-        self.inner.store.insert_user(&user).await.map_err(map_unique)?;
+        self.inner
+            .store
+            .insert_user(&user)
+            .await
+            .map_err(map_unique)?;
         Ok(Some(user))
     }
 
@@ -456,8 +575,14 @@ impl Desk {
             expires_at: (now + cfg.refresh_ttl).min(session.expires_at),
             rotated_at: None,
         };
-        self.inner.store.insert_session(&session, Some(&refresh)).await?;
-        let (access_token, access_expires_at) = self.inner.tokens.issue(user.id, session.id, user.role, now)?;
+        self.inner
+            .store
+            .insert_session(&session, Some(&refresh))
+            .await?;
+        let (access_token, access_expires_at) = self
+            .inner
+            .tokens
+            .issue(user.id, session.id, user.role, now)?;
         Ok(AuthTokens {
             access_token,
             access_expires_at,
@@ -497,7 +622,10 @@ impl Desk {
         let mail = &self.inner.config.mail;
         let minutes = self.inner.config.reset_ttl.whole_minutes();
         let how = match &mail.reset_link_template {
-            Some(t) => format!("Open this link to choose a new password:\n\n{}\n", t.replace("{token}", token)),
+            Some(t) => format!(
+                "Open this link to choose a new password:\n\n{}\n",
+                t.replace("{token}", token)
+            ),
             None => format!("Use this code to choose a new password:\n\n{token}\n"),
         };
         OutboxMessage {
@@ -517,11 +645,22 @@ impl Desk {
     }
 
     pub(crate) async fn fetch_user_required(&self, id: UserId) -> Result<User> {
-        self.inner.store.fetch_user(id).await?.ok_or(Error::NotFound("user"))
+        self.inner
+            .store
+            .fetch_user(id)
+            .await?
+            .ok_or(Error::NotFound("user"))
     }
 
-    pub(crate) async fn publish_sessions_revoked(&self, user_id: UserId, session_id: Option<SessionId>) {
-        let event = Event::SessionsRevoked { user_id, session_id };
+    pub(crate) async fn publish_sessions_revoked(
+        &self,
+        user_id: UserId,
+        session_id: Option<SessionId>,
+    ) {
+        let event = Event::SessionsRevoked {
+            user_id,
+            session_id,
+        };
         if let Err(e) = self.inner.bus.publish(Topic::User(user_id), event).await {
             // The revocation is stored; live sockets re-check on their next token check.
             tracing::warn!(error = %e, "could not publish session revocation");
@@ -532,9 +671,12 @@ impl Desk {
 /// Maps a unique violation on users to its domain error.
 pub(crate) fn map_unique(e: StoreError) -> Error {
     match e {
-        StoreError::UniqueViolation { constraint: "users.email" } => {
-            Error::rule(ErrorCode::EmailTaken, "This email address is already registered.")
-        }
+        StoreError::UniqueViolation {
+            constraint: "users.email",
+        } => Error::rule(
+            ErrorCode::EmailTaken,
+            "This email address is already registered.",
+        ),
         other => other.into(),
     }
 }

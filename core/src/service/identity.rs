@@ -65,7 +65,12 @@ pub fn identity_message(user_id: &str, email: Option<&str>, name: Option<&str>) 
 }
 
 /// Signs an identity as a host site would (for Rust hosts and tests).
-pub fn sign_identity(secret: &[u8], user_id: &str, email: Option<&str>, name: Option<&str>) -> String {
+pub fn sign_identity(
+    secret: &[u8],
+    user_id: &str,
+    email: Option<&str>,
+    name: Option<&str>,
+) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| {
         // HMAC accepts keys of any length; this branch cannot happen.
         <Hmac<Sha256> as Mac>::new_from_slice(&[0u8; 32]).unwrap_or_else(|_| unreachable!())
@@ -132,7 +137,11 @@ impl Desk {
     /// `identity` is given (created on first sight), otherwise a new anonymous
     /// customer — unless the config requires verified identities.
     #[tracing::instrument(skip_all)]
-    pub async fn start_visitor_session(&self, start: VisitorStart, _ctx: &RequestContext) -> Result<VisitorSession> {
+    pub async fn start_visitor_session(
+        &self,
+        start: VisitorStart,
+        _ctx: &RequestContext,
+    ) -> Result<VisitorSession> {
         let user = match &start.identity {
             Some(identity) => {
                 let verified = self.verify_host_identity(identity)?;
@@ -230,7 +239,12 @@ impl Desk {
         let cfg = &self.inner.config.identity;
         let forged = || Error::Auth(ErrorCode::IdentityInvalid);
         let verified = match identity {
-            HostIdentity::Hmac { user_id, email, name, signature } => {
+            HostIdentity::Hmac {
+                user_id,
+                email,
+                name,
+                signature,
+            } => {
                 let secret = cfg.hmac_secret.as_ref().ok_or_else(forged)?;
                 let sig = hex::decode(signature.trim()).map_err(|_| forged())?;
                 let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose())
@@ -253,11 +267,18 @@ impl Desk {
                 if let Some(iss) = &cfg.jwt_issuer {
                     v.set_issuer(&[iss]);
                 }
-                let data = jsonwebtoken::decode::<HostClaims>(token, &DecodingKey::from_secret(secret.expose()), &v)
-                    .map_err(|_| forged())?;
+                let data = jsonwebtoken::decode::<HostClaims>(
+                    token,
+                    &DecodingKey::from_secret(secret.expose()),
+                    &v,
+                )
+                .map_err(|_| forged())?;
                 let c = data.claims;
                 let now = self.now().unix_timestamp();
-                let max_age = cfg.jwt_max_age.unwrap_or(time::Duration::minutes(10)).whole_seconds();
+                let max_age = cfg
+                    .jwt_max_age
+                    .unwrap_or(time::Duration::minutes(10))
+                    .whole_seconds();
                 if now >= c.exp || c.iat > now + 60 || c.exp - c.iat > max_age {
                     return Err(forged());
                 }
@@ -269,11 +290,23 @@ impl Desk {
             }
         };
         let mut bad = Vec::new();
-        if verified.external_id.trim().is_empty() || verified.external_id.chars().count() > EXTERNAL_ID_MAX {
-            bad.push(FieldViolation::new("user_id", FieldErrorCode::InvalidFormat, "Invalid host user id."));
+        if verified.external_id.trim().is_empty()
+            || verified.external_id.chars().count() > EXTERNAL_ID_MAX
+        {
+            bad.push(FieldViolation::new(
+                "user_id",
+                FieldErrorCode::InvalidFormat,
+                "Invalid host user id.",
+            ));
         }
-        let email = verified.email.as_deref().and_then(|e| validate::email("email", e, &mut bad));
-        let name = verified.name.as_deref().and_then(|n| validate::display_name("name", n, &mut bad));
+        let email = verified
+            .email
+            .as_deref()
+            .and_then(|e| validate::email("email", e, &mut bad));
+        let name = verified
+            .name
+            .as_deref()
+            .and_then(|n| validate::display_name("name", n, &mut bad));
         validate::finish(bad)?;
         Ok(Verified {
             external_id: verified.external_id,
@@ -287,7 +320,8 @@ impl Desk {
         for _ in 0..3 {
             if let Some(mut user) = store.fetch_user_by_external_id(&v.external_id).await? {
                 let name = v.name.clone().unwrap_or_else(|| user.display_name.clone());
-                if name != user.display_name || (v.email.is_some() && v.email != user.contact_email) {
+                if name != user.display_name || (v.email.is_some() && v.email != user.contact_email)
+                {
                     let expected = user.version;
                     user.display_name = name;
                     if v.email.is_some() {
@@ -337,7 +371,10 @@ impl Desk {
             .display_name
             .as_deref()
             .and_then(|n| validate::display_name("display_name", n, &mut bad));
-        let email = start.email.as_deref().and_then(|e| validate::email("email", e, &mut bad));
+        let email = start
+            .email
+            .as_deref()
+            .and_then(|e| validate::email("email", e, &mut bad));
         validate::finish(bad)?;
         let now = self.now();
         let user = User {

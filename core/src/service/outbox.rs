@@ -50,7 +50,9 @@ impl Desk {
                 Err(e) => {
                     let retry_at = self.now() + retry_delay(item.attempts);
                     tracing::warn!(id = %item.id, attempts = item.attempts, error = %e, "mail delivery failed");
-                    store.update_outbox_failed(item.id, &e.to_string(), retry_at).await?;
+                    store
+                        .update_outbox_failed(item.id, &e.to_string(), retry_at)
+                        .await?;
                     report.failed += 1;
                 }
             }

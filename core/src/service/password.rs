@@ -1,6 +1,8 @@
 //! argon2id password hashing, run off the async executor.
 
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version};
+use argon2::{
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier, Version,
+};
 
 use crate::config::PasswordHashing;
 use crate::error::{Error, Result};

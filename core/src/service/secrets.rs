@@ -84,7 +84,10 @@ mod tests {
         let (pid, hash) = parse(SecretKind::Refresh, &m.token).unwrap();
         assert_eq!(pid, id);
         assert!(hashes_match(&hash, &m.hash));
-        assert!(parse(SecretKind::Reset, &m.token).is_none(), "kind is checked");
+        assert!(
+            parse(SecretKind::Reset, &m.token).is_none(),
+            "kind is checked"
+        );
         let mut tampered = m.token.clone();
         tampered.pop();
         tampered.push(if m.token.ends_with('A') { 'B' } else { 'A' });

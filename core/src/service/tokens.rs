@@ -99,7 +99,10 @@ impl TokenCodec {
         header.kid = Some(self.kid.clone());
         let token = jsonwebtoken::encode(&header, &claims, &self.encoding)
             .map_err(|e| Error::Internal(format!("jwt encode: {e}")))?;
-        Ok((token, OffsetDateTime::from_unix_timestamp(exp.unix_timestamp()).unwrap_or(exp)))
+        Ok((
+            token,
+            OffsetDateTime::from_unix_timestamp(exp.unix_timestamp()).unwrap_or(exp),
+        ))
     }
 
     /// Verifies signature, algorithm, key id, issuer, audience and expiry at `now`.
@@ -114,7 +117,8 @@ impl TokenCodec {
             .as_deref()
             .and_then(|kid| self.decoding.get(kid))
             .ok_or_else(invalid)?;
-        let data = jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|_| invalid())?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|_| invalid())?;
         let c = data.claims;
         if now.unix_timestamp() >= c.exp.saturating_add(self.leeway) {
             return Err(Error::Auth(ErrorCode::TokenExpired));

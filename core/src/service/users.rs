@@ -36,7 +36,12 @@ impl Desk {
 
     /// Changes a display name: one's own, or anyone's for an admin.
     #[tracing::instrument(skip_all)]
-    pub async fn update_profile(&self, principal: &Principal, id: UserId, display_name: &str) -> Result<User> {
+    pub async fn update_profile(
+        &self,
+        principal: &Principal,
+        id: UserId,
+        display_name: &str,
+    ) -> Result<User> {
         if id != principal.user_id && !principal.is_admin() {
             return Err(Error::Forbidden);
         }
@@ -66,7 +71,11 @@ impl Desk {
         let mut bad = Vec::new();
         let email = validate::email("new_email", new_email, &mut bad);
         if password.is_empty() {
-            bad.push(crate::error::FieldViolation::new("password", FieldErrorCode::Required, "Password is required."));
+            bad.push(crate::error::FieldViolation::new(
+                "password",
+                FieldErrorCode::Required,
+                "Password is required.",
+            ));
         }
         let Some(email) = email else {
             return Err(Error::Validation(bad));
@@ -74,7 +83,11 @@ impl Desk {
         validate::finish(bad)?;
         let mut user = self.fetch_user_required(principal.user_id).await?;
         if user.password_hash.is_none()
-            || !self.inner.hasher.verify(password, user.password_hash.as_deref()).await?
+            || !self
+                .inner
+                .hasher
+                .verify(password, user.password_hash.as_deref())
+                .await?
         {
             return Err(Error::Auth(ErrorCode::InvalidCredentials));
         }
@@ -83,21 +96,40 @@ impl Desk {
         user.email_normalized = Some(email.normalized);
         user.version += 1;
         user.updated_at = self.now();
-        self.inner.store.update_user(&user, expected).await.map_err(map_unique)?;
-        self.audit(Some(user.id), AuditAction::EmailChanged, Some(("user", user.id.to_string())), ctx, None)
-            .await;
+        self.inner
+            .store
+            .update_user(&user, expected)
+            .await
+            .map_err(map_unique)?;
+        self.audit(
+            Some(user.id),
+            AuditAction::EmailChanged,
+            Some(("user", user.id.to_string())),
+            ctx,
+            None,
+        )
+        .await;
         Ok(user)
     }
 
     /// Changes a user's role (admins only; not their own, so the desk always
     /// keeps an admin). The new role applies to the user's very next request.
     #[tracing::instrument(skip_all)]
-    pub async fn set_role(&self, principal: &Principal, id: UserId, role: Role, ctx: &RequestContext) -> Result<User> {
+    pub async fn set_role(
+        &self,
+        principal: &Principal,
+        id: UserId,
+        role: Role,
+        ctx: &RequestContext,
+    ) -> Result<User> {
         if !principal.is_admin() {
             return Err(Error::Forbidden);
         }
         if id == principal.user_id {
-            return Err(Error::rule(ErrorCode::Forbidden, "Admins cannot change their own role."));
+            return Err(Error::rule(
+                ErrorCode::Forbidden,
+                "Admins cannot change their own role.",
+            ));
         }
         let mut user = self.fetch_user_required(id).await?;
         if user.role == role {
@@ -134,15 +166,34 @@ impl Desk {
             return Err(Error::Forbidden);
         }
         if id == principal.user_id {
-            return Err(Error::rule(ErrorCode::Forbidden, "Admins cannot disable themselves."));
+            return Err(Error::rule(
+                ErrorCode::Forbidden,
+                "Admins cannot disable themselves.",
+            ));
         }
-        let user = match self.inner.store.update_user_disabled(id, disabled, self.now()).await {
+        let user = match self
+            .inner
+            .store
+            .update_user_disabled(id, disabled, self.now())
+            .await
+        {
             Ok(u) => u,
             Err(crate::ports::StoreError::NotFound) => return Err(Error::NotFound("user")),
             Err(e) => return Err(e.into()),
         };
-        let action = if disabled { AuditAction::UserDisabled } else { AuditAction::UserEnabled };
-        self.audit(Some(principal.user_id), action, Some(("user", id.to_string())), ctx, None).await;
+        let action = if disabled {
+            AuditAction::UserDisabled
+        } else {
+            AuditAction::UserEnabled
+        };
+        self.audit(
+            Some(principal.user_id),
+            action,
+            Some(("user", id.to_string())),
+            ctx,
+            None,
+        )
+        .await;
         if disabled {
             self.publish_sessions_revoked(id, None).await;
         }
@@ -171,7 +222,10 @@ impl Desk {
         }
         let mut user = self.fetch_user_required(id).await?;
         if !user.role.is_staff() {
-            return Err(Error::rule(ErrorCode::ValidationFailed, "Only agents and admins have availability."));
+            return Err(Error::rule(
+                ErrorCode::ValidationFailed,
+                "Only agents and admins have availability.",
+            ));
         }
         let expected = user.version;
         let changed_availability = availability.filter(|a| *a != user.availability);
@@ -185,7 +239,10 @@ impl Desk {
         user.updated_at = self.now();
         self.inner.store.update_user(&user, expected).await?;
         if let Some(availability) = changed_availability {
-            let event = Event::AvailabilityChanged { user_id: id, availability };
+            let event = Event::AvailabilityChanged {
+                user_id: id,
+                availability,
+            };
             if let Err(e) = self.inner.bus.publish(Topic::Presence, event).await {
                 tracing::warn!(error = %e, "could not publish availability");
             }
@@ -194,13 +251,21 @@ impl Desk {
     }
 
     /// A page of users (admins only), ordered by id; pass the last id as `after`.
-    pub async fn list_users(&self, principal: &Principal, mut filter: UserFilter) -> Result<Vec<User>> {
+    pub async fn list_users(
+        &self,
+        principal: &Principal,
+        mut filter: UserFilter,
+    ) -> Result<Vec<User>> {
         if !principal.is_admin() {
             return Err(Error::Forbidden);
         }
         if let Some(s) = &filter.search {
             if s.chars().count() > SEARCH_MAX {
-                return Err(Error::field("search", FieldErrorCode::TooLong, "Search text is too long."));
+                return Err(Error::field(
+                    "search",
+                    FieldErrorCode::TooLong,
+                    "Search text is too long.",
+                ));
             }
             let t = s.trim();
             filter.search = (!t.is_empty()).then(|| t.to_owned());

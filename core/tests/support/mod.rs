@@ -72,7 +72,10 @@ impl Env {
     }
 
     pub async fn principal(&self, s: &AuthSession) -> Principal {
-        self.desk.authenticate(&s.tokens.access_token).await.unwrap()
+        self.desk
+            .authenticate(&s.tokens.access_token)
+            .await
+            .unwrap()
     }
 
     /// The bootstrap admin, logged in.
@@ -81,7 +84,11 @@ impl Env {
             .bootstrap_admin("admin@example.com", PASSWORD, "Admin")
             .await
             .unwrap();
-        let s = self.desk.login("admin@example.com", PASSWORD, &ctx()).await.unwrap();
+        let s = self
+            .desk
+            .login("admin@example.com", PASSWORD, &ctx())
+            .await
+            .unwrap();
         let p = self.principal(&s).await;
         (s, p)
     }
@@ -94,7 +101,10 @@ impl Env {
         role: neurochat_core::domain::Role,
     ) -> (AuthSession, Principal) {
         let s = self.register(email).await;
-        self.desk.set_role(admin, s.user.id, role, &ctx()).await.unwrap();
+        self.desk
+            .set_role(admin, s.user.id, role, &ctx())
+            .await
+            .unwrap();
         let p = self.principal(&s).await;
         (s, p)
     }

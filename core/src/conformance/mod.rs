@@ -1,0 +1,205 @@
+//! The storage conformance suite: every [`Store`](crate::ports::Store)
+//! adapter must pass it, and the in-memory
+//! [`MemoryStore`](crate::memory::MemoryStore) is checked against it too.
+//!
+//! Each scenario is a `pub async fn name(store: &dyn Store)` that panics on
+//! failure, grouped by area ([`users`], [`sessions`], [`audit`], [`tickets`],
+//! [`messages`], [`categories`], [`outbox`], [`health`]); [`SCENARIOS`] lists
+//! them all. [`store_conformance_tests!`](crate::store_conformance_tests)
+//! turns every scenario into a `#[tokio::test]` of the calling crate.
+//!
+//! # A shared database
+//!
+//! Scenarios never assume a table is empty: rows get fresh UUIDv7 ids and
+//! random keys ([`fixtures`]), lists are narrowed by something unique to the
+//! scenario (a fresh customer or actor, a random search tag), and table-wide
+//! operations (`count_users_with_role`, `delete_expired_tokens`,
+//! `claim_outbox`) are checked in ways other rows cannot disturb. So one
+//! database may serve every test of a run at once, several runs, or several
+//! backends sharing a server. The rows are never deleted.
+//!
+//! # Concurrency
+//!
+//! The race scenarios (token rotation, message sequencing, ticket numbers,
+//! compare-and-set updates, idempotent sends, outbox claims) start several
+//! calls at once with `futures_util::future::join_all` on one task; an
+//! adapter whose calls await I/O interleaves them for real, and the generated
+//! tests run on a multi-threaded runtime.
+
+pub mod audit;
+pub mod categories;
+pub mod fixtures;
+pub mod health;
+pub mod messages;
+pub mod outbox;
+pub mod sessions;
+pub mod tickets;
+pub mod users;
+
+/// Calls `$crate::$callback! { $args area: [scenario, ...], ... }` with the list
+/// of every scenario: the single source for [`SCENARIOS`] and the generated tests.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_conformance_scenarios {
+    ($callback:ident $args:tt) => {
+        $crate::$callback! { $args
+            health: [ping_ok],
+            users: [
+                insert_fetch_roundtrip,
+                insert_duplicate_email_case_insensitive,
+                insert_duplicate_external_id,
+                insert_duplicate_id,
+                null_keys_not_unique,
+                update_roundtrip,
+                update_stale_version_conflicts,
+                update_unknown_not_found,
+                update_unique_violations,
+                update_concurrent_one_wins,
+                disable_revokes_sessions,
+                list_users_search_paging,
+                list_users_filters,
+                list_users_search_is_literal,
+                count_users_with_role_counts_enabled,
+            ],
+            sessions: [
+                insert_session_roundtrip,
+                insert_session_unknown_user_foreign_key,
+                rotate_then_reuse_revokes_session,
+                rotate_unknown_not_found,
+                rotate_inactive_session,
+                rotate_race_exactly_one_wins,
+                revoke_session_once,
+                revoke_user_sessions_keep,
+                reset_token_roundtrip_with_mail,
+                reset_token_unknown_user_foreign_key,
+                reset_token_use,
+                reset_token_expired_conflict,
+                reset_token_unknown_not_found,
+                delete_expired_tokens,
+            ],
+            audit: [
+                insert_list_roundtrip,
+                list_newest_first_with_cursor,
+                list_filters,
+            ],
+            tickets: [
+                insert_with_first_message_roundtrip,
+                insert_unknown_customer_foreign_key,
+                numbers_unique_and_increasing,
+                update_roundtrip_keeps_number_and_last_seq,
+                update_stale_version_conflicts,
+                list_filters,
+                list_order_and_paging,
+            ],
+            messages: [
+                insert_roundtrip_bumps_ticket,
+                insert_duplicate_client_msg_id,
+                insert_unknown_ticket_not_found,
+                insert_unknown_author_foreign_key,
+                concurrent_inserts_gapless,
+                concurrent_duplicates_insert_once,
+                list_after_and_before,
+            ],
+            categories: [
+                insert_fetch_roundtrip,
+                insert_duplicate_name_case_insensitive,
+                update_rename_archive,
+                update_duplicate_name,
+                list_ordered_case_insensitive,
+            ],
+            outbox: [
+                insert_fetch_roundtrip,
+                update_failed_and_sent,
+                claim_due_oldest_first_with_lease,
+                concurrent_claims_disjoint,
+            ],
+        }
+    };
+}
+
+/// Builds [`SCENARIOS`] from the scenario list.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_conformance_names {
+    (() $($area:ident: [$($name:ident),* $(,)?]),* $(,)?) => {
+        /// Every scenario as `area::name` (the path under [`conformance`](crate::conformance)
+        /// and the name of the test [`store_conformance_tests!`](crate::store_conformance_tests)
+        /// generates for it).
+        pub const SCENARIOS: &[&str] = &[
+            $($(concat!(stringify!($area), "::", stringify!($name)),)*)*
+        ];
+    };
+}
+
+/// Expands the scenario list into one test module per area.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_conformance_expand {
+    (($make:path) $($area:ident: [$($name:ident),* $(,)?]),* $(,)?) => {
+        async fn __store_conformance_make() -> ::std::sync::Arc<dyn $crate::ports::Store> {
+            $make().await
+        }
+
+        $(
+            mod $area {
+                $(
+                    #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                    async fn $name() {
+                        let store = super::__store_conformance_make().await;
+                        $crate::conformance::$area::$name(&*store).await;
+                    }
+                )*
+            }
+        )*
+    };
+}
+
+/// Expands every conformance scenario into a named test of the calling crate.
+///
+/// `$make` is the path of an `async fn() -> std::sync::Arc<dyn neurochat_core::ports::Store>`
+/// called once per test (each test may get a fresh store or share one
+/// database: the scenarios never assume empty tables). It must resolve where
+/// the macro is invoked. The tests are `#[tokio::test(flavor = "multi_thread",
+/// worker_threads = 4)]`, so the calling crate needs `tokio` with the `macros`
+/// and `rt-multi-thread` features as a (dev-)dependency, and
+/// `neurochat-core` with the `conformance` feature.
+///
+/// The macro defines one module per area (`users`, `sessions`, `audit`,
+/// `tickets`, `messages`, `categories`, `outbox`, `health`) plus a private
+/// `__store_conformance_make` function; invoke it once per module (wrap each
+/// backend in its own `mod` to test several in one file). Test names are the
+/// entries of [`SCENARIOS`](crate::conformance::SCENARIOS), e.g.
+/// `sessions::rotate_race_exactly_one_wins`.
+///
+/// ```ignore
+/// // tests/memory_conformance.rs
+/// use std::sync::Arc;
+/// use neurochat_core::{memory::MemoryStore, ports::Store};
+///
+/// async fn make() -> Arc<dyn Store> {
+///     Arc::new(MemoryStore::new())
+/// }
+///
+/// neurochat_core::store_conformance_tests!(make);
+/// ```
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($make:path) => {
+        $crate::__store_conformance_scenarios! { __store_conformance_expand ($make) }
+    };
+}
+
+crate::__store_conformance_scenarios! { __store_conformance_names () }
+
+#[cfg(test)]
+mod tests {
+    use super::SCENARIOS;
+    use std::collections::HashSet;
+
+    #[test]
+    fn scenario_names_are_unique() {
+        let unique: HashSet<&str> = SCENARIOS.iter().copied().collect();
+        assert_eq!(unique.len(), SCENARIOS.len());
+        assert!(SCENARIOS.contains(&"sessions::rotate_race_exactly_one_wins"));
+    }
+}
