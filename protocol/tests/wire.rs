@@ -331,9 +331,17 @@ fn wrong_types_empty_and_oversized_bodies_are_parse_errors_not_panics() {
         r#"{"email":"a@b.c","password":"x"}"#,
         r#"{"email":"a@b.c","password":"x","display_name":"y","role":"admin"}"#,
     ] {
-        assert!(serde_json::from_str::<RegisterRequest>(bad).is_err(), "{bad}");
+        assert!(
+            serde_json::from_str::<RegisterRequest>(bad).is_err(),
+            "{bad}"
+        );
     }
     let deep = "[".repeat(10_000);
     assert!(serde_json::from_str::<LoginRequest>(&deep).is_err());
-    assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"subscribe","req":-1,"ticket_id":"x","last_seq":0}"#).is_err());
+    assert!(
+        serde_json::from_str::<ClientFrame>(
+            r#"{"type":"subscribe","req":-1,"ticket_id":"x","last_seq":0}"#
+        )
+        .is_err()
+    );
 }
