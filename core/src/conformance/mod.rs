@@ -171,7 +171,9 @@ macro_rules! __store_conformance_expand {
 /// entries of [`SCENARIOS`](crate::conformance::SCENARIOS), e.g.
 /// `sessions::rotate_race_exactly_one_wins`.
 ///
-/// ```ignore
+/// (The same code is `core/tests/memory_conformance.rs`, which CI runs.)
+///
+/// ```text
 /// // tests/memory_conformance.rs
 /// use std::sync::Arc;
 /// use neurochat_core::{memory::MemoryStore, ports::Store};

@@ -112,6 +112,31 @@ pub struct User {
     pub version: i64,
 }
 
+impl User {
+    /// A new enabled user with only an id, a name and a role: no login email,
+    /// password or host id, offline with capacity 0, version 1. Callers add
+    /// the rest with struct-update syntax.
+    pub fn new(id: UserId, display_name: String, role: Role, now: OffsetDateTime) -> User {
+        User {
+            id,
+            email: None,
+            email_normalized: None,
+            display_name,
+            password_hash: None,
+            role,
+            disabled: false,
+            external_id: None,
+            verified: false,
+            contact_email: None,
+            availability: Availability::Offline,
+            capacity: 0,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+}
+
 /// Filter and keyset page for listing users (admin).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserFilter {

@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 use crate::Desk;
 use crate::domain::validate;
 use crate::domain::{
-    AuditAction, Availability, OutboxId, OutboxMessage, RefreshToken, ResetToken, Role,
-    RotateOutcome, Session, SessionId, SessionKind, TokenId, User, UserId,
+    AuditAction, OutboxId, OutboxMessage, RefreshToken, ResetToken, Role, RotateOutcome, Session,
+    SessionId, SessionKind, TokenId, User, UserId,
 };
 use crate::error::{Error, Result};
 use crate::events::{Event, Topic};
@@ -78,38 +78,14 @@ impl Desk {
     /// Registers a customer and logs them in.
     #[tracing::instrument(skip_all)]
     pub async fn register(&self, input: Registration, ctx: &RequestContext) -> Result<AuthSession> {
-        let mut bad = Vec::new();
-        let email = validate::email("email", &input.email, &mut bad);
-        validate::password("password", &input.password, &mut bad);
-        let name = validate::display_name("display_name", &input.display_name, &mut bad);
-        let (Some(email), Some(name)) = (email, name) else {
-            return Err(Error::Validation(bad));
-        };
-        validate::finish(bad)?;
-        let hash = self.inner.hasher.hash(&input.password).await?;
-        let now = self.now();
-        let user = User {
-            id: UserId(self.new_uuid()),
-            email: Some(email.display),
-            email_normalized: Some(email.normalized),
-            display_name: name,
-            password_hash: Some(hash),
-            role: Role::Customer,
-            disabled: false,
-            external_id: None,
-            verified: true,
-            contact_email: None,
-            availability: Availability::Offline,
-            capacity: 0,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
-        self.inner
-            .store
-            .insert_user(&user)
-            .await
-            .map_err(map_unique)?;
+        let user = self
+            .insert_password_user(
+                &input.email,
+                &input.password,
+                &input.display_name,
+                Role::Customer,
+            )
+            .await?;
         self.audit(
             Some(user.id),
             AuditAction::UserRegistered,
@@ -118,7 +94,7 @@ impl Desk {
             None,
         )
         .await;
-        let tokens = self.start_password_session(&user, now).await?;
+        let tokens = self.start_password_session(&user, self.now()).await?;
         Ok(AuthSession { user, tokens })
     }
 
@@ -188,8 +164,7 @@ impl Desk {
             return Err(Error::Auth(ErrorCode::AccountDisabled));
         }
         let user = self.rehash_if_needed(user, password).await;
-        let now = self.now();
-        let tokens = self.start_password_session(&user, now).await?;
+        let tokens = self.start_password_session(&user, self.now()).await?;
         self.audit(
             Some(user.id),
             AuditAction::LoginSucceeded,
@@ -484,12 +459,9 @@ impl Desk {
             return Err(Error::Auth(ErrorCode::InvalidCredentials));
         }
         let phc = self.inner.hasher.hash(new_password).await?;
+        self.save_user(&mut user, |u| u.password_hash = Some(phc))
+            .await?;
         let now = self.now();
-        let expected = user.version;
-        user.password_hash = Some(phc);
-        user.updated_at = now;
-        user.version += 1;
-        self.inner.store.update_user(&user, expected).await?;
         self.inner
             .store
             .revoke_user_sessions(user.id, principal.session_id, now, "password_changed")
@@ -518,6 +490,21 @@ impl Desk {
         if self.inner.store.count_users_with_role(Role::Admin).await? > 0 {
             return Ok(None);
         }
+        let user = self
+            .insert_password_user(email, password, display_name, Role::Admin)
+            .await?;
+        Ok(Some(user))
+    }
+
+    /// Validates (reporting every bad field), hashes and stores a user who
+    /// logs in with email and password.
+    async fn insert_password_user(
+        &self,
+        email: &str,
+        password: &str,
+        display_name: &str,
+        role: Role,
+    ) -> Result<User> {
         let mut bad = Vec::new();
         let email = validate::email("email", email, &mut bad);
         validate::password("password", password, &mut bad);
@@ -526,30 +513,19 @@ impl Desk {
             return Err(Error::Validation(bad));
         };
         validate::finish(bad)?;
-        let now = self.now();
         let user = User {
-            id: UserId(self.new_uuid()),
             email: Some(email.display),
             email_normalized: Some(email.normalized),
-            display_name: name,
             password_hash: Some(self.inner.hasher.hash(password).await?),
-            role: Role::Admin,
-            disabled: false,
-            external_id: None,
             verified: true,
-            contact_email: None,
-            availability: Availability::Offline,
-            capacity: 0,
-            created_at: now,
-            updated_at: now,
-            version: 1,
+            ..User::new(UserId(self.new_uuid()), name, role, self.now())
         };
         self.inner
             .store
             .insert_user(&user)
             .await
             .map_err(map_unique)?;
-        Ok(Some(user))
+        Ok(user)
     }
 
     async fn start_password_session(&self, user: &User, now: OffsetDateTime) -> Result<AuthTokens> {
@@ -604,12 +580,11 @@ impl Desk {
         let Ok(new_phc) = self.inner.hasher.hash(password).await else {
             return user;
         };
-        let expected = user.version;
         let mut updated = user.clone();
-        updated.password_hash = Some(new_phc);
-        updated.version += 1;
-        updated.updated_at = self.now();
-        match self.inner.store.update_user(&updated, expected).await {
+        match self
+            .save_user(&mut updated, |u| u.password_hash = Some(new_phc))
+            .await
+        {
             Ok(()) => updated,
             Err(e) => {
                 tracing::debug!(error = %e, "password rehash skipped");

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::Desk;
 use crate::domain::validate;
-use crate::domain::{Availability, Role, Session, SessionId, SessionKind, User, UserId};
+use crate::domain::{Role, Session, SessionId, SessionKind, User, UserId};
 use crate::error::{Error, FieldViolation, Result};
 use crate::ports::StoreError;
 use crate::principal::{Principal, RequestContext};
@@ -222,16 +222,15 @@ impl Desk {
         if user.role != Role::Customer {
             return Err(Error::Forbidden);
         }
-        let expected = user.version;
-        if let Some(n) = name {
-            user.display_name = n;
-        }
-        if let Some(e) = email {
-            user.contact_email = Some(e.display);
-        }
-        user.version += 1;
-        user.updated_at = self.now();
-        self.inner.store.update_user(&user, expected).await?;
+        self.save_user(&mut user, |u| {
+            if let Some(n) = name {
+                u.display_name = n;
+            }
+            if let Some(e) = email {
+                u.contact_email = Some(e.display);
+            }
+        })
+        .await?;
         Ok(user)
     }
 
@@ -322,14 +321,14 @@ impl Desk {
                 let name = v.name.clone().unwrap_or_else(|| user.display_name.clone());
                 if name != user.display_name || (v.email.is_some() && v.email != user.contact_email)
                 {
-                    let expected = user.version;
-                    user.display_name = name;
-                    if v.email.is_some() {
-                        user.contact_email = v.email.clone();
-                    }
-                    user.version += 1;
-                    user.updated_at = self.now();
-                    match store.update_user(&user, expected).await {
+                    let email = v.email.clone();
+                    let changed = self
+                        .save_user(&mut user, |u| {
+                            u.display_name = name;
+                            u.contact_email = email.or(u.contact_email.take());
+                        })
+                        .await;
+                    match changed {
                         Ok(()) => {}
                         Err(StoreError::Conflict) => continue,
                         Err(e) => return Err(e.into()),
@@ -339,21 +338,15 @@ impl Desk {
             }
             let now = self.now();
             let user = User {
-                id: UserId(self.new_uuid()),
-                email: None,
-                email_normalized: None,
-                display_name: v.name.clone().unwrap_or_else(|| "Customer".to_owned()),
-                password_hash: None,
-                role: Role::Customer,
-                disabled: false,
                 external_id: Some(v.external_id.clone()),
                 verified: true,
                 contact_email: v.email.clone(),
-                availability: Availability::Offline,
-                capacity: 0,
-                created_at: now,
-                updated_at: now,
-                version: 1,
+                ..User::new(
+                    UserId(self.new_uuid()),
+                    v.name.clone().unwrap_or_else(|| "Customer".to_owned()),
+                    Role::Customer,
+                    now,
+                )
             };
             match store.insert_user(&user).await {
                 Ok(()) => return Ok(user),
@@ -378,21 +371,13 @@ impl Desk {
         validate::finish(bad)?;
         let now = self.now();
         let user = User {
-            id: UserId(self.new_uuid()),
-            email: None,
-            email_normalized: None,
-            display_name: name.unwrap_or_else(|| "Visitor".to_owned()),
-            password_hash: None,
-            role: Role::Customer,
-            disabled: false,
-            external_id: None,
-            verified: false,
             contact_email: email.map(|e| e.display),
-            availability: Availability::Offline,
-            capacity: 0,
-            created_at: now,
-            updated_at: now,
-            version: 1,
+            ..User::new(
+                UserId(self.new_uuid()),
+                name.unwrap_or_else(|| "Visitor".to_owned()),
+                Role::Customer,
+                now,
+            )
         };
         self.inner.store.insert_user(&user).await?;
         Ok(user)

@@ -25,6 +25,21 @@ pub fn clamp_limit(limit: u32) -> u32 {
 }
 
 impl Desk {
+    /// Applies `change` to `user`, bumps its version and `updated_at`, and
+    /// stores it only if nobody changed it since it was read
+    /// ([`StoreError::Conflict`](crate::ports::StoreError::Conflict) otherwise).
+    pub(crate) async fn save_user(
+        &self,
+        user: &mut User,
+        change: impl FnOnce(&mut User),
+    ) -> Result<(), crate::ports::StoreError> {
+        let expected = user.version;
+        change(user);
+        user.version = expected + 1;
+        user.updated_at = self.now();
+        self.inner.store.update_user(user, expected).await
+    }
+
     /// One user. Customers see only themselves; staff see everyone (they need
     /// the customer's profile next to a ticket). Others' ids are `not_found`.
     pub async fn get_user(&self, principal: &Principal, id: UserId) -> Result<User> {
@@ -49,13 +64,12 @@ impl Desk {
         let name = validate::display_name("display_name", display_name, &mut bad);
         validate::finish(bad)?;
         let mut user = self.fetch_user_required(id).await?;
-        let expected = user.version;
-        if let Some(n) = name {
-            user.display_name = n;
-        }
-        user.version += 1;
-        user.updated_at = self.now();
-        self.inner.store.update_user(&user, expected).await?;
+        self.save_user(&mut user, |u| {
+            if let Some(n) = name {
+                u.display_name = n;
+            }
+        })
+        .await?;
         Ok(user)
     }
 
@@ -91,16 +105,12 @@ impl Desk {
         {
             return Err(Error::Auth(ErrorCode::InvalidCredentials));
         }
-        let expected = user.version;
-        user.email = Some(email.display);
-        user.email_normalized = Some(email.normalized);
-        user.version += 1;
-        user.updated_at = self.now();
-        self.inner
-            .store
-            .update_user(&user, expected)
-            .await
-            .map_err(map_unique)?;
+        self.save_user(&mut user, |u| {
+            u.email = Some(email.display);
+            u.email_normalized = Some(email.normalized);
+        })
+        .await
+        .map_err(map_unique)?;
         self.audit(
             Some(user.id),
             AuditAction::EmailChanged,
@@ -136,11 +146,7 @@ impl Desk {
             return Ok(user);
         }
         let before = user.role;
-        let expected = user.version;
-        user.role = role;
-        user.version += 1;
-        user.updated_at = self.now();
-        self.inner.store.update_user(&user, expected).await?;
+        self.save_user(&mut user, |u| u.role = role).await?;
         self.audit(
             Some(principal.user_id),
             AuditAction::RoleChanged,
@@ -227,17 +233,12 @@ impl Desk {
                 "Only agents and admins have availability.",
             ));
         }
-        let expected = user.version;
         let changed_availability = availability.filter(|a| *a != user.availability);
-        if let Some(a) = availability {
-            user.availability = a;
-        }
-        if let Some(c) = capacity {
-            user.capacity = c;
-        }
-        user.version += 1;
-        user.updated_at = self.now();
-        self.inner.store.update_user(&user, expected).await?;
+        self.save_user(&mut user, |u| {
+            u.availability = availability.unwrap_or(u.availability);
+            u.capacity = capacity.unwrap_or(u.capacity);
+        })
+        .await?;
         if let Some(availability) = changed_availability {
             let event = Event::AvailabilityChanged {
                 user_id: id,
