@@ -1,6 +1,7 @@
 //! Point lookups on a SQLite file with 10 000 users: `fetch_user_by_email`
 //! and `fetch_user` on random existing keys. Criterion reports lookups per
-//! second (`Throughput::Elements(1)` per iteration).
+//! second (`Throughput::Elements(1)` per iteration), one at a time and eight
+//! in flight at once.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -96,6 +97,24 @@ fn lookups(c: &mut Criterion) {
         });
     });
 
+    // Eight lookups in flight at once: what the pool serves to concurrent requests.
+    group.throughput(Throughput::Elements(8));
+    let mut pick = Picker(0x2545_F491_4F6C_DD1D);
+    group.bench_function("fetch_user_by_email_8_concurrent", |b| {
+        b.to_async(&rt).iter(|| {
+            let emails: Vec<String> = (0..8).map(|_| users[pick.next(USERS)].1.clone()).collect();
+            let store = &store;
+            async move {
+                let found = futures_util::future::join_all(
+                    emails
+                        .iter()
+                        .map(|e| store.fetch_user_by_email(black_box(e))),
+                )
+                .await;
+                assert!(found.into_iter().all(|u| u.unwrap().is_some()));
+            }
+        });
+    });
     group.finish();
     rt.block_on(store.pool().close());
 }
