@@ -28,7 +28,14 @@ use neurochat_protocol::v1::ErrorCode;
 use neurochat_storage_sqlx::SqliteStore;
 use rand::RngCore as _;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use time::format_description::well_known::Iso8601;
+use time::format_description::well_known::iso8601::{Config as IsoConfig, TimePrecision};
+
+const TIMESTAMP_MILLIS: u128 = IsoConfig::DEFAULT
+    .set_time_precision(TimePrecision::Second {
+        decimal_digits: std::num::NonZeroU8::new(3),
+    })
+    .encode();
 
 /// Demo accounts. They are fixed so the program can run again on the same
 /// database and log in to what it created before. A real host takes such
@@ -288,7 +295,8 @@ async fn print_audit(
     names: &mut HashMap<UserId, String>,
     entry: &AuditEntry,
 ) -> Result<()> {
-    let at = entry.at.format(&Rfc3339)?;
+    // Fixed width (RFC 3339 drops trailing zeros of the fraction).
+    let at = entry.at.format(&Iso8601::<TIMESTAMP_MILLIS>)?;
     let actor = match entry.actor_id {
         Some(id) => user_name(desk, admin, names, id).await?,
         None => "anonymous".to_owned(),
