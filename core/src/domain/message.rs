@@ -99,8 +99,14 @@ impl NewMessage {
 /// Result of an idempotent message insert.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InsertMessage {
-    /// Stored now, with its new `seq`.
-    Inserted(Message),
+    /// Stored now, with its new `seq`; `ticket` is the ticket after the
+    /// insert's effects (see [`MessageStore::insert_message`](crate::ports::MessageStore::insert_message)).
+    Inserted {
+        /// The stored message.
+        message: Message,
+        /// The ticket as it is now.
+        ticket: super::ticket::Ticket,
+    },
     /// The same author already sent this `client_msg_id`: the original message.
     Duplicate(Message),
 }
@@ -109,7 +115,23 @@ impl InsertMessage {
     /// The message, new or original.
     pub fn message(&self) -> &Message {
         match self {
-            InsertMessage::Inserted(m) | InsertMessage::Duplicate(m) => m,
+            InsertMessage::Inserted { message, .. } | InsertMessage::Duplicate(message) => message,
         }
     }
+}
+
+/// How far one participant has received and read a ticket's messages.
+/// Both positions only move forward; `read_seq <= delivered_seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// The ticket.
+    pub ticket_id: TicketId,
+    /// The participant.
+    pub user_id: UserId,
+    /// Highest `seq` delivered to one of their devices.
+    pub delivered_seq: i64,
+    /// Highest `seq` they have seen.
+    pub read_seq: i64,
+    /// Last move.
+    pub updated_at: OffsetDateTime,
 }

@@ -12,8 +12,11 @@ pub mod validate;
 
 pub use audit::{AuditAction, AuditEntry, AuditFilter};
 pub use ids::{AuditId, CategoryId, MessageId, OutboxId, SessionId, TicketId, TokenId, UserId};
-pub use message::{InsertMessage, Message, MessageKind, NewMessage};
+pub use message::{InsertMessage, Message, MessageKind, NewMessage, Receipt};
 pub use outbox::OutboxMessage;
 pub use session::{RefreshToken, ResetToken, RotateOutcome, Session, SessionKind};
-pub use ticket::{Category, Priority, Ticket, TicketFilter, TicketStatus};
+pub use ticket::{
+    AgentLoad, AssigneeFilter, Category, Priority, Ticket, TicketCursor, TicketFilter, TicketSort,
+    TicketStatus,
+};
 pub use user::{Availability, Role, User, UserFilter};

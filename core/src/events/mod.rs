@@ -68,6 +68,35 @@ pub enum TicketChange {
     Category,
 }
 
+/// Which service level a ticket breached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EscalationReason {
+    /// Still `new` (unclaimed) after the configured time.
+    NewTooLong,
+    /// A customer message has waited for an agent answer longer than the
+    /// first-response target.
+    Unanswered,
+}
+
+impl EscalationReason {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EscalationReason::NewTooLong => "new_too_long",
+            EscalationReason::Unanswered => "unanswered",
+        }
+    }
+
+    /// Parses [`EscalationReason::as_str`].
+    pub fn parse(s: &str) -> Option<EscalationReason> {
+        match s {
+            "new_too_long" => Some(EscalationReason::NewTooLong),
+            "unanswered" => Some(EscalationReason::Unanswered),
+            _ => None,
+        }
+    }
+}
+
 /// A domain event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -106,6 +135,13 @@ pub enum Event {
         user_id: UserId,
         /// New availability.
         availability: Availability,
+    },
+    /// A ticket breached an SLA (published once per breach to the inbox).
+    Escalated {
+        /// The ticket after the escalation was recorded.
+        ticket: Ticket,
+        /// Which SLA.
+        reason: EscalationReason,
     },
     /// Sessions were revoked: live connections of these sessions must close.
     SessionsRevoked {

@@ -11,9 +11,9 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    AuditEntry, AuditFilter, Category, CategoryId, InsertMessage, Message, NewMessage, OutboxId,
-    OutboxMessage, RefreshToken, ResetToken, RotateOutcome, Session, SessionId, Ticket,
-    TicketFilter, TicketId, TokenId, User, UserFilter, UserId,
+    AgentLoad, AuditAction, AuditEntry, AuditFilter, Category, CategoryId, InsertMessage, Message,
+    NewMessage, OutboxId, OutboxMessage, Receipt, RefreshToken, ResetToken, RotateOutcome, Session,
+    SessionId, Ticket, TicketFilter, TicketId, TokenId, User, UserFilter, UserId,
 };
 
 /// The storage error vocabulary every adapter maps its backend errors into.
@@ -76,6 +76,21 @@ pub trait UserStore: Send + Sync {
     async fn list_users(&self, filter: &UserFilter) -> StoreResult<Vec<User>>;
     /// Number of enabled users with this role (e.g. to keep at least one admin).
     async fn count_users_with_role(&self, role: crate::domain::Role) -> StoreResult<u64>;
+    /// Every enabled agent and admin with the number of tickets assigned to
+    /// them in `new` or `in_progress`, ordered by user id.
+    async fn list_agent_loads(&self) -> StoreResult<Vec<AgentLoad>>;
+    /// Erases a customer's personal data atomically: the user keeps its id but
+    /// gets display name `placeholder`, no email, contact email, external id or
+    /// password, is disabled (version bumped, `updated_at = now`) and all its
+    /// sessions are revoked (reason `erased`); the bodies of every message it
+    /// authored and the subjects of every ticket it opened become `placeholder`
+    /// (and leave any search index). Audit entries are kept. `NotFound` if missing.
+    async fn update_user_erased(
+        &self,
+        id: UserId,
+        placeholder: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<()>;
 }
 
 /// Sessions and their secrets: refresh tokens, visitor tokens, reset tokens.
@@ -145,6 +160,14 @@ pub trait AuditStore: Send + Sync {
     async fn insert_audit(&self, entry: &AuditEntry) -> StoreResult<()>;
     /// A page of entries, newest first (by id descending).
     async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
+    /// How many entries with `action` each actor has in `[from, to)`; entries
+    /// without an actor are left out. Ordered by actor id.
+    async fn count_audit_by_actor(
+        &self,
+        action: AuditAction,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> StoreResult<Vec<(UserId, u64)>>;
 }
 
 /// Tickets.
@@ -152,7 +175,9 @@ pub trait AuditStore: Send + Sync {
 pub trait TicketStore: Send + Sync {
     /// Atomically stores a ticket with its first message: assigns the next
     /// ticket number (ignoring `ticket.number`), gives the message `seq` 1 and
-    /// sets `last_seq` to 1. No ticket ever exists without its first message.
+    /// applies the message's effects as [`MessageStore::insert_message`] does.
+    /// Returns the stored ticket and message. No ticket ever exists without
+    /// its first message.
     async fn insert_ticket_with_first_message(
         &self,
         ticket: &Ticket,
@@ -160,39 +185,111 @@ pub trait TicketStore: Send + Sync {
     ) -> StoreResult<(Ticket, Message)>;
     /// One ticket by id.
     async fn fetch_ticket(&self, id: TicketId) -> StoreResult<Option<Ticket>>;
-    /// Compare-and-set update of every mutable field (status, priority, category,
-    /// assignee, times) if the stored version is `expected_version`;
-    /// `ticket.version` must be the new version. Never changes `number` or `last_seq`.
-    async fn update_ticket(&self, ticket: &Ticket, expected_version: i64) -> StoreResult<()>;
-    /// A page of tickets ordered by `(updated_at, id)` descending.
+    /// Compare-and-set update of the mutable fields (status, priority,
+    /// category, assignee, `updated_at`, `first_response_at`, `resolved_at`,
+    /// `closed_at`, `customer_notified_seq`, `escalated_new_at`,
+    /// `escalated_awaiting_since`) if the stored version is `expected_version`;
+    /// `ticket.version` must be the new version. Never changes `number`,
+    /// `subject`, `customer_id`, `created_at` or the store-maintained message
+    /// fields (`last_seq`, `awaiting_since`, `last_agent_seq`,
+    /// `last_agent_message_at`). With `mail`, enqueues it in the same transaction.
+    async fn update_ticket(
+        &self,
+        ticket: &Ticket,
+        expected_version: i64,
+        mail: Option<&OutboxMessage>,
+    ) -> StoreResult<()>;
+    /// One page of tickets matching `filter`, in `filter.sort` order, after
+    /// `filter.after`.
     async fn list_tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<Ticket>>;
+    /// Tickets due an escalation check, oldest first (by created_at, id):
+    /// status `new` created at or before `new_before` with no `escalated_new_at`;
+    /// or status `new`/`in_progress` with `awaiting_since` at or before
+    /// `awaiting_before` and `escalated_awaiting_since` different from it.
+    async fn list_escalation_candidates(
+        &self,
+        new_before: OffsetDateTime,
+        awaiting_before: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Ticket>>;
+    /// `resolved` tickets whose `resolved_at` is at or before `resolved_before`,
+    /// oldest resolution first.
+    async fn list_tickets_to_close(
+        &self,
+        resolved_before: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Ticket>>;
+    /// Tickets (not closed) whose customer should hear of agent replies by
+    /// email: `last_agent_message_at` at or before `before`, and
+    /// `last_agent_seq` greater than both `customer_notified_seq` and the
+    /// customer's own `read_seq` receipt (0 if none). Oldest reply first.
+    async fn list_notifications_due(
+        &self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Ticket>>;
+    /// Tickets created in `[from, to)` or resolved in `[from, to)` (metrics).
+    async fn list_tickets_in_window(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> StoreResult<Vec<Ticket>>;
 }
 
-/// Chat messages.
+/// Chat messages and read receipts.
 #[async_trait]
 pub trait MessageStore: Send + Sync {
-    /// Idempotent, atomic insert: if the author already sent `client_msg_id` on
-    /// this ticket, returns [`InsertMessage::Duplicate`] with the original;
-    /// otherwise assigns `seq = last_seq + 1`, bumps the ticket's `last_seq`
-    /// and `updated_at`, and returns [`InsertMessage::Inserted`]. Gapless and
-    /// unique per ticket under concurrent writers. [`StoreError::NotFound`] for
-    /// an unknown ticket.
+    /// Idempotent, atomic insert. If the author already sent `client_msg_id`
+    /// on this ticket, returns [`InsertMessage::Duplicate`] with the original
+    /// and changes nothing. Otherwise assigns `seq = last_seq + 1` (gapless and
+    /// unique per ticket under concurrent writers) and applies these effects to
+    /// the ticket in the same transaction:
+    /// - always: `last_seq = seq`, `updated_at = created_at`;
+    /// - customer message: `awaiting_since = COALESCE(awaiting_since, created_at)`;
+    ///   on a `resolved` ticket also `status = in_progress` if assigned, else
+    ///   `new`, and `version + 1` (the only effect that bumps the version);
+    /// - agent message: `awaiting_since = NULL`, `first_response_at =
+    ///   COALESCE(first_response_at, created_at)`, `last_agent_seq = seq`,
+    ///   `last_agent_message_at = created_at`;
+    /// - system messages and internal notes: nothing more.
+    ///
+    /// Returns [`InsertMessage::Inserted`] with the ticket after the effects.
+    /// [`StoreError::NotFound`] for an unknown ticket, [`StoreError::Conflict`]
+    /// (nothing stored) when the ticket is `closed`.
     async fn insert_message(&self, message: &NewMessage) -> StoreResult<InsertMessage>;
-    /// Messages of a ticket with `after_seq < seq` (ascending), at most `limit`.
+    /// Messages of a ticket with `after_seq < seq` (ascending), at most
+    /// `limit`; internal notes only if `include_internal`.
     async fn list_messages_after(
         &self,
         ticket_id: TicketId,
         after_seq: i64,
         limit: u32,
+        include_internal: bool,
     ) -> StoreResult<Vec<Message>>;
-    /// Messages of a ticket with `seq < before_seq`, the newest `limit` of them,
-    /// returned in ascending order.
+    /// Messages of a ticket with `seq < before_seq`, the newest `limit` of
+    /// them, returned in ascending order; internal notes only if `include_internal`.
     async fn list_messages_before(
         &self,
         ticket_id: TicketId,
         before_seq: i64,
         limit: u32,
+        include_internal: bool,
     ) -> StoreResult<Vec<Message>>;
+    /// Moves a participant's receipt forward, never back: `delivered_seq =
+    /// max(old, delivered_seq, read_seq)`, `read_seq = max(old, read_seq)`;
+    /// creates it (from 0) if missing; `updated_at = now` when something
+    /// moved. Returns the receipt as stored. `ForeignKey` for an unknown
+    /// ticket or user.
+    async fn update_receipt(
+        &self,
+        ticket_id: TicketId,
+        user_id: UserId,
+        delivered_seq: i64,
+        read_seq: i64,
+        now: OffsetDateTime,
+    ) -> StoreResult<Receipt>;
+    /// Every participant's receipt on a ticket, ordered by user id.
+    async fn list_receipts(&self, ticket_id: TicketId) -> StoreResult<Vec<Receipt>>;
 }
 
 /// Ticket categories.
