@@ -124,6 +124,42 @@ impl Default for MailConfig {
     }
 }
 
+/// Ticket lifecycle, assignment, service levels and chat notifications.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketConfig {
+    /// Give new tickets to the online agent with the fewest open tickets under
+    /// their capacity; tickets nobody can take wait for the next free agent.
+    pub auto_assign: bool,
+    /// Close resolved tickets after this long (`None`: never close).
+    pub close_after_resolved: Option<Duration>,
+    /// Escalate a ticket still `new` after this long (`None`: never).
+    pub escalate_new_after: Option<Duration>,
+    /// First-response target: escalate a customer message no agent answered
+    /// within this long (`None`: never).
+    pub escalate_unanswered_after: Option<Duration>,
+    /// Email a customer about agent replies they have not read after this long
+    /// (one mail per batch of replies; `None`: never).
+    pub customer_email_delay: Option<Duration>,
+    /// Email an assignee who is not online when a ticket is assigned to them.
+    pub email_offline_assignee: bool,
+    /// A typing indicator ends by itself after this long without a refresh.
+    pub typing_ttl: Duration,
+}
+
+impl Default for TicketConfig {
+    fn default() -> Self {
+        TicketConfig {
+            auto_assign: false,
+            close_after_resolved: Some(Duration::days(7)),
+            escalate_new_after: Some(Duration::minutes(15)),
+            escalate_unanswered_after: Some(Duration::minutes(60)),
+            customer_email_delay: Some(Duration::minutes(10)),
+            email_offline_assignee: true,
+            typing_ttl: Duration::seconds(8),
+        }
+    }
+}
+
 /// Everything the core needs to know, as one value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -139,6 +175,8 @@ pub struct Config {
     pub identity: IdentityConfig,
     /// Email wording.
     pub mail: MailConfig,
+    /// Tickets, assignment, SLAs and chat notifications.
+    pub tickets: TicketConfig,
 }
 
 impl Config {
@@ -164,6 +202,7 @@ impl Config {
             visitor_ttl: Duration::days(180),
             identity: IdentityConfig::default(),
             mail: MailConfig::default(),
+            tickets: TicketConfig::default(),
         }
     }
 
@@ -195,6 +234,21 @@ impl Config {
         }
         if self.tokens.access_ttl <= Duration::ZERO || self.tokens.refresh_ttl <= Duration::ZERO {
             return Err("token lifetimes must be positive".to_owned());
+        }
+        let t = &self.tickets;
+        for (name, d) in [
+            ("tickets.close_after_resolved", t.close_after_resolved),
+            ("tickets.escalate_new_after", t.escalate_new_after),
+            (
+                "tickets.escalate_unanswered_after",
+                t.escalate_unanswered_after,
+            ),
+            ("tickets.customer_email_delay", t.customer_email_delay),
+            ("tickets.typing_ttl", Some(t.typing_ttl)),
+        ] {
+            if d.is_some_and(|d| d <= Duration::ZERO) {
+                return Err(format!("{name} must be positive"));
+            }
         }
         let h = self.password_hashing;
         if h.m_cost_kib < 8 * h.p_cost || h.t_cost == 0 || h.p_cost == 0 {

@@ -26,6 +26,7 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) tokens: TokenCodec,
     pub(crate) hasher: PasswordHasher,
+    pub(crate) typing: crate::service::chat::TypingTracker,
 }
 
 impl std::fmt::Debug for Desk {
@@ -124,6 +125,7 @@ impl DeskBuilder {
                 config: self.config,
                 tokens,
                 hasher,
+                typing: Default::default(),
             }),
         })
     }

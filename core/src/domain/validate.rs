@@ -147,6 +147,63 @@ pub fn display_name(
     line(field, raw, DISPLAY_NAME_MAX, out)
 }
 
+/// Longest message body, in characters after trimming.
+pub const BODY_MAX: usize = 4000;
+/// Longest ticket subject, in characters after trimming.
+pub const SUBJECT_MAX: usize = 200;
+/// Longest client message id (idempotency key).
+pub const CLIENT_MSG_ID_MAX: usize = 64;
+
+/// Checks a message body: trimmed, 1..=4000 characters, no control
+/// characters other than newline and tab. Returns the trimmed text.
+pub fn body(field: &'static str, raw: &str, out: &mut Vec<FieldViolation>) -> Option<String> {
+    let s = raw.trim();
+    if s.is_empty() {
+        out.push(FieldViolation::new(
+            field,
+            FieldErrorCode::Required,
+            "The message is empty.",
+        ));
+        return None;
+    }
+    if s.chars().count() > BODY_MAX {
+        out.push(FieldViolation::new(
+            field,
+            FieldErrorCode::TooLong,
+            format!("Messages can be at most {BODY_MAX} characters."),
+        ));
+        return None;
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        out.push(FieldViolation::new(
+            field,
+            FieldErrorCode::InvalidCharacters,
+            "Control characters other than newline and tab are not allowed.",
+        ));
+        return None;
+    }
+    Some(s.to_owned())
+}
+
+/// Checks a client message id: 1..=64 visible ASCII characters.
+pub fn client_msg_id(field: &'static str, raw: &str, out: &mut Vec<FieldViolation>) -> bool {
+    let ok = !raw.is_empty()
+        && raw.len() <= CLIENT_MSG_ID_MAX
+        && raw.bytes().all(|b| b.is_ascii_graphic());
+    if !ok {
+        out.push(FieldViolation::new(
+            field,
+            if raw.is_empty() {
+                FieldErrorCode::Required
+            } else {
+                FieldErrorCode::InvalidFormat
+            },
+            format!("Must be 1 to {CLIENT_MSG_ID_MAX} visible ASCII characters."),
+        ));
+    }
+    ok
+}
+
 /// Turns collected violations into a result.
 pub fn finish(out: Vec<FieldViolation>) -> Result<(), crate::Error> {
     if out.is_empty() {
@@ -212,6 +269,28 @@ mod tests {
                 FieldErrorCode::Required
             ]
         );
+    }
+
+    #[test]
+    fn bodies_and_client_ids() {
+        let mut v = Vec::new();
+        assert_eq!(
+            body("body", "  hi\n\tthere  ", &mut v).as_deref(),
+            Some("hi\n\tthere")
+        );
+        assert!(body("body", &"b".repeat(BODY_MAX), &mut v).is_some());
+        assert!(v.is_empty());
+        assert!(body("body", &"b".repeat(BODY_MAX + 1), &mut v).is_none());
+        assert!(body("body", " \n ", &mut v).is_none());
+        assert!(body("body", "bell\u{7}", &mut v).is_none());
+        assert!(body("body", "esc\u{1b}[31m", &mut v).is_none());
+        assert_eq!(v.len(), 4);
+        let mut v = Vec::new();
+        assert!(client_msg_id("client_msg_id", "c-01HX", &mut v));
+        assert!(!client_msg_id("client_msg_id", "", &mut v));
+        assert!(!client_msg_id("client_msg_id", "has space", &mut v));
+        assert!(!client_msg_id("client_msg_id", &"x".repeat(65), &mut v));
+        assert_eq!(v.len(), 3);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{Event, TicketChange, Topic};
+use super::{EscalationReason, Event, TicketChange, Topic};
 use crate::domain::{
     Availability, CategoryId, Message, MessageId, MessageKind, Priority, SessionId, Ticket,
     TicketId, TicketStatus, UserId,
@@ -47,6 +47,10 @@ enum WireEvent {
         user_id: Uuid,
         availability: String,
     },
+    Escalated {
+        ticket: WireTicket,
+        reason: String,
+    },
     SessionsRevoked {
         user_id: Uuid,
         session_id: Option<Uuid>,
@@ -84,8 +88,77 @@ struct WireTicket {
     first_response_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     resolved_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    closed_at: Option<OffsetDateTime>,
     last_seq: i64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    awaiting_since: Option<OffsetDateTime>,
+    last_agent_seq: i64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    last_agent_message_at: Option<OffsetDateTime>,
+    customer_notified_seq: i64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    escalated_new_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    escalated_awaiting_since: Option<OffsetDateTime>,
     version: i64,
+}
+
+impl From<&Ticket> for WireTicket {
+    fn from(t: &Ticket) -> Self {
+        WireTicket {
+            id: t.id.0,
+            number: t.number,
+            subject: t.subject.clone(),
+            customer_id: t.customer_id.0,
+            category_id: t.category_id.map(|c| c.0),
+            priority: t.priority.as_str().to_owned(),
+            status: t.status.as_str().to_owned(),
+            assignee_id: t.assignee_id.map(|a| a.0),
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            first_response_at: t.first_response_at,
+            resolved_at: t.resolved_at,
+            closed_at: t.closed_at,
+            last_seq: t.last_seq,
+            awaiting_since: t.awaiting_since,
+            last_agent_seq: t.last_agent_seq,
+            last_agent_message_at: t.last_agent_message_at,
+            customer_notified_seq: t.customer_notified_seq,
+            escalated_new_at: t.escalated_new_at,
+            escalated_awaiting_since: t.escalated_awaiting_since,
+            version: t.version,
+        }
+    }
+}
+
+impl TryFrom<WireTicket> for Ticket {
+    type Error = BusError;
+    fn try_from(t: WireTicket) -> Result<Self, BusError> {
+        Ok(Ticket {
+            id: TicketId(t.id),
+            number: t.number,
+            subject: t.subject,
+            customer_id: UserId(t.customer_id),
+            category_id: t.category_id.map(CategoryId),
+            priority: Priority::parse(&t.priority).ok_or_else(|| bad("priority"))?,
+            status: TicketStatus::parse(&t.status).ok_or_else(|| bad("status"))?,
+            assignee_id: t.assignee_id.map(UserId),
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            first_response_at: t.first_response_at,
+            resolved_at: t.resolved_at,
+            closed_at: t.closed_at,
+            last_seq: t.last_seq,
+            awaiting_since: t.awaiting_since,
+            last_agent_seq: t.last_agent_seq,
+            last_agent_message_at: t.last_agent_message_at,
+            customer_notified_seq: t.customer_notified_seq,
+            escalated_new_at: t.escalated_new_at,
+            escalated_awaiting_since: t.escalated_awaiting_since,
+            version: t.version,
+        })
+    }
 }
 
 fn change_name(c: TicketChange) -> &'static str {
@@ -133,24 +206,13 @@ pub fn encode(topic: &Topic, event: &Event) -> Result<String, BusError> {
                 created_at: m.created_at,
             },
         },
-        Event::TicketChanged { ticket: t, change } => WireEvent::TicketChanged {
-            ticket: WireTicket {
-                id: t.id.0,
-                number: t.number,
-                subject: t.subject.clone(),
-                customer_id: t.customer_id.0,
-                category_id: t.category_id.map(|c| c.0),
-                priority: t.priority.as_str().to_owned(),
-                status: t.status.as_str().to_owned(),
-                assignee_id: t.assignee_id.map(|a| a.0),
-                created_at: t.created_at,
-                updated_at: t.updated_at,
-                first_response_at: t.first_response_at,
-                resolved_at: t.resolved_at,
-                last_seq: t.last_seq,
-                version: t.version,
-            },
+        Event::TicketChanged { ticket, change } => WireEvent::TicketChanged {
+            ticket: ticket.into(),
             change: change_name(*change).to_owned(),
+        },
+        Event::Escalated { ticket, reason } => WireEvent::Escalated {
+            ticket: ticket.into(),
+            reason: reason.as_str().to_owned(),
         },
         Event::Typing {
             ticket_id,
@@ -216,24 +278,13 @@ pub fn decode(json: &str) -> Result<(Topic, Event), BusError> {
             client_msg_id: m.client_msg_id,
             created_at: m.created_at,
         }),
-        WireEvent::TicketChanged { ticket: t, change } => Event::TicketChanged {
-            ticket: Ticket {
-                id: TicketId(t.id),
-                number: t.number,
-                subject: t.subject,
-                customer_id: UserId(t.customer_id),
-                category_id: t.category_id.map(CategoryId),
-                priority: Priority::parse(&t.priority).ok_or_else(|| bad("priority"))?,
-                status: TicketStatus::parse(&t.status).ok_or_else(|| bad("status"))?,
-                assignee_id: t.assignee_id.map(UserId),
-                created_at: t.created_at,
-                updated_at: t.updated_at,
-                first_response_at: t.first_response_at,
-                resolved_at: t.resolved_at,
-                last_seq: t.last_seq,
-                version: t.version,
-            },
+        WireEvent::TicketChanged { ticket, change } => Event::TicketChanged {
+            ticket: ticket.try_into()?,
             change: parse_change(&change).ok_or_else(|| bad("ticket change"))?,
+        },
+        WireEvent::Escalated { ticket, reason } => Event::Escalated {
+            ticket: ticket.try_into()?,
+            reason: EscalationReason::parse(&reason).ok_or_else(|| bad("escalation reason"))?,
         },
         WireEvent::Typing {
             ticket_id,
@@ -297,7 +348,14 @@ mod tests {
             updated_at: now,
             first_response_at: Some(now),
             resolved_at: None,
+            closed_at: None,
             last_seq: 3,
+            awaiting_since: Some(now),
+            last_agent_seq: 2,
+            last_agent_message_at: Some(now),
+            customer_notified_seq: 1,
+            escalated_new_at: None,
+            escalated_awaiting_since: Some(now),
             version: 7,
         };
         let message = Message {
@@ -315,8 +373,15 @@ mod tests {
             (
                 Topic::Inbox,
                 Event::TicketChanged {
-                    ticket,
+                    ticket: ticket.clone(),
                     change: TicketChange::Claimed,
+                },
+            ),
+            (
+                Topic::Inbox,
+                Event::Escalated {
+                    ticket,
+                    reason: EscalationReason::Unanswered,
                 },
             ),
             (

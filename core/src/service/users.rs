@@ -248,6 +248,11 @@ impl Desk {
                 tracing::warn!(error = %e, "could not publish availability");
             }
         }
+        if user.availability == Availability::Online
+            && (changed_availability.is_some() || capacity.is_some())
+        {
+            self.assign_waiting_best_effort().await;
+        }
         Ok(user)
     }
 

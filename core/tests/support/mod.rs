@@ -93,6 +93,66 @@ impl Env {
         (s, p)
     }
 
+    /// A registered customer's principal.
+    pub async fn customer(&self, email: &str) -> Principal {
+        let s = self.register(email).await;
+        self.principal(&s).await
+    }
+
+    /// A staff member (agent unless `role` says otherwise) created by `admin`.
+    pub async fn agent(&self, admin: &Principal, email: &str) -> Principal {
+        self.with_role(admin, email, neurochat_core::domain::Role::Agent)
+            .await
+            .1
+    }
+
+    /// Opens a ticket as `customer` with a first message.
+    pub async fn open_ticket(
+        &self,
+        customer: &Principal,
+        subject: &str,
+    ) -> neurochat_core::domain::Ticket {
+        use neurochat_core::service::tickets::NewTicket;
+        self.desk
+            .create_ticket(
+                customer,
+                NewTicket {
+                    subject: subject.to_owned(),
+                    body: format!("Hello, {subject}"),
+                    client_msg_id: format!("c-{}", uuid::Uuid::now_v7().simple()),
+                    category_id: None,
+                    priority: None,
+                },
+                &ctx(),
+            )
+            .await
+            .unwrap()
+            .0
+    }
+
+    /// Posts a message (`internal` for a staff note) and returns it.
+    pub async fn say(
+        &self,
+        who: &Principal,
+        ticket: neurochat_core::domain::TicketId,
+        body: &str,
+    ) -> neurochat_core::domain::Message {
+        use neurochat_core::service::chat::PostMessage;
+        self.desk
+            .post_message(
+                who,
+                PostMessage {
+                    ticket_id: ticket,
+                    body: body.to_owned(),
+                    client_msg_id: format!("c-{}", uuid::Uuid::now_v7().simple()),
+                    internal: false,
+                },
+            )
+            .await
+            .unwrap()
+            .message
+    }
+
     /// A user promoted to `role` by the admin, logged in.
     pub async fn with_role(
         &self,
