@@ -163,3 +163,59 @@ pub async fn list_filters(store: &dyn Store) {
     let got = list(by_actor(other)).await;
     assert_eq!(got, vec![foreign]);
 }
+
+/// `count_audit_by_actor` counts one action per actor in `[from, to)`, ordered by actor id;
+/// other actions, entries outside the window and entries without an actor do not count.
+pub async fn count_by_actor_window(store: &dyn Store) {
+    let base = random_past();
+    let (from, to) = (base, base + Duration::seconds(10));
+    let mut actors = [fx::user_id(), fx::user_id(), fx::user_id()];
+    actors.sort();
+    let [a1, a2, a3] = actors;
+    use AuditAction::*;
+    let ms = |n: i64| base + Duration::milliseconds(n);
+    for (actor, action, at) in [
+        (Some(a1), LoginFailed, ms(0)),      // at from: counts
+        (Some(a1), LoginFailed, ms(5_000)),  // counts
+        (Some(a1), LoginFailed, ms(10_000)), // at to: does not
+        (Some(a1), LoginFailed, ms(-1)),     // before: does not
+        (Some(a1), Logout, ms(1_000)),       // other action
+        (Some(a2), LoginFailed, ms(9_999)),  // counts
+        (Some(a3), Logout, ms(2_000)),       // other action only
+        (None, LoginFailed, ms(2_000)),      // no actor
+    ] {
+        store
+            .insert_audit(&fx::audit(actor, action, at))
+            .await
+            .expect("insert");
+    }
+    let counts = store
+        .count_audit_by_actor(LoginFailed, from, to)
+        .await
+        .expect("count");
+    assert!(
+        counts.windows(2).all(|w| w[0].0 < w[1].0),
+        "ordered by actor id: {counts:?}"
+    );
+    assert!(counts.iter().all(|(_, n)| *n > 0));
+    let mine: Vec<(UserId, u64)> = counts
+        .into_iter()
+        .filter(|(a, _)| actors.contains(a))
+        .collect();
+    assert_eq!(mine, vec![(a1, 2), (a2, 1)]);
+
+    let logouts = store
+        .count_audit_by_actor(Logout, from, to)
+        .await
+        .expect("count");
+    let mine: Vec<(UserId, u64)> = logouts
+        .into_iter()
+        .filter(|(a, _)| actors.contains(a))
+        .collect();
+    assert_eq!(mine, vec![(a1, 1), (a3, 1)]);
+    let empty = store
+        .count_audit_by_actor(LoginFailed, to, to)
+        .await
+        .expect("count");
+    assert!(!empty.iter().any(|(a, _)| actors.contains(a)));
+}

@@ -9,7 +9,13 @@
 //! - outbox mails built here are due only far in the future ([`FAR_FUTURE`]),
 //!   while the claim scenarios lease with a random `now` in the past, so they
 //!   never lease another scenario's mail;
-//! - only `users::count_users_with_role_counts_enabled` creates admins.
+//! - only `users::count_users_with_role_counts_enabled` and
+//!   `users::agent_loads_count_open_assigned` create enabled admins, and they
+//!   disable them before returning;
+//! - only the queue scenarios of [`tickets`](super::tickets) (escalation,
+//!   closing, notifications, metrics window) create tickets in the past
+//!   ([`random_past`]), and they close them before returning, so other runs'
+//!   queue queries never see them again.
 
 use rand::{Rng, RngCore};
 use time::{Duration, OffsetDateTime};
@@ -211,7 +217,7 @@ pub fn mail(now: OffsetDateTime) -> OutboxMessage {
 }
 
 /// A new, unassigned, normal-priority ticket of `customer_id` (number and
-/// `last_seq` left for the store to assign).
+/// the message fields left for the store to maintain).
 pub fn ticket(customer_id: UserId, now: OffsetDateTime) -> Ticket {
     Ticket {
         id: TicketId(Uuid::now_v7()),
@@ -226,7 +232,14 @@ pub fn ticket(customer_id: UserId, now: OffsetDateTime) -> Ticket {
         updated_at: now,
         first_response_at: None,
         resolved_at: None,
+        closed_at: None,
         last_seq: 0,
+        awaiting_since: None,
+        last_agent_seq: 0,
+        last_agent_message_at: None,
+        customer_notified_seq: 0,
+        escalated_new_at: None,
+        escalated_awaiting_since: None,
         version: 1,
     }
 }
@@ -242,6 +255,83 @@ pub fn message(ticket_id: TicketId, author_id: UserId, now: OffsetDateTime) -> N
         client_msg_id: None,
         created_at: now,
     }
+}
+
+/// A message of `kind` on `ticket_id` by `author_id` without an idempotency key.
+pub fn message_of(
+    kind: MessageKind,
+    ticket_id: TicketId,
+    author_id: Option<UserId>,
+    now: OffsetDateTime,
+) -> NewMessage {
+    NewMessage {
+        id: MessageId(Uuid::now_v7()),
+        ticket_id,
+        author_id,
+        kind,
+        body: format!("{} {}", kind.as_str(), tag()),
+        client_msg_id: None,
+        created_at: now,
+    }
+}
+
+/// An agent reply on `ticket_id` by `agent_id`.
+pub fn agent_message(ticket_id: TicketId, agent_id: UserId, now: OffsetDateTime) -> NewMessage {
+    message_of(MessageKind::Agent, ticket_id, Some(agent_id), now)
+}
+
+/// A system message (no author) on `ticket_id`: its only effects are
+/// `last_seq` and `updated_at`.
+pub fn system_message(ticket_id: TicketId, now: OffsetDateTime) -> NewMessage {
+    message_of(MessageKind::System, ticket_id, None, now)
+}
+
+/// Inserts `ticket` as given, with a [`system_message`] at its `updated_at`
+/// first, so the stored ticket keeps every field the caller set except the
+/// ones the store maintains (`number`, `last_seq = 1`, no `awaiting_since`,
+/// no agent reply). A `closed` ticket is inserted `new` and then closed with
+/// `update_ticket` (same `updated_at`, version bumped). Returns it as stored.
+pub async fn insert_ticket_as(store: &dyn Store, ticket: &Ticket) -> Ticket {
+    let mut open = ticket.clone();
+    if ticket.status == TicketStatus::Closed {
+        open.status = TicketStatus::New;
+    }
+    let first = system_message(ticket.id, ticket.updated_at);
+    let (stored, _) = store
+        .insert_ticket_with_first_message(&open, &first)
+        .await
+        .expect("insert fixture ticket");
+    if ticket.status != TicketStatus::Closed {
+        return stored;
+    }
+    modify_ticket(store, stored.id, |t| t.status = TicketStatus::Closed).await
+}
+
+/// The stored ticket `id` (panics if missing).
+pub async fn fetch_ticket(store: &dyn Store, id: TicketId) -> Ticket {
+    store
+        .fetch_ticket(id)
+        .await
+        .expect("fetch ticket")
+        .expect("ticket exists")
+}
+
+/// Reads ticket `id`, applies `change`, and stores it with `update_ticket`
+/// (version bumped, no mail). Returns the ticket as stored.
+pub async fn modify_ticket(
+    store: &dyn Store,
+    id: TicketId,
+    change: impl FnOnce(&mut Ticket) + Send,
+) -> Ticket {
+    let current = fetch_ticket(store, id).await;
+    let mut next = current.clone();
+    change(&mut next);
+    next.version = current.version + 1;
+    store
+        .update_ticket(&next, current.version, None)
+        .await
+        .expect("update fixture ticket");
+    fetch_ticket(store, id).await
 }
 
 /// Inserts a fresh [`ticket`] of `customer_id` with a first [`message`] by the customer.

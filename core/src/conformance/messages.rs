@@ -1,5 +1,6 @@
 //! [`MessageStore`](crate::ports::MessageStore) scenarios: sequencing,
-//! idempotency and paging. Each scenario works on its own fresh ticket.
+//! idempotency, the effects of a message on its ticket, paging and read
+//! receipts. Each scenario works on its own fresh tickets.
 
 use std::collections::HashSet;
 
@@ -8,62 +9,282 @@ use time::Duration;
 use uuid::Uuid;
 
 use super::fixtures::{
-    self as fx, assert_foreign_key, assert_not_found, insert_agent, insert_user, now,
+    self as fx, assert_conflict, assert_foreign_key, assert_not_found, insert_agent, insert_user,
+    now,
 };
-use crate::domain::{InsertMessage, Message, MessageKind, NewMessage, TicketId};
+use crate::domain::{
+    InsertMessage, Message, MessageKind, NewMessage, Receipt, Ticket, TicketId, TicketStatus,
+};
 use crate::ports::Store;
 
 fn inserted(r: InsertMessage) -> Message {
+    inserted_with_ticket(r).0
+}
+
+fn inserted_with_ticket(r: InsertMessage) -> (Message, Ticket) {
     match r {
-        InsertMessage::Inserted(m) => m,
+        InsertMessage::Inserted { message, ticket } => (message, ticket),
         InsertMessage::Duplicate(m) => panic!("expected Inserted, got Duplicate({m:?})"),
     }
 }
 
-/// Messages (author and key set, and unset) get seq 2, 3, … and bump the ticket's
-/// `last_seq` and `updated_at` but not its version.
-pub async fn insert_roundtrip_bumps_ticket(store: &dyn Store) {
+/// Inserts `m`, checks the stored message and that the returned ticket is the stored
+/// one, and returns that ticket.
+async fn send(store: &dyn Store, m: &NewMessage) -> Ticket {
+    let (message, ticket) =
+        inserted_with_ticket(store.insert_message(m).await.expect("insert message"));
+    assert_eq!(message, m.with_seq(message.seq));
+    assert_eq!(ticket.last_seq, message.seq);
+    assert_eq!(
+        fx::fetch_ticket(store, m.ticket_id).await,
+        ticket,
+        "Inserted carries the ticket as stored"
+    );
+    ticket
+}
+
+/// Messages of every kind (author and key set, and unset) get seq 2, 3, … and come back
+/// with the ticket as stored after the insert.
+pub async fn insert_roundtrip_returns_ticket(store: &dyn Store) {
     let t = now();
     let customer = insert_user(store, t).await;
     let agent = insert_agent(store, t).await;
     let ticket = fx::insert_ticket(store, customer.id, t).await;
 
     let t1 = t + Duration::seconds(1);
-    let mut reply = fx::message(ticket.id, agent.id, t1);
-    reply.kind = MessageKind::Agent;
+    let mut reply = fx::agent_message(ticket.id, agent.id, t1);
     reply.client_msg_id = Some(format!("k-{}", fx::tag()));
-    let m2 = inserted(store.insert_message(&reply).await.expect("insert reply"));
+    let (m2, after2) =
+        inserted_with_ticket(store.insert_message(&reply).await.expect("insert reply"));
     assert_eq!(m2, reply.with_seq(2));
 
     let t2 = t + Duration::seconds(2);
-    let mut note = fx::message(ticket.id, agent.id, t2);
-    note.kind = MessageKind::InternalNote;
-    let m3 = inserted(store.insert_message(&note).await.expect("insert note"));
+    let note = fx::message_of(MessageKind::InternalNote, ticket.id, Some(agent.id), t2);
+    let (m3, after3) =
+        inserted_with_ticket(store.insert_message(&note).await.expect("insert note"));
     assert_eq!(m3, note.with_seq(3));
 
     let t3 = t + Duration::seconds(3);
-    let mut sys = fx::message(ticket.id, agent.id, t3);
-    sys.author_id = None;
-    sys.kind = MessageKind::System;
+    let mut sys = fx::system_message(ticket.id, t3);
     sys.body = "Status changed to resolved".to_owned();
-    let m4 = inserted(store.insert_message(&sys).await.expect("insert system"));
+    let (m4, after4) =
+        inserted_with_ticket(store.insert_message(&sys).await.expect("insert system"));
     assert_eq!(m4, sys.with_seq(4));
 
     let all = store
-        .list_messages_after(ticket.id, 0, 100)
+        .list_messages_after(ticket.id, 0, 100, true)
         .await
         .expect("list");
     assert_eq!(all.len(), 4);
     assert_eq!(all[1..], [m2, m3, m4]);
-    let got = store
-        .fetch_ticket(ticket.id)
-        .await
-        .expect("fetch")
-        .expect("ticket");
+    assert_eq!((after2.last_seq, after3.last_seq), (2, 3));
+    assert_eq!((after2.updated_at, after3.updated_at), (t1, t2));
+    assert_eq!(fx::fetch_ticket(store, ticket.id).await, after4);
+    assert_eq!((after4.last_seq, after4.updated_at), (4, t3));
+}
+
+/// A customer message sets `awaiting_since` only if unset; an agent message clears it,
+/// sets `first_response_at` once and moves `last_agent_seq`/`last_agent_message_at`.
+/// Neither bumps the version or changes the status of an open ticket.
+pub async fn insert_customer_and_agent_effects(store: &dyn Store) {
+    let t = now();
+    let s = |n: i64| t + Duration::seconds(n);
+    let customer = insert_user(store, t).await;
+    let agent = insert_agent(store, t).await;
+    let ticket = fx::insert_ticket(store, customer.id, t).await;
+    assert_eq!(ticket.awaiting_since, Some(t));
     let mut expected = ticket.clone();
+
+    let got = send(store, &fx::message(ticket.id, customer.id, s(1))).await;
+    expected.last_seq = 2;
+    expected.updated_at = s(1);
+    assert_eq!(
+        got, expected,
+        "customer again: still awaiting since the first"
+    );
+
+    let got = send(store, &fx::agent_message(ticket.id, agent.id, s(2))).await;
+    expected.last_seq = 3;
+    expected.updated_at = s(2);
+    expected.awaiting_since = None;
+    expected.first_response_at = Some(s(2));
+    expected.last_agent_seq = 3;
+    expected.last_agent_message_at = Some(s(2));
+    assert_eq!(got, expected, "agent reply");
+
+    let got = send(store, &fx::message(ticket.id, customer.id, s(3))).await;
     expected.last_seq = 4;
-    expected.updated_at = t3;
-    assert_eq!(got, expected, "only last_seq and updated_at change");
+    expected.updated_at = s(3);
+    expected.awaiting_since = Some(s(3));
+    assert_eq!(got, expected, "customer after the reply");
+
+    // An in-progress ticket stays in progress.
+    let ticket = fx::modify_ticket(store, ticket.id, |tk| {
+        tk.status = TicketStatus::InProgress;
+        tk.assignee_id = Some(agent.id);
+    })
+    .await;
+    let mut expected = ticket.clone();
+    let got = send(store, &fx::agent_message(ticket.id, agent.id, s(4))).await;
+    expected.last_seq = 5;
+    expected.updated_at = s(4);
+    expected.awaiting_since = None;
+    expected.last_agent_seq = 5;
+    expected.last_agent_message_at = Some(s(4));
+    assert_eq!(got, expected, "second reply: first_response_at kept");
+    assert_eq!(got.first_response_at, Some(s(2)));
+
+    let got = send(store, &fx::message(ticket.id, customer.id, s(5))).await;
+    expected.last_seq = 6;
+    expected.updated_at = s(5);
+    expected.awaiting_since = Some(s(5));
+    assert_eq!(got, expected, "customer on an in-progress ticket");
+}
+
+/// System messages and internal notes change only `last_seq` and `updated_at`: they do
+/// not answer, await, or reopen. Neither does an agent message reopen a resolved ticket.
+pub async fn insert_system_and_note_effects(store: &dyn Store) {
+    let t = now();
+    let s = |n: i64| t + Duration::seconds(n);
+    let customer = insert_user(store, t).await;
+    let agent = insert_agent(store, t).await;
+    let ticket = fx::insert_ticket(store, customer.id, t).await;
+    let mut expected = ticket.clone();
+
+    let got = send(store, &fx::system_message(ticket.id, s(1))).await;
+    expected.last_seq = 2;
+    expected.updated_at = s(1);
+    assert_eq!(got, expected, "system message");
+    let note = fx::message_of(MessageKind::InternalNote, ticket.id, Some(agent.id), s(2));
+    let got = send(store, &note).await;
+    expected.last_seq = 3;
+    expected.updated_at = s(2);
+    assert_eq!(got, expected, "internal note");
+
+    let resolved = fx::modify_ticket(store, ticket.id, |tk| {
+        tk.status = TicketStatus::Resolved;
+        tk.assignee_id = Some(agent.id);
+        tk.resolved_at = Some(s(3));
+    })
+    .await;
+    let mut expected = resolved.clone();
+    let got = send(store, &fx::system_message(ticket.id, s(4))).await;
+    expected.last_seq = 4;
+    expected.updated_at = s(4);
+    assert_eq!(got, expected, "system message on a resolved ticket");
+    let note = fx::message_of(MessageKind::InternalNote, ticket.id, Some(agent.id), s(5));
+    let got = send(store, &note).await;
+    expected.last_seq = 5;
+    expected.updated_at = s(5);
+    assert_eq!(got, expected, "note on a resolved ticket");
+    let got = send(store, &fx::agent_message(ticket.id, agent.id, s(6))).await;
+    expected.last_seq = 6;
+    expected.updated_at = s(6);
+    expected.awaiting_since = None;
+    expected.first_response_at = Some(s(6));
+    expected.last_agent_seq = 6;
+    expected.last_agent_message_at = Some(s(6));
+    assert_eq!(got, expected, "agent message on a resolved ticket");
+}
+
+/// A customer message on a resolved, assigned ticket reopens it as `in_progress` and bumps
+/// the version once; `resolved_at` is kept; later messages bump nothing.
+pub async fn insert_reopens_resolved_assigned(store: &dyn Store) {
+    let t = now();
+    let s = |n: i64| t + Duration::seconds(n);
+    let customer = insert_user(store, t).await;
+    let agent = insert_agent(store, t).await;
+    let ticket = fx::insert_ticket(store, customer.id, t).await;
+    send(store, &fx::agent_message(ticket.id, agent.id, s(1))).await;
+    let resolved = fx::modify_ticket(store, ticket.id, |tk| {
+        tk.status = TicketStatus::Resolved;
+        tk.assignee_id = Some(agent.id);
+        tk.resolved_at = Some(s(2));
+        tk.updated_at = s(2);
+    })
+    .await;
+
+    let got = send(store, &fx::message(ticket.id, customer.id, s(3))).await;
+    let mut expected = resolved.clone();
+    expected.status = TicketStatus::InProgress;
+    expected.version = resolved.version + 1;
+    expected.last_seq = 3;
+    expected.updated_at = s(3);
+    expected.awaiting_since = Some(s(3));
+    assert_eq!(got, expected, "reopened in progress");
+
+    let got = send(store, &fx::message(ticket.id, customer.id, s(4))).await;
+    expected.last_seq = 4;
+    expected.updated_at = s(4);
+    assert_eq!(got, expected, "no second bump");
+}
+
+/// A customer message on a resolved, unassigned ticket reopens it as `new` (version + 1).
+pub async fn insert_reopens_resolved_unassigned(store: &dyn Store) {
+    let t = now();
+    let s = |n: i64| t + Duration::seconds(n);
+    let customer = insert_user(store, t).await;
+    let ticket = fx::insert_ticket(store, customer.id, t).await;
+    let resolved = fx::modify_ticket(store, ticket.id, |tk| {
+        tk.status = TicketStatus::Resolved;
+        tk.resolved_at = Some(s(1));
+    })
+    .await;
+    assert_eq!(resolved.awaiting_since, Some(t), "update_ticket keeps it");
+
+    let got = send(store, &fx::message(ticket.id, customer.id, s(2))).await;
+    let mut expected = resolved.clone();
+    expected.status = TicketStatus::New;
+    expected.version = resolved.version + 1;
+    expected.last_seq = 2;
+    expected.updated_at = s(2);
+    assert_eq!(
+        got, expected,
+        "reopened as new; still awaiting since the first message"
+    );
+}
+
+/// Any message on a closed ticket is a Conflict and stores nothing: no message, no seq
+/// consumed, the ticket unchanged.
+pub async fn insert_closed_conflict_stores_nothing(store: &dyn Store) {
+    let t = now();
+    let s = |n: i64| t + Duration::seconds(n);
+    let customer = insert_user(store, t).await;
+    let agent = insert_agent(store, t).await;
+    let ticket = fx::insert_ticket(store, customer.id, t).await;
+    let closed = fx::modify_ticket(store, ticket.id, |tk| {
+        tk.status = TicketStatus::Closed;
+        tk.closed_at = Some(s(1));
+    })
+    .await;
+
+    let mut keyed = fx::message(ticket.id, customer.id, s(2));
+    keyed.client_msg_id = Some(format!("k-{}", fx::tag()));
+    let attempts = [
+        keyed.clone(),
+        fx::agent_message(ticket.id, agent.id, s(3)),
+        fx::system_message(ticket.id, s(4)),
+        fx::message_of(MessageKind::InternalNote, ticket.id, Some(agent.id), s(5)),
+    ];
+    for m in &attempts {
+        assert_conflict(store.insert_message(m).await);
+    }
+    assert_eq!(fx::fetch_ticket(store, ticket.id).await, closed);
+    let all = store
+        .list_messages_after(ticket.id, 0, 100, true)
+        .await
+        .expect("list");
+    assert_eq!(all.iter().map(|m| m.seq).collect::<Vec<_>>(), [1]);
+
+    // Reopened by an update (not something the service does): the next message gets seq 2,
+    // and the key refused while closed was never stored.
+    fx::modify_ticket(store, ticket.id, |tk| {
+        tk.status = TicketStatus::InProgress;
+        tk.closed_at = None;
+    })
+    .await;
+    let m = inserted(store.insert_message(&keyed).await.expect("insert"));
+    assert_eq!(m, keyed.with_seq(2));
 }
 
 /// Re-sending a `client_msg_id` returns the original as `Duplicate` and consumes no seq;
@@ -87,15 +308,29 @@ pub async fn insert_duplicate_client_msg_id(store: &dyn Store) {
         InsertMessage::Duplicate(m) => assert_eq!(m, original),
         other => panic!("expected Duplicate, got {other:?}"),
     }
-    let got = store
-        .fetch_ticket(ticket.id)
-        .await
-        .expect("fetch")
-        .expect("ticket");
+    let snapshot = fx::fetch_ticket(store, ticket.id).await;
     assert_eq!(
-        (got.last_seq, got.updated_at),
+        (snapshot.last_seq, snapshot.updated_at),
         (2, t),
         "a duplicate changes nothing"
+    );
+
+    // Not even on a resolved ticket: a resent customer message does not reopen it.
+    let resolved = fx::modify_ticket(store, ticket.id, |tk| {
+        tk.status = TicketStatus::Resolved;
+        tk.resolved_at = Some(t);
+    })
+    .await;
+    let mut late = fx::message(ticket.id, customer.id, t + Duration::seconds(5));
+    late.client_msg_id = Some(key.clone());
+    match store.insert_message(&late).await.expect("resend") {
+        InsertMessage::Duplicate(m) => assert_eq!(m, original),
+        other => panic!("expected Duplicate, got {other:?}"),
+    }
+    assert_eq!(
+        fx::fetch_ticket(store, ticket.id).await,
+        resolved,
+        "a duplicate has no effects"
     );
 
     let mut by_agent = fx::message(ticket.id, agent.id, t);
@@ -113,7 +348,7 @@ pub async fn insert_duplicate_client_msg_id(store: &dyn Store) {
     );
 
     let seqs: Vec<i64> = store
-        .list_messages_after(ticket.id, 0, 100)
+        .list_messages_after(ticket.id, 0, 100, true)
         .await
         .expect("list")
         .iter()
@@ -134,7 +369,7 @@ pub async fn insert_unknown_ticket_not_found(store: &dyn Store) {
     );
     assert!(
         store
-            .list_messages_after(ghost, 0, 10)
+            .list_messages_after(ghost, 0, 10, true)
             .await
             .expect("list")
             .is_empty()
@@ -189,7 +424,7 @@ pub async fn concurrent_inserts_gapless(store: &dyn Store) {
     }
     assert_eq!(seqs, (2..=21).collect::<HashSet<i64>>());
     let all = store
-        .list_messages_after(ticket.id, 0, 100)
+        .list_messages_after(ticket.id, 0, 100, true)
         .await
         .expect("list");
     assert_eq!(
@@ -222,7 +457,7 @@ pub async fn concurrent_duplicates_insert_once(store: &dyn Store) {
     let mut duplicates = Vec::new();
     for r in results {
         match r.expect("concurrent send") {
-            InsertMessage::Inserted(m) => originals.push(m),
+            InsertMessage::Inserted { message, .. } => originals.push(message),
             InsertMessage::Duplicate(m) => duplicates.push(m),
         }
     }
@@ -257,7 +492,7 @@ pub async fn list_after_and_before(store: &dyn Store) {
     let after = |a: i64, l: u32| async move {
         seqs(
             store
-                .list_messages_after(ticket.id, a, l)
+                .list_messages_after(ticket.id, a, l, true)
                 .await
                 .expect("after"),
         )
@@ -265,7 +500,7 @@ pub async fn list_after_and_before(store: &dyn Store) {
     let before = |b: i64, l: u32| async move {
         seqs(
             store
-                .list_messages_before(ticket.id, b, l)
+                .list_messages_before(ticket.id, b, l, true)
                 .await
                 .expect("before"),
         )
@@ -282,7 +517,7 @@ pub async fn list_after_and_before(store: &dyn Store) {
     assert!(before(1, 10).await.is_empty());
 
     let other_seqs: Vec<i64> = store
-        .list_messages_after(other.id, 0, 100)
+        .list_messages_after(other.id, 0, 100, true)
         .await
         .expect("other")
         .iter()
@@ -296,16 +531,189 @@ pub async fn list_after_and_before(store: &dyn Store) {
     let ghost = TicketId(Uuid::now_v7());
     assert!(
         store
-            .list_messages_after(ghost, 0, 10)
+            .list_messages_after(ghost, 0, 10, true)
             .await
             .expect("ghost")
             .is_empty()
     );
     assert!(
         store
-            .list_messages_before(ghost, 10, 10)
+            .list_messages_before(ghost, 10, 10, true)
             .await
             .expect("ghost")
             .is_empty()
+    );
+}
+
+/// Internal notes are listed only with `include_internal`, in both directions, and the
+/// limit counts the messages returned.
+pub async fn list_hides_internal_notes(store: &dyn Store) {
+    let t = now();
+    let customer = insert_user(store, t).await;
+    let agent = insert_agent(store, t).await;
+    let ticket = fx::insert_ticket(store, customer.id, t).await; // 1: customer
+    let ms = |n: i64| t + Duration::milliseconds(n);
+    let note = |n| fx::message_of(MessageKind::InternalNote, ticket.id, Some(agent.id), ms(n));
+    for m in [
+        note(2),                                       // 2
+        fx::agent_message(ticket.id, agent.id, ms(3)), // 3
+        note(4),                                       // 4
+        fx::system_message(ticket.id, ms(5)),          // 5
+        note(6),                                       // 6
+    ] {
+        store.insert_message(&m).await.expect("insert");
+    }
+    let seqs = |v: Vec<Message>| v.iter().map(|m| m.seq).collect::<Vec<i64>>();
+    let after = |a: i64, l: u32, internal: bool| async move {
+        seqs(
+            store
+                .list_messages_after(ticket.id, a, l, internal)
+                .await
+                .expect("after"),
+        )
+    };
+    let before = |b: i64, l: u32, internal: bool| async move {
+        seqs(
+            store
+                .list_messages_before(ticket.id, b, l, internal)
+                .await
+                .expect("before"),
+        )
+    };
+    assert_eq!(after(0, 100, true).await, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(after(0, 100, false).await, [1, 3, 5]);
+    assert_eq!(after(0, 2, false).await, [1, 3]);
+    assert_eq!(after(1, 2, false).await, [3, 5]);
+    assert_eq!(after(1, 2, true).await, [2, 3]);
+    assert!(after(5, 10, false).await.is_empty());
+    assert_eq!(before(7, 2, false).await, [3, 5]);
+    assert_eq!(before(7, 2, true).await, [5, 6]);
+    assert_eq!(before(5, 2, false).await, [1, 3]);
+    assert_eq!(before(i64::MAX, 100, false).await, [1, 3, 5]);
+}
+
+/// A receipt is created from 0 and only moves forward: `delivered_seq` is raised by
+/// `read_seq`, lower values keep the higher stored ones, and `updated_at` changes only
+/// when something moved.
+pub async fn receipts_move_forward_only(store: &dyn Store) {
+    let t = now();
+    let s = |n: i64| t + Duration::seconds(n);
+    let customer = insert_user(store, t).await;
+    let ticket = fx::insert_ticket(store, customer.id, t).await;
+    let receipt = |delivered_seq, read_seq, updated_at| Receipt {
+        ticket_id: ticket.id,
+        user_id: customer.id,
+        delivered_seq,
+        read_seq,
+        updated_at,
+    };
+    let update = |d: i64, r: i64, at| async move {
+        store
+            .update_receipt(ticket.id, customer.id, d, r, at)
+            .await
+            .expect("update receipt")
+    };
+    assert_eq!(update(3, 1, s(1)).await, receipt(3, 1, s(1)), "created");
+    assert_eq!(
+        update(2, 0, s(2)).await,
+        receipt(3, 1, s(1)),
+        "lower values move nothing"
+    );
+    assert_eq!(
+        update(3, 5, s(3)).await,
+        receipt(5, 5, s(3)),
+        "reading raises delivered"
+    );
+    assert_eq!(
+        update(7, 2, s(4)).await,
+        receipt(7, 5, s(4)),
+        "read is kept"
+    );
+    assert_eq!(update(0, 0, s(5)).await, receipt(7, 5, s(4)));
+    assert_eq!(
+        store.list_receipts(ticket.id).await.expect("list"),
+        vec![receipt(7, 5, s(4))]
+    );
+
+    // Only reading, on a fresh receipt: delivered follows.
+    let other = fx::insert_ticket(store, customer.id, t).await;
+    let got = store
+        .update_receipt(other.id, customer.id, 0, 1, s(6))
+        .await
+        .expect("update receipt");
+    assert_eq!(
+        (got.delivered_seq, got.read_seq, got.updated_at),
+        (1, 1, s(6))
+    );
+}
+
+/// A receipt on an unknown ticket or of an unknown user is a ForeignKey error and stores nothing.
+pub async fn receipts_unknown_foreign_key(store: &dyn Store) {
+    let t = now();
+    let customer = insert_user(store, t).await;
+    let ticket = fx::insert_ticket(store, customer.id, t).await;
+    let ghost_ticket = TicketId(Uuid::now_v7());
+    assert_foreign_key(
+        store
+            .update_receipt(ghost_ticket, customer.id, 1, 1, t)
+            .await,
+    );
+    assert_foreign_key(
+        store
+            .update_receipt(ticket.id, fx::user_id(), 1, 1, t)
+            .await,
+    );
+    assert!(
+        store
+            .list_receipts(ticket.id)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert!(
+        store
+            .list_receipts(ghost_ticket)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+}
+
+/// `list_receipts` returns every participant's receipt on one ticket, by user id.
+pub async fn list_receipts_ordered_by_user(store: &dyn Store) {
+    let t = now();
+    let customer = insert_user(store, t).await;
+    let agent = insert_agent(store, t).await;
+    let agent2 = insert_agent(store, t).await;
+    let ticket = fx::insert_ticket(store, customer.id, t).await;
+    let other = fx::insert_ticket(store, customer.id, t).await;
+    let mut expected = Vec::new();
+    for (i, user) in [agent2.id, customer.id, agent.id].into_iter().enumerate() {
+        let n = i as i64 + 1;
+        expected.push(
+            store
+                .update_receipt(ticket.id, user, n + 1, n, t + Duration::seconds(n))
+                .await
+                .expect("receipt"),
+        );
+    }
+    store
+        .update_receipt(other.id, customer.id, 9, 9, t)
+        .await
+        .expect("receipt");
+    expected.sort_by_key(|r| r.user_id);
+    assert_eq!(
+        store.list_receipts(ticket.id).await.expect("list"),
+        expected
+    );
+    let others = store.list_receipts(other.id).await.expect("list");
+    assert_eq!(others.len(), 1);
+    assert_eq!(
+        (
+            others[0].user_id,
+            others[0].delivered_seq,
+            others[0].read_seq
+        ),
+        (customer.id, 9, 9)
     );
 }

@@ -12,17 +12,21 @@
 //!
 //! Scenarios never assume a table is empty: rows get fresh UUIDv7 ids and
 //! random keys ([`fixtures`]), lists are narrowed by something unique to the
-//! scenario (a fresh customer or actor, a random search tag), and table-wide
-//! operations (`count_users_with_role`, `delete_expired_tokens`,
-//! `claim_outbox`) are checked in ways other rows cannot disturb. So one
+//! scenario (a fresh customer, category, assignee or actor, a random search
+//! tag), and table-wide operations (`count_users_with_role`,
+//! `list_agent_loads`, `count_audit_by_actor`, `delete_expired_tokens`,
+//! `claim_outbox`, and the ticket queues: escalation candidates, tickets to
+//! close, notifications due, the metrics window) are checked in ways other
+//! rows cannot disturb: on the scenario's own rows within the answer, in a
+//! private time window of the past, cleaning up after themselves. So one
 //! database may serve every test of a run at once, several runs, or several
 //! backends sharing a server. The rows are never deleted.
 //!
 //! # Concurrency
 //!
 //! The race scenarios (token rotation, message sequencing, ticket numbers,
-//! compare-and-set updates, idempotent sends, outbox claims) start several
-//! calls at once with `futures_util::future::join_all` on one task; an
+//! compare-and-set updates and claims, idempotent sends, outbox claims) start
+//! several calls at once with `futures_util::future::join_all` on one task; an
 //! adapter whose calls await I/O interleaves them for real, and the generated
 //! tests run on a multi-threaded runtime.
 
@@ -60,6 +64,9 @@ macro_rules! __store_conformance_scenarios {
                 list_users_filters,
                 list_users_search_is_literal,
                 count_users_with_role_counts_enabled,
+                agent_loads_count_open_assigned,
+                erase_anonymises_user_and_content,
+                erase_unknown_not_found,
             ],
             sessions: [
                 insert_session_roundtrip,
@@ -81,24 +88,55 @@ macro_rules! __store_conformance_scenarios {
                 insert_list_roundtrip,
                 list_newest_first_with_cursor,
                 list_filters,
+                count_by_actor_window,
             ],
             tickets: [
                 insert_with_first_message_roundtrip,
                 insert_unknown_customer_foreign_key,
+                insert_unknown_author_stores_nothing,
+                first_message_effects,
                 numbers_unique_and_increasing,
-                update_roundtrip_keeps_number_and_last_seq,
+                update_roundtrip_keeps_store_maintained_fields,
                 update_stale_version_conflicts,
-                list_filters,
-                list_order_and_paging,
+                update_concurrent_claim_one_wins,
+                update_with_mail_enqueues_atomically,
+                list_filter_customer,
+                list_filter_statuses,
+                list_filter_category,
+                list_filter_priorities,
+                list_filter_assignee,
+                list_filter_date_ranges,
+                list_filters_combined,
+                list_text_search,
+                list_text_search_internal_notes,
+                list_sort_updated_desc_paging,
+                list_sort_created_desc_paging,
+                list_sort_priority_desc_paging,
+                list_sort_created_asc_paging,
+                list_message_moves_ticket_first,
+                escalation_candidates,
+                escalation_once_per_breach,
+                tickets_to_close,
+                notifications_due,
+                tickets_in_window,
             ],
             messages: [
-                insert_roundtrip_bumps_ticket,
+                insert_roundtrip_returns_ticket,
+                insert_customer_and_agent_effects,
+                insert_system_and_note_effects,
+                insert_reopens_resolved_assigned,
+                insert_reopens_resolved_unassigned,
+                insert_closed_conflict_stores_nothing,
                 insert_duplicate_client_msg_id,
                 insert_unknown_ticket_not_found,
                 insert_unknown_author_foreign_key,
                 concurrent_inserts_gapless,
                 concurrent_duplicates_insert_once,
                 list_after_and_before,
+                list_hides_internal_notes,
+                receipts_move_forward_only,
+                receipts_unknown_foreign_key,
+                list_receipts_ordered_by_user,
             ],
             categories: [
                 insert_fetch_roundtrip,

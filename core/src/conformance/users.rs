@@ -6,7 +6,10 @@ use time::Duration;
 use super::fixtures::{
     self as fx, assert_conflict, assert_not_found, assert_unique, insert_session, now, tag,
 };
-use crate::domain::{Availability, Role, User, UserFilter, UserId};
+use crate::domain::{
+    AgentLoad, AuditAction, AuditFilter, Availability, Role, TicketFilter, TicketStatus, User,
+    UserFilter, UserId,
+};
 use crate::ports::{Store, StoreError};
 
 /// A user with every optional field set and one with none round-trip through insert and every fetch.
@@ -544,4 +547,253 @@ pub async fn count_users_with_role_counts_enabled(store: &dyn Store) {
         );
     }
     panic!("count_users_with_role is wrong: {last}");
+}
+
+/// `list_agent_loads` lists every enabled agent and admin by user id with the number of
+/// tickets assigned to them in `new` or `in_progress`; disabled staff and customers are
+/// left out. (Other rows of a shared database may be listed too: only this scenario's
+/// users are checked.)
+pub async fn agent_loads_count_open_assigned(store: &dyn Store) {
+    let t = now();
+    let customer = fx::insert_user(store, t).await;
+    let busy = fx::insert_agent(store, t).await;
+    let idle = fx::insert_agent(store, t).await;
+    let mut disabled = fx::user(t);
+    disabled.role = Role::Agent;
+    disabled.disabled = true;
+    store.insert_user(&disabled).await.expect("insert agent");
+    let mut admin = fx::user(t);
+    admin.role = Role::Admin;
+    store.insert_user(&admin).await.expect("insert admin");
+
+    let mut resolvable = None;
+    for (assignee, status) in [
+        (busy.id, TicketStatus::New),
+        (busy.id, TicketStatus::InProgress),
+        (busy.id, TicketStatus::InProgress),
+        (busy.id, TicketStatus::Resolved),
+        (busy.id, TicketStatus::Closed),
+        (admin.id, TicketStatus::InProgress),
+        (admin.id, TicketStatus::Resolved),
+        (disabled.id, TicketStatus::InProgress),
+    ] {
+        let mut tk = fx::ticket(customer.id, t);
+        tk.assignee_id = Some(assignee);
+        tk.status = status;
+        let stored = fx::insert_ticket_as(store, &tk).await;
+        if assignee == busy.id && status == TicketStatus::InProgress {
+            resolvable = Some(stored.id);
+        }
+    }
+    let loads = |label: &'static str| async move {
+        let loads = store.list_agent_loads().await.expect("agent loads");
+        assert!(
+            loads.windows(2).all(|w| w[0].user.id < w[1].user.id),
+            "{label}: ordered by user id"
+        );
+        assert!(
+            loads
+                .iter()
+                .all(|l| l.user.role.is_staff() && !l.user.disabled && l.open_tickets >= 0),
+            "{label}: enabled staff only"
+        );
+        loads
+    };
+    let find = |loads: &[AgentLoad], id: UserId| loads.iter().find(|l| l.user.id == id).cloned();
+
+    let got = loads("first").await;
+    let load = find(&got, busy.id).expect("busy agent listed");
+    assert_eq!(load.user, busy);
+    assert_eq!(load.open_tickets, 3, "new and in_progress only");
+    assert_eq!(find(&got, idle.id).map(|l| l.open_tickets), Some(0));
+    let admin_load = find(&got, admin.id).expect("admin listed");
+    assert_eq!(admin_load.user, admin);
+    assert_eq!(admin_load.open_tickets, 1);
+    assert_eq!(
+        find(&got, disabled.id),
+        None,
+        "disabled agents are left out"
+    );
+    assert_eq!(find(&got, customer.id), None, "customers are left out");
+
+    let id = resolvable.expect("an in-progress ticket");
+    fx::modify_ticket(store, id, |tk| tk.status = TicketStatus::Resolved).await;
+    let got = loads("after resolving one").await;
+    assert_eq!(find(&got, busy.id).map(|l| l.open_tickets), Some(2));
+
+    // Leave no enabled admin behind (see `count_users_with_role_counts_enabled`).
+    store
+        .update_user_disabled(admin.id, true, t)
+        .await
+        .expect("disable admin");
+    let got = loads("after disabling the admin").await;
+    assert_eq!(find(&got, admin.id), None);
+}
+
+/// `update_user_erased` anonymises the profile (id kept, disabled, version bumped), revokes
+/// the active sessions with reason `erased`, replaces the bodies of the user's messages and
+/// the subjects of the user's tickets (so a text search no longer finds the old words),
+/// leaves other authors' messages and the audit log alone.
+pub async fn erase_anonymises_user_and_content(store: &dyn Store) {
+    let t = now();
+    let s = |n: i64| t + Duration::seconds(n);
+    let mut user = fx::user(t);
+    user.external_id = Some(format!("ext-{}", tag()));
+    user.contact_email = Some(format!("c-{}@example.org", tag()));
+    store.insert_user(&user).await.expect("insert user");
+    let agent = fx::insert_agent(store, t).await;
+    let (active, _) = insert_session(store, user.id, t).await;
+    let (logged_out, _) = insert_session(store, user.id, t).await;
+    assert!(
+        store
+            .revoke_session(logged_out.id, s(1), "logout")
+            .await
+            .expect("logout")
+    );
+    let (agent_session, _) = insert_session(store, agent.id, t).await;
+
+    let (w_subject, w_body, w_reply) = (
+        format!("subj{}", tag()),
+        format!("body{}", tag()),
+        format!("reply{}", tag()),
+    );
+    let mut tk = fx::ticket(user.id, t);
+    tk.subject = format!("Help with {w_subject}");
+    let mut first = fx::message(tk.id, user.id, t);
+    first.body = format!("Please look at {w_body}");
+    let (ticket, _) = store
+        .insert_ticket_with_first_message(&tk, &first)
+        .await
+        .expect("insert ticket");
+    let mut reply = fx::agent_message(ticket.id, agent.id, s(2));
+    reply.body = format!("Looking into {w_reply}");
+    store.insert_message(&reply).await.expect("reply");
+    let mut again = fx::message(ticket.id, user.id, s(3));
+    again.body = format!("Thanks, {w_body} again");
+    store.insert_message(&again).await.expect("message");
+    let entry = fx::audit(Some(user.id), AuditAction::LoginSucceeded, t);
+    store.insert_audit(&entry).await.expect("audit");
+
+    let placeholder = "[erased]";
+    let at = s(10);
+    store
+        .update_user_erased(user.id, placeholder, at)
+        .await
+        .expect("erase");
+
+    let mut expected = user.clone();
+    expected.display_name = placeholder.to_owned();
+    expected.email = None;
+    expected.email_normalized = None;
+    expected.contact_email = None;
+    expected.external_id = None;
+    expected.password_hash = None;
+    expected.disabled = true;
+    expected.version = user.version + 1;
+    expected.updated_at = at;
+    assert_eq!(
+        store.fetch_user(user.id).await.expect("fetch"),
+        Some(expected)
+    );
+    let email = user.email_normalized.clone().expect("fixture email");
+    assert_eq!(
+        store.fetch_user_by_email(&email).await.expect("by email"),
+        None
+    );
+    let ext = user.external_id.clone().expect("external id");
+    assert_eq!(
+        store
+            .fetch_user_by_external_id(&ext)
+            .await
+            .expect("by external id"),
+        None
+    );
+
+    let session = |id| async move {
+        store
+            .fetch_session(id)
+            .await
+            .expect("fetch session")
+            .expect("session")
+    };
+    let got = session(active.id).await;
+    assert_eq!(
+        (got.revoked_at, got.revoke_reason.as_deref()),
+        (Some(at), Some("erased"))
+    );
+    let got = session(logged_out.id).await;
+    assert_eq!(
+        (got.revoked_at, got.revoke_reason.as_deref()),
+        (Some(s(1)), Some("logout")),
+        "an earlier revocation is kept"
+    );
+    assert_eq!(session(agent_session.id).await.revoked_at, None);
+
+    let stored = store
+        .fetch_ticket(ticket.id)
+        .await
+        .expect("fetch")
+        .expect("ticket");
+    assert_eq!(stored.subject, placeholder);
+    let bodies: Vec<(i64, String)> = store
+        .list_messages_after(ticket.id, 0, 100, true)
+        .await
+        .expect("messages")
+        .into_iter()
+        .map(|m| (m.seq, m.body))
+        .collect();
+    assert_eq!(
+        bodies,
+        vec![
+            (1, placeholder.to_owned()),
+            (2, reply.body.clone()),
+            (3, placeholder.to_owned()),
+        ]
+    );
+
+    let search = |text: String| TicketFilter {
+        customer_id: Some(user.id),
+        text: Some(text),
+        include_internal: true,
+        limit: 100,
+        ..TicketFilter::default()
+    };
+    for gone in [&w_subject, &w_body] {
+        assert!(
+            store
+                .list_tickets(&search(gone.clone()))
+                .await
+                .expect("search")
+                .is_empty(),
+            "{gone} still found"
+        );
+    }
+    let found = store
+        .list_tickets(&search(w_reply.clone()))
+        .await
+        .expect("search");
+    assert_eq!(
+        found.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![ticket.id],
+        "other authors' messages are kept"
+    );
+
+    let audit = store
+        .list_audit(&AuditFilter {
+            actor_id: Some(user.id),
+            limit: 10,
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("audit");
+    assert_eq!(audit, vec![entry], "audit entries are kept");
+}
+
+/// Erasing an unknown user is NotFound.
+pub async fn erase_unknown_not_found(store: &dyn Store) {
+    assert_not_found(
+        store
+            .update_user_erased(fx::user_id(), "[erased]", now())
+            .await,
+    );
 }

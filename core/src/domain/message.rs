@@ -98,6 +98,8 @@ impl NewMessage {
 
 /// Result of an idempotent message insert.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Short-lived return value, matched at once; boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum InsertMessage {
     /// Stored now, with its new `seq`; `ticket` is the ticket after the
     /// insert's effects (see [`MessageStore::insert_message`](crate::ports::MessageStore::insert_message)).

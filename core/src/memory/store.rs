@@ -9,9 +9,10 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::{
-    AuditEntry, AuditFilter, AuditId, Category, CategoryId, InsertMessage, Message, MessageId,
-    NewMessage, OutboxId, OutboxMessage, RefreshToken, ResetToken, Role, RotateOutcome, Session,
-    SessionId, Ticket, TicketFilter, TicketId, TokenId, User, UserFilter, UserId,
+    AgentLoad, AssigneeFilter, AuditAction, AuditEntry, AuditFilter, AuditId, Category, CategoryId,
+    InsertMessage, Message, MessageId, MessageKind, NewMessage, OutboxId, OutboxMessage, Receipt,
+    RefreshToken, ResetToken, Role, RotateOutcome, Session, SessionId, Ticket, TicketCursor,
+    TicketFilter, TicketId, TicketSort, TicketStatus, TokenId, User, UserFilter, UserId,
 };
 use crate::ports::store::{
     AuditStore, CategoryStore, MessageStore, OutboxStore, SessionStore, Store, StoreError,
@@ -24,6 +25,8 @@ const REASON_REUSED: &str = "refresh_token_reused";
 const REASON_DISABLED: &str = "disabled";
 /// Revoke reason written when a password reset token is used.
 const REASON_PASSWORD_RESET: &str = "password_reset";
+/// Revoke reason written when a user's personal data is erased.
+const REASON_ERASED: &str = "erased";
 
 /// Every table of the store.
 #[derive(Debug, Default)]
@@ -41,6 +44,8 @@ struct State {
     message_ids: HashSet<MessageId>,
     categories: HashMap<CategoryId, Category>,
     outbox: HashMap<OutboxId, OutboxMessage>,
+    /// Read receipts keyed by `(ticket, user)`: in user order within a ticket.
+    receipts: BTreeMap<(TicketId, UserId), Receipt>,
 }
 
 /// The in-memory reference [`Store`]: for tests, demos and single-process
@@ -118,6 +123,21 @@ impl State {
         Ok(())
     }
 
+    /// Whether the subject or one message of `ticket` (internal notes only
+    /// with `include_internal`) contains every word of `query` as a word prefix.
+    fn ticket_matches_text(
+        &self,
+        ticket: &Ticket,
+        query: &[String],
+        include_internal: bool,
+    ) -> bool {
+        text_matches(&ticket.subject, query)
+            || self.messages.get(&ticket.id).is_some_and(|ms| {
+                ms.iter()
+                    .any(|m| visible(m, include_internal) && text_matches(&m.body, query))
+            })
+    }
+
     /// Revokes every unrevoked session of `user_id` except `keep`; returns how many.
     fn revoke_sessions_of(
         &mut self,
@@ -143,6 +163,60 @@ fn take<T>(items: impl Iterator<Item = T>, limit: u32) -> Vec<T> {
     items
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
         .collect()
+}
+
+/// Applies the effects of storing `message` (already given its `seq`) to its
+/// ticket, as [`MessageStore::insert_message`] documents them.
+fn apply_message_effects(ticket: &mut Ticket, message: &Message) {
+    ticket.last_seq = message.seq;
+    ticket.updated_at = message.created_at;
+    match message.kind {
+        MessageKind::Customer => {
+            ticket.awaiting_since = ticket.awaiting_since.or(Some(message.created_at));
+            if ticket.status == TicketStatus::Resolved {
+                ticket.status = if ticket.assignee_id.is_some() {
+                    TicketStatus::InProgress
+                } else {
+                    TicketStatus::New
+                };
+                ticket.version += 1;
+            }
+        }
+        MessageKind::Agent => {
+            ticket.awaiting_since = None;
+            ticket.first_response_at = ticket.first_response_at.or(Some(message.created_at));
+            ticket.last_agent_seq = message.seq;
+            ticket.last_agent_message_at = Some(message.created_at);
+        }
+        MessageKind::System | MessageKind::InternalNote => {}
+    }
+}
+
+/// The words of `text` for search: maximal runs of alphanumeric characters,
+/// lower-cased.
+fn search_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Whether every query word is a prefix of one of the words of `text`.
+fn text_matches(text: &str, query: &[String]) -> bool {
+    let words = search_words(text);
+    query
+        .iter()
+        .all(|q| words.iter().any(|w| w.starts_with(q.as_str())))
+}
+
+/// Whether a listing shows `m`: internal notes only to staff listings.
+fn visible(m: &Message, include_internal: bool) -> bool {
+    include_internal || m.kind != MessageKind::InternalNote
+}
+
+/// Whether `t` lies in the half-open range `[from, to)` (either end optional).
+fn in_range(t: OffsetDateTime, from: Option<OffsetDateTime>, to: Option<OffsetDateTime>) -> bool {
+    from.is_none_or(|f| t >= f) && to.is_none_or(|to| t < to)
 }
 
 #[async_trait]
@@ -243,6 +317,57 @@ impl UserStore for MemoryStore {
             .filter(|u| u.role == role && !u.disabled)
             .count();
         Ok(n as u64)
+    }
+
+    async fn list_agent_loads(&self) -> StoreResult<Vec<AgentLoad>> {
+        let st = self.lock();
+        let mut open: HashMap<UserId, i64> = HashMap::new();
+        for t in st.tickets.values() {
+            if let Some(a) = t.assignee_id
+                && matches!(t.status, TicketStatus::New | TicketStatus::InProgress)
+            {
+                *open.entry(a).or_default() += 1;
+            }
+        }
+        // `users` is a BTreeMap: already in id order.
+        Ok(st
+            .users
+            .values()
+            .filter(|u| u.role.is_staff() && !u.disabled)
+            .map(|u| AgentLoad {
+                user: u.clone(),
+                open_tickets: open.get(&u.id).copied().unwrap_or(0),
+            })
+            .collect())
+    }
+
+    async fn update_user_erased(
+        &self,
+        id: UserId,
+        placeholder: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut st = self.lock();
+        let user = st.users.get_mut(&id).ok_or(StoreError::NotFound)?;
+        user.display_name = placeholder.to_owned();
+        user.email = None;
+        user.email_normalized = None;
+        user.contact_email = None;
+        user.external_id = None;
+        user.password_hash = None;
+        user.disabled = true;
+        user.version += 1;
+        user.updated_at = now;
+        st.revoke_sessions_of(id, None, now, REASON_ERASED);
+        for ms in st.messages.values_mut() {
+            for m in ms.iter_mut().filter(|m| m.author_id == Some(id)) {
+                m.body = placeholder.to_owned();
+            }
+        }
+        for t in st.tickets.values_mut().filter(|t| t.customer_id == id) {
+            t.subject = placeholder.to_owned();
+        }
+        Ok(())
     }
 }
 
@@ -432,6 +557,26 @@ impl AuditStore for MemoryStore {
             filter.limit,
         ))
     }
+
+    async fn count_audit_by_actor(
+        &self,
+        action: AuditAction,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> StoreResult<Vec<(UserId, u64)>> {
+        let st = self.lock();
+        let mut counts: BTreeMap<UserId, u64> = BTreeMap::new();
+        for e in st.audit.values() {
+            if let Some(actor) = e.actor_id
+                && e.action == action
+                && e.at >= from
+                && e.at < to
+            {
+                *counts.entry(actor).or_default() += 1;
+            }
+        }
+        Ok(counts.into_iter().collect())
+    }
 }
 
 #[async_trait]
@@ -455,9 +600,14 @@ impl TicketStore for MemoryStore {
         st.last_ticket_number += 1;
         let mut stored = ticket.clone();
         stored.number = st.last_ticket_number;
-        stored.last_seq = 1;
+        // The message fields are the store's: derived from the messages only.
+        stored.last_seq = 0;
+        stored.awaiting_since = None;
+        stored.last_agent_seq = 0;
+        stored.last_agent_message_at = None;
         let mut message = first.with_seq(1);
         message.ticket_id = ticket.id;
+        apply_message_effects(&mut stored, &message);
         st.tickets.insert(stored.id, stored.clone());
         st.message_ids.insert(message.id);
         st.messages.insert(stored.id, vec![message.clone()]);
@@ -468,7 +618,12 @@ impl TicketStore for MemoryStore {
         Ok(self.lock().tickets.get(&id).cloned())
     }
 
-    async fn update_ticket(&self, ticket: &Ticket, expected_version: i64) -> StoreResult<()> {
+    async fn update_ticket(
+        &self,
+        ticket: &Ticket,
+        expected_version: i64,
+        mail: Option<&OutboxMessage>,
+    ) -> StoreResult<()> {
         let mut st = self.lock();
         match st.tickets.get(&ticket.id) {
             None => return Err(StoreError::NotFound),
@@ -477,7 +632,20 @@ impl TicketStore for MemoryStore {
             }
             Some(_) => {}
         }
-        st.check_ticket_refs(ticket)?;
+        // `customer_id` is never changed, so only the other references are checked.
+        if let Some(a) = ticket.assignee_id {
+            st.require_user(a)?;
+        }
+        if let Some(c) = ticket.category_id
+            && !st.categories.contains_key(&c)
+        {
+            return Err(StoreError::ForeignKey);
+        }
+        if let Some(m) = mail
+            && st.outbox.contains_key(&m.id)
+        {
+            return Err(unique("outbox.id"));
+        }
         let stored = st.tickets.get_mut(&ticket.id).ok_or(StoreError::NotFound)?;
         stored.status = ticket.status;
         stored.priority = ticket.priority;
@@ -486,25 +654,140 @@ impl TicketStore for MemoryStore {
         stored.updated_at = ticket.updated_at;
         stored.first_response_at = ticket.first_response_at;
         stored.resolved_at = ticket.resolved_at;
+        stored.closed_at = ticket.closed_at;
+        stored.customer_notified_seq = ticket.customer_notified_seq;
+        stored.escalated_new_at = ticket.escalated_new_at;
+        stored.escalated_awaiting_since = ticket.escalated_awaiting_since;
         stored.version = ticket.version;
+        if let Some(m) = mail {
+            st.outbox.insert(m.id, m.clone());
+        }
         Ok(())
     }
 
     async fn list_tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<Ticket>> {
         let st = self.lock();
+        let words = filter.text.as_deref().map(search_words).unwrap_or_default();
+        let sort = filter.sort;
+        let ascending = sort == TicketSort::CreatedAsc;
+        let position = |t: &Ticket| {
+            let c = TicketCursor::of(t, sort);
+            (c.key, c.id)
+        };
         let mut page: Vec<&Ticket> = st
             .tickets
             .values()
             .filter(|t| {
                 filter.customer_id.is_none_or(|c| t.customer_id == c)
                     && (filter.statuses.is_empty() || filter.statuses.contains(&t.status))
-                    && filter.assignee_id.is_none_or(|a| t.assignee_id == Some(a))
-                    && (!filter.unassigned || t.assignee_id.is_none())
-                    && filter.before.is_none_or(|b| (t.updated_at, t.id) < b)
+                    && filter.category_id.is_none_or(|c| t.category_id == Some(c))
+                    && (filter.priorities.is_empty() || filter.priorities.contains(&t.priority))
+                    && match filter.assignee {
+                        AssigneeFilter::Any => true,
+                        AssigneeFilter::Unassigned => t.assignee_id.is_none(),
+                        AssigneeFilter::User(u) => t.assignee_id == Some(u),
+                    }
+                    && in_range(t.created_at, filter.created_from, filter.created_to)
+                    && in_range(t.updated_at, filter.updated_from, filter.updated_to)
+                    && filter.after.is_none_or(|a| {
+                        let (pos, cur) = (position(t), (a.key, a.id));
+                        if ascending { pos > cur } else { pos < cur }
+                    })
+                    && (words.is_empty()
+                        || st.ticket_matches_text(t, &words, filter.include_internal))
             })
             .collect();
-        page.sort_by_key(|t| std::cmp::Reverse((t.updated_at, t.id)));
+        if ascending {
+            page.sort_by_key(|t| position(t));
+        } else {
+            page.sort_by_key(|t| std::cmp::Reverse(position(t)));
+        }
         Ok(take(page.into_iter().cloned(), filter.limit))
+    }
+
+    async fn list_escalation_candidates(
+        &self,
+        new_before: OffsetDateTime,
+        awaiting_before: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Ticket>> {
+        let st = self.lock();
+        let mut due: Vec<&Ticket> = st
+            .tickets
+            .values()
+            .filter(|t| {
+                let still_new = t.status == TicketStatus::New
+                    && t.created_at <= new_before
+                    && t.escalated_new_at.is_none();
+                let unanswered = matches!(t.status, TicketStatus::New | TicketStatus::InProgress)
+                    && t.awaiting_since.is_some_and(|a| a <= awaiting_before)
+                    && t.escalated_awaiting_since != t.awaiting_since;
+                still_new || unanswered
+            })
+            .collect();
+        due.sort_by_key(|t| (t.created_at, t.id));
+        Ok(take(due.into_iter().cloned(), limit))
+    }
+
+    async fn list_tickets_to_close(
+        &self,
+        resolved_before: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Ticket>> {
+        let st = self.lock();
+        let mut due: Vec<&Ticket> = st
+            .tickets
+            .values()
+            .filter(|t| {
+                t.status == TicketStatus::Resolved
+                    && t.resolved_at.is_some_and(|r| r <= resolved_before)
+            })
+            .collect();
+        due.sort_by_key(|t| (t.resolved_at, t.id));
+        Ok(take(due.into_iter().cloned(), limit))
+    }
+
+    async fn list_notifications_due(
+        &self,
+        before: OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<Ticket>> {
+        let st = self.lock();
+        let mut due: Vec<&Ticket> = st
+            .tickets
+            .values()
+            .filter(|t| {
+                let read_seq = st
+                    .receipts
+                    .get(&(t.id, t.customer_id))
+                    .map_or(0, |r| r.read_seq);
+                t.status != TicketStatus::Closed
+                    && t.last_agent_message_at.is_some_and(|a| a <= before)
+                    && t.last_agent_seq > t.customer_notified_seq
+                    && t.last_agent_seq > read_seq
+            })
+            .collect();
+        due.sort_by_key(|t| (t.last_agent_message_at, t.id));
+        Ok(take(due.into_iter().cloned(), limit))
+    }
+
+    async fn list_tickets_in_window(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> StoreResult<Vec<Ticket>> {
+        let st = self.lock();
+        let mut hits: Vec<&Ticket> = st
+            .tickets
+            .values()
+            .filter(|t| {
+                in_range(t.created_at, Some(from), Some(to))
+                    || t.resolved_at
+                        .is_some_and(|r| in_range(r, Some(from), Some(to)))
+            })
+            .collect();
+        hits.sort_by_key(|t| (t.created_at, t.id));
+        Ok(hits.into_iter().cloned().collect())
     }
 }
 
@@ -512,9 +795,10 @@ impl TicketStore for MemoryStore {
 impl MessageStore for MemoryStore {
     async fn insert_message(&self, message: &NewMessage) -> StoreResult<InsertMessage> {
         let mut st = self.lock();
-        if !st.tickets.contains_key(&message.ticket_id) {
+        let Some(ticket) = st.tickets.get(&message.ticket_id) else {
             return Err(StoreError::NotFound);
-        }
+        };
+        let closed = ticket.status == TicketStatus::Closed;
         if message.client_msg_id.is_some()
             && let Some(original) = st.messages.get(&message.ticket_id).and_then(|ms| {
                 ms.iter().find(|m| {
@@ -523,6 +807,9 @@ impl MessageStore for MemoryStore {
             })
         {
             return Ok(InsertMessage::Duplicate(original.clone()));
+        }
+        if closed {
+            return Err(StoreError::Conflict);
         }
         if st.message_ids.contains(&message.id) {
             return Err(unique("messages.id"));
@@ -534,15 +821,18 @@ impl MessageStore for MemoryStore {
             .tickets
             .get_mut(&message.ticket_id)
             .ok_or(StoreError::NotFound)?;
-        ticket.last_seq += 1;
-        ticket.updated_at = message.created_at;
-        let stored = message.with_seq(ticket.last_seq);
+        let stored = message.with_seq(ticket.last_seq + 1);
+        apply_message_effects(ticket, &stored);
+        let ticket = ticket.clone();
         st.message_ids.insert(stored.id);
         st.messages
             .entry(message.ticket_id)
             .or_default()
             .push(stored.clone());
-        Ok(InsertMessage::Inserted(stored))
+        Ok(InsertMessage::Inserted {
+            message: stored,
+            ticket,
+        })
     }
 
     async fn list_messages_after(
@@ -550,13 +840,16 @@ impl MessageStore for MemoryStore {
         ticket_id: TicketId,
         after_seq: i64,
         limit: u32,
+        include_internal: bool,
     ) -> StoreResult<Vec<Message>> {
         let st = self.lock();
         let Some(ms) = st.messages.get(&ticket_id) else {
             return Ok(Vec::new());
         };
         Ok(take(
-            ms.iter().filter(|m| m.seq > after_seq).cloned(),
+            ms.iter()
+                .filter(|m| m.seq > after_seq && visible(m, include_internal))
+                .cloned(),
             limit,
         ))
     }
@@ -566,17 +859,65 @@ impl MessageStore for MemoryStore {
         ticket_id: TicketId,
         before_seq: i64,
         limit: u32,
+        include_internal: bool,
     ) -> StoreResult<Vec<Message>> {
         let st = self.lock();
         let Some(ms) = st.messages.get(&ticket_id) else {
             return Ok(Vec::new());
         };
         let mut page = take(
-            ms.iter().rev().filter(|m| m.seq < before_seq).cloned(),
+            ms.iter()
+                .rev()
+                .filter(|m| m.seq < before_seq && visible(m, include_internal))
+                .cloned(),
             limit,
         );
         page.reverse();
         Ok(page)
+    }
+
+    async fn update_receipt(
+        &self,
+        ticket_id: TicketId,
+        user_id: UserId,
+        delivered_seq: i64,
+        read_seq: i64,
+        now: OffsetDateTime,
+    ) -> StoreResult<Receipt> {
+        let mut st = self.lock();
+        if !st.tickets.contains_key(&ticket_id) {
+            return Err(StoreError::ForeignKey);
+        }
+        st.require_user(user_id)?;
+        let r = st
+            .receipts
+            .entry((ticket_id, user_id))
+            .or_insert_with(|| Receipt {
+                ticket_id,
+                user_id,
+                delivered_seq: 0,
+                read_seq: 0,
+                updated_at: now,
+            });
+        let read = r.read_seq.max(read_seq);
+        let delivered = r.delivered_seq.max(delivered_seq).max(read_seq);
+        if (delivered, read) != (r.delivered_seq, r.read_seq) {
+            r.delivered_seq = delivered;
+            r.read_seq = read;
+            r.updated_at = now;
+        }
+        Ok(r.clone())
+    }
+
+    async fn list_receipts(&self, ticket_id: TicketId) -> StoreResult<Vec<Receipt>> {
+        // Keyed by `(ticket, user)`: the ticket's receipts come in user order.
+        Ok(self
+            .lock()
+            .receipts
+            .values()
+            .filter(|r| r.ticket_id == ticket_id)
+            .cloned()
+            .collect())
     }
 }
 

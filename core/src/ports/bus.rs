@@ -12,6 +12,8 @@ use crate::events::{Event, Topic};
 
 /// What a subscription yields.
 #[derive(Debug, Clone, PartialEq)]
+// `Lagged` is rare; boxing every event to shrink it would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 pub enum Delivery {
     /// The next event on the topic.
     Event(Event),
