@@ -38,6 +38,7 @@ enum_map!(AuditAction <=> wire::AuditAction {
     PasswordResetCompleted, PasswordChanged, EmailChanged, RoleChanged, UserDisabled,
     UserEnabled, UserRegistered, TicketStatusChanged, TicketAssigned, TicketClaimed,
     TicketUnassigned, TicketPriorityChanged, TicketCategoryChanged, CategoryChanged,
+    CustomerDataExported, CustomerDataErased,
 });
 
 fn non_negative(n: i64) -> u64 {

@@ -145,7 +145,7 @@ async fn export_holds_own_tickets_and_messages_without_internal_notes() {
     let s = scenario().await;
     let d = &s.env.desk;
     let export = d
-        .export_customer_data(&s.carol, s.carol.user_id())
+        .export_customer_data(&s.carol, s.carol.user_id(), &ctx())
         .await
         .unwrap();
     assert_eq!(export.user.id, s.carol.user_id());
@@ -167,7 +167,7 @@ async fn export_holds_own_tickets_and_messages_without_internal_notes() {
 
     // An admin gets the same export.
     let by_admin = d
-        .export_customer_data(&s.admin, s.carol.user_id())
+        .export_customer_data(&s.admin, s.carol.user_id(), &ctx())
         .await
         .unwrap();
     assert_eq!(by_admin.tickets, export.tickets);
@@ -178,7 +178,7 @@ async fn export_json_has_explicit_fields_and_no_secrets() {
     let s = scenario().await;
     let d = &s.env.desk;
     let export = d
-        .export_customer_data(&s.carol, s.carol.user_id())
+        .export_customer_data(&s.carol, s.carol.user_id(), &ctx())
         .await
         .unwrap();
     let json = export.to_json();
@@ -246,7 +246,11 @@ async fn only_the_customer_and_admins_may_export_or_erase() {
     let carol = s.carol.user_id();
     // Another customer must not even learn that Carol exists.
     assert_eq!(
-        code(d.export_customer_data(&s.dave, carol).await.unwrap_err()),
+        code(
+            d.export_customer_data(&s.dave, carol, &ctx())
+                .await
+                .unwrap_err()
+        ),
         ErrorCode::NotFound
     );
     assert_eq!(
@@ -254,7 +258,11 @@ async fn only_the_customer_and_admins_may_export_or_erase() {
         ErrorCode::NotFound
     );
     assert_eq!(
-        code(d.export_customer_data(&s.agent, carol).await.unwrap_err()),
+        code(
+            d.export_customer_data(&s.agent, carol, &ctx())
+                .await
+                .unwrap_err()
+        ),
         ErrorCode::Forbidden
     );
     assert_eq!(
@@ -264,7 +272,7 @@ async fn only_the_customer_and_admins_may_export_or_erase() {
     // Only customers have data rights requests here.
     assert_eq!(
         code(
-            d.export_customer_data(&s.admin, s.agent.user_id())
+            d.export_customer_data(&s.admin, s.agent.user_id(), &ctx())
                 .await
                 .unwrap_err()
         ),
@@ -280,7 +288,11 @@ async fn only_the_customer_and_admins_may_export_or_erase() {
     );
     let nobody = UserId(uuid::Uuid::nil());
     assert_eq!(
-        code(d.export_customer_data(&s.admin, nobody).await.unwrap_err()),
+        code(
+            d.export_customer_data(&s.admin, nobody, &ctx())
+                .await
+                .unwrap_err()
+        ),
         ErrorCode::NotFound
     );
     assert_eq!(
@@ -369,7 +381,7 @@ async fn erasure_anonymises_the_customer_and_keeps_the_rest() {
         .list_audit(
             &s.admin,
             AuditFilter {
-                action: Some(AuditAction::UserDisabled),
+                action: Some(AuditAction::CustomerDataErased),
                 ..AuditFilter::default()
             },
         )
@@ -405,7 +417,10 @@ async fn erasure_anonymises_the_customer_and_keeps_the_rest() {
 
     // Erasing again is harmless; an export now shows only placeholders.
     d.erase_customer(&s.admin, carol, &ctx()).await.unwrap();
-    let export = d.export_customer_data(&s.admin, carol).await.unwrap();
+    let export = d
+        .export_customer_data(&s.admin, carol, &ctx())
+        .await
+        .unwrap();
     let text = export.to_json().to_string();
     for word in ["carol@example.com", "zebra", "Quokka", "invoice"] {
         assert!(!text.contains(word), "{word} survived erasure");
@@ -434,7 +449,7 @@ async fn a_customer_may_erase_themselves() {
         .list_audit(
             &s.admin,
             AuditFilter {
-                action: Some(AuditAction::UserDisabled),
+                action: Some(AuditAction::CustomerDataErased),
                 ..AuditFilter::default()
             },
         )
@@ -480,7 +495,10 @@ async fn export_pages_through_many_tickets_and_messages() {
         .await;
     }
 
-    let export = d.export_customer_data(&erin, erin.user_id()).await.unwrap();
+    let export = d
+        .export_customer_data(&erin, erin.user_id(), &ctx())
+        .await
+        .unwrap();
     let ids: Vec<_> = export.tickets.iter().map(|(t, _)| t.id).collect();
     assert_eq!(ids, opened);
     let (_, messages) = export.tickets.last().unwrap();

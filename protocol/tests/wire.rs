@@ -86,7 +86,7 @@ fn vocabulary_enums_serialise_as_as_str() {
     assert_strings(TicketSort::ALL, TicketSort::as_str);
     assert_strings(MessageKind::ALL, MessageKind::as_str);
     assert_strings(TicketChange::ALL, TicketChange::as_str);
-    assert_eq!(AuditAction::ALL.len(), 19);
+    assert_eq!(AuditAction::ALL.len(), 21);
 }
 
 #[test]

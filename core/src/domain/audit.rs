@@ -44,6 +44,10 @@ pub enum AuditAction {
     TicketCategoryChanged,
     /// A category was created, renamed or archived.
     CategoryChanged,
+    /// A customer's data was exported.
+    CustomerDataExported,
+    /// A customer's personal data was erased.
+    CustomerDataErased,
 }
 
 impl AuditAction {
@@ -68,6 +72,8 @@ impl AuditAction {
         AuditAction::TicketPriorityChanged,
         AuditAction::TicketCategoryChanged,
         AuditAction::CategoryChanged,
+        AuditAction::CustomerDataExported,
+        AuditAction::CustomerDataErased,
     ];
 
     /// Stable storage/wire name.
@@ -92,6 +98,8 @@ impl AuditAction {
             AuditAction::TicketPriorityChanged => "ticket_priority_changed",
             AuditAction::TicketCategoryChanged => "ticket_category_changed",
             AuditAction::CategoryChanged => "category_changed",
+            AuditAction::CustomerDataExported => "customer_data_exported",
+            AuditAction::CustomerDataErased => "customer_data_erased",
         }
     }
 

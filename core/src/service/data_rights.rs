@@ -122,8 +122,17 @@ impl Desk {
         &self,
         principal: &Principal,
         user_id: UserId,
+        ctx: &RequestContext,
     ) -> Result<CustomerExport> {
         let user = self.data_rights_subject(principal, user_id).await?;
+        self.audit(
+            Some(principal.user_id()),
+            AuditAction::CustomerDataExported,
+            Some(("user", user_id.to_string())),
+            ctx,
+            None,
+        )
+        .await;
         let store = &self.inner.store;
         let mut tickets = Vec::new();
         let mut filter = TicketFilter {
@@ -172,11 +181,9 @@ impl Desk {
             Err(StoreError::NotFound) => return Err(Error::NotFound("user")),
             Err(e) => return Err(e.into()),
         }
-        // No dedicated audit action for erasure exists yet; the erasure
-        // disables the account, so it is recorded as such, with a detail.
         self.audit(
             Some(principal.user_id()),
-            AuditAction::UserDisabled,
+            AuditAction::CustomerDataErased,
             Some(("user", user_id.to_string())),
             ctx,
             Some(ERASURE_AUDIT_DETAIL),

@@ -46,6 +46,10 @@ pub enum AuditAction {
     TicketCategoryChanged,
     /// A category was created, renamed, archived or unarchived.
     CategoryChanged,
+    /// A customer's data was exported.
+    CustomerDataExported,
+    /// A customer's personal data was erased.
+    CustomerDataErased,
 }
 
 impl AuditAction {
@@ -70,6 +74,8 @@ impl AuditAction {
         AuditAction::TicketPriorityChanged,
         AuditAction::TicketCategoryChanged,
         AuditAction::CategoryChanged,
+        AuditAction::CustomerDataExported,
+        AuditAction::CustomerDataErased,
     ];
 
     /// The stable snake_case string of this action (same as its JSON form).
@@ -94,6 +100,8 @@ impl AuditAction {
             AuditAction::TicketPriorityChanged => "ticket_priority_changed",
             AuditAction::TicketCategoryChanged => "ticket_category_changed",
             AuditAction::CategoryChanged => "category_changed",
+            AuditAction::CustomerDataExported => "customer_data_exported",
+            AuditAction::CustomerDataErased => "customer_data_erased",
         }
     }
 }
