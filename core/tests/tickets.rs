@@ -51,6 +51,26 @@ async fn opening_a_ticket_stores_it_with_its_first_message() {
     let t2 = env.open_ticket(&c, "Second").await;
     assert_eq!(t2.number, t.number + 1);
 
+    // Opening is idempotent by the first message's client id: a resend (lost
+    // reply) returns the original ticket, also when resends race.
+    let mut resend = new_ticket("Broken login", "It fails");
+    resend.client_msg_id = m.client_msg_id.clone().unwrap();
+    let (again, first) = env
+        .desk
+        .create_ticket(&c, resend.clone(), &ctx())
+        .await
+        .unwrap();
+    assert_eq!((again.id, first.id), (t.id, m.id));
+    let mut racing = new_ticket("Race", "Same key");
+    racing.client_msg_id = "race-key".into();
+    let c2 = ctx();
+    let opened = futures_util::future::join_all(
+        (0..8).map(|_| env.desk.create_ticket(&c, racing.clone(), &c2)),
+    )
+    .await;
+    let ids: std::collections::HashSet<_> = opened.into_iter().map(|r| r.unwrap().0.id).collect();
+    assert_eq!(ids.len(), 1, "one ticket however many resends");
+
     // Validation names every bad field and writes nothing.
     let before = env
         .desk

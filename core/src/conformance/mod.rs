@@ -94,6 +94,7 @@ macro_rules! __store_conformance_scenarios {
                 insert_with_first_message_roundtrip,
                 insert_unknown_customer_foreign_key,
                 insert_unknown_author_stores_nothing,
+                first_message_client_id_is_unique_per_author,
                 first_message_effects,
                 numbers_unique_and_increasing,
                 update_roundtrip_keeps_store_maintained_fields,

@@ -233,6 +233,87 @@ pub async fn insert_unknown_author_stores_nothing(store: &dyn Store) {
     );
 }
 
+/// Opening is idempotent per author: a second ticket whose first message repeats the
+/// author's `client_msg_id` is a `tickets.first_message` unique violation and stores
+/// nothing; `fetch_ticket_by_first_message` finds the original. Other authors and
+/// other ids are unaffected, and a reply reusing the id on the ticket is no conflict.
+pub async fn first_message_client_id_is_unique_per_author(store: &dyn Store) {
+    let t = now();
+    let ann = insert_user(store, t).await;
+    let bob = insert_user(store, t).await;
+    let key = format!("open-{}", fx::tag());
+    let open = |author: &User, key: &str| {
+        let ticket = fx::ticket(author.id, t);
+        let mut first = fx::message(ticket.id, author.id, t);
+        first.client_msg_id = Some(key.to_owned());
+        (ticket, first)
+    };
+    let (t1, m1) = open(&ann, &key);
+    let (stored, first) = store
+        .insert_ticket_with_first_message(&t1, &m1)
+        .await
+        .expect("first open");
+    let (t2, m2) = open(&ann, &key);
+    match store.insert_ticket_with_first_message(&t2, &m2).await {
+        Err(StoreError::UniqueViolation { constraint }) => {
+            assert_eq!(constraint, "tickets.first_message")
+        }
+        other => panic!("expected tickets.first_message violation, got {other:?}"),
+    }
+    assert_eq!(
+        store.fetch_ticket(t2.id).await.expect("fetch"),
+        None,
+        "nothing stored"
+    );
+    assert_eq!(
+        store
+            .fetch_ticket_by_first_message(ann.id, &key)
+            .await
+            .expect("lookup"),
+        Some((stored.clone(), first))
+    );
+    assert_eq!(
+        store
+            .fetch_ticket_by_first_message(bob.id, &key)
+            .await
+            .expect("lookup"),
+        None
+    );
+    assert_eq!(
+        store
+            .fetch_ticket_by_first_message(ann.id, "never-used")
+            .await
+            .expect("lookup"),
+        None
+    );
+    let (t3, m3) = open(&bob, &key);
+    store
+        .insert_ticket_with_first_message(&t3, &m3)
+        .await
+        .expect("another author may use the same key");
+    let mut reply = fx::message(stored.id, ann.id, t);
+    reply.client_msg_id = Some(key.clone());
+    assert!(
+        matches!(
+            store.insert_message(&reply).await.expect("reply"),
+            InsertMessage::Duplicate(_)
+        ),
+        "on its own ticket the key is the first message's: a duplicate, not a new ticket"
+    );
+    let mut reply2 = fx::message(t3.id, ann.id, t);
+    reply2.client_msg_id = Some(key);
+    assert!(
+        matches!(
+            store
+                .insert_message(&reply2)
+                .await
+                .expect("reply on another ticket"),
+            InsertMessage::Inserted { .. }
+        ),
+        "seq > 1 messages never clash with first messages"
+    );
+}
+
 /// The first message has the effects `insert_message` documents: a customer's makes the
 /// ticket await an answer since then; an agent's is the first response; a system message
 /// or internal note changes only `last_seq` and `updated_at`; a customer's on a ticket

@@ -71,6 +71,18 @@ fn unique(constraint: &'static str) -> StoreError {
 }
 
 impl State {
+    /// The first message (seq 1) by `author` with `client_msg_id`, on any ticket.
+    fn first_message_of(
+        &self,
+        author: Option<UserId>,
+        client_msg_id: Option<&str>,
+    ) -> Option<&Message> {
+        self.messages
+            .values()
+            .filter_map(|ms| ms.first())
+            .find(|m| m.author_id == author && m.client_msg_id.as_deref() == client_msg_id)
+    }
+
     /// Checks the unique keys of `user` against every other user.
     fn check_user_unique(&self, user: &User) -> StoreResult<()> {
         let others = || self.users.values().filter(|u| u.id != user.id);
@@ -597,6 +609,13 @@ impl TicketStore for MemoryStore {
         if let Some(a) = first.author_id {
             st.require_user(a)?;
         }
+        if first.client_msg_id.is_some()
+            && st
+                .first_message_of(first.author_id, first.client_msg_id.as_deref())
+                .is_some()
+        {
+            return Err(unique("tickets.first_message"));
+        }
         st.last_ticket_number += 1;
         let mut stored = ticket.clone();
         stored.number = st.last_ticket_number;
@@ -616,6 +635,17 @@ impl TicketStore for MemoryStore {
 
     async fn fetch_ticket(&self, id: TicketId) -> StoreResult<Option<Ticket>> {
         Ok(self.lock().tickets.get(&id).cloned())
+    }
+
+    async fn fetch_ticket_by_first_message(
+        &self,
+        author: UserId,
+        client_msg_id: &str,
+    ) -> StoreResult<Option<(Ticket, Message)>> {
+        let st = self.lock();
+        Ok(st
+            .first_message_of(Some(author), Some(client_msg_id))
+            .and_then(|m| st.tickets.get(&m.ticket_id).map(|t| (t.clone(), m.clone()))))
     }
 
     async fn update_ticket(

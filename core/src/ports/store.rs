@@ -177,12 +177,23 @@ pub trait TicketStore: Send + Sync {
     /// ticket number (ignoring `ticket.number`), gives the message `seq` 1 and
     /// applies the message's effects as [`MessageStore::insert_message`] does.
     /// Returns the stored ticket and message. No ticket ever exists without
-    /// its first message.
+    /// its first message. Opening is idempotent per author: if the author
+    /// already opened a ticket whose first message has the same
+    /// `client_msg_id`, nothing is stored and the error is
+    /// [`StoreError::UniqueViolation`] with constraint `tickets.first_message`.
     async fn insert_ticket_with_first_message(
         &self,
         ticket: &Ticket,
         first: &NewMessage,
     ) -> StoreResult<(Ticket, Message)>;
+    /// The ticket `author` opened with a first message carrying
+    /// `client_msg_id`, with that message (how a resent "open ticket" finds
+    /// the original).
+    async fn fetch_ticket_by_first_message(
+        &self,
+        author: UserId,
+        client_msg_id: &str,
+    ) -> StoreResult<Option<(Ticket, Message)>>;
     /// One ticket by id.
     async fn fetch_ticket(&self, id: TicketId) -> StoreResult<Option<Ticket>>;
     /// Compare-and-set update of the mutable fields (status, priority,

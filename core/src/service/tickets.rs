@@ -74,6 +74,15 @@ impl Desk {
             return Err(Error::Validation(bad));
         };
         validate::finish(bad)?;
+        // A resend of the same "open ticket" (lost reply, retry) returns the
+        // ticket it opened the first time.
+        let store = &self.inner.store;
+        if let Some(existing) = store
+            .fetch_ticket_by_first_message(principal.user_id, &input.client_msg_id)
+            .await?
+        {
+            return Ok(existing);
+        }
         if let Some(c) = input.category_id {
             self.check_category_selectable(c).await?;
         }
@@ -107,14 +116,25 @@ impl Desk {
             author_id: Some(principal.user_id),
             kind: MessageKind::Customer,
             body,
-            client_msg_id: Some(input.client_msg_id),
+            client_msg_id: Some(input.client_msg_id.clone()),
             created_at: now,
         };
-        let (mut ticket, message) = self
-            .inner
-            .store
+        let (mut ticket, message) = match store
             .insert_ticket_with_first_message(&ticket, &first)
-            .await?;
+            .await
+        {
+            Ok(stored) => stored,
+            Err(StoreError::UniqueViolation {
+                constraint: "tickets.first_message",
+            }) => {
+                // The same open raced itself; the other attempt won.
+                return store
+                    .fetch_ticket_by_first_message(principal.user_id, &input.client_msg_id)
+                    .await?
+                    .ok_or(Error::Store(StoreError::Conflict));
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.publish_ticket(&ticket, TicketChange::Created).await;
         self.publish(
             Topic::Ticket(ticket.id),
