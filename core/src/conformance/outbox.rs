@@ -14,6 +14,12 @@ use super::fixtures::{self as fx, assert_not_found, now, random_past};
 use crate::domain::{OutboxId, OutboxMessage};
 use crate::ports::{Store, StoreError};
 
+
+/// `claim_outbox` takes every due mail in the store, so two claim scenarios
+/// running at once against a shared database would take each other's mails:
+/// in one process they take turns.
+static CLAIMS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A mail created at `created_at` and due at `due`.
 fn mail_due(created_at: OffsetDateTime, due: OffsetDateTime) -> OutboxMessage {
     OutboxMessage {
@@ -124,6 +130,7 @@ pub async fn update_failed_and_sent(store: &dyn Store) {
 /// `next_attempt_at` to the lease end), respects `limit`, and hands a mail out again
 /// only once the lease has run out.
 pub async fn claim_due_oldest_first_with_lease(store: &dyn Store) {
+    let _one_claimer = CLAIMS.lock().await;
     let base = random_past();
     let s = Duration::seconds;
     // Created out of order; `a` is the oldest.
@@ -212,6 +219,7 @@ pub async fn claim_due_oldest_first_with_lease(store: &dyn Store) {
 
 /// Four concurrent claimers never receive the same mail.
 pub async fn concurrent_claims_disjoint(store: &dyn Store) {
+    let _one_claimer = CLAIMS.lock().await;
     let base = random_past();
     let mails: Vec<OutboxMessage> = (0..10)
         .map(|i| mail_due(base + Duration::milliseconds(i), base))

@@ -1,10 +1,11 @@
 //! [`AuditStore`] on SQLite.
 
 use async_trait::async_trait;
-use neurochat_core::domain::{AuditAction, AuditEntry, AuditFilter};
+use neurochat_core::domain::{AuditAction, AuditEntry, AuditFilter, UserId};
 use neurochat_core::ports::{AuditStore, StoreResult};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
+use time::OffsetDateTime;
 
 use super::{SqliteStore, db_err};
 use crate::common::{from_ms, id_text, id_text_opt, parse_enum, parse_id, parse_id_opt, ts};
@@ -31,6 +32,12 @@ fn audit_from_row(r: &SqliteRow) -> StoreResult<AuditEntry> {
         detail: r.try_get("detail").map_err(db_err)?,
     })
 }
+
+/// `count_audit_by_actor`: binds action, from, to. Reads
+/// audit_log_action_at_idx (action, at, actor_id) alone.
+pub(super) const AUDIT_BY_ACTOR_SQL: &str = "SELECT actor_id, COUNT(*) AS n FROM audit_log \
+     WHERE action = ? AND at >= ? AND at < ? AND actor_id IS NOT NULL \
+     GROUP BY actor_id ORDER BY actor_id";
 
 #[async_trait]
 impl AuditStore for SqliteStore {
@@ -85,6 +92,29 @@ impl AuditStore for SqliteStore {
             .map_err(db_err)?
             .iter()
             .map(audit_from_row)
+            .collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn count_audit_by_actor(
+        &self,
+        action: AuditAction,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> StoreResult<Vec<(UserId, u64)>> {
+        let rows = sqlx::query(AUDIT_BY_ACTOR_SQL)
+            .bind(action.as_str())
+            .bind(ts(from))
+            .bind(ts(to))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let actor = parse_id("audit_log.actor_id", r.try_get("actor_id").map_err(db_err)?)?;
+                let n: i64 = r.try_get("n").map_err(db_err)?;
+                Ok((actor, u64::try_from(n).unwrap_or(0)))
+            })
             .collect()
     }
 }

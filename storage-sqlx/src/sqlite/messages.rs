@@ -1,11 +1,16 @@
 //! [`MessageStore`] on SQLite.
 
 use async_trait::async_trait;
-use neurochat_core::domain::{InsertMessage, Message, MessageKind, NewMessage, TicketId};
+use neurochat_core::domain::{
+    InsertMessage, Message, MessageKind, NewMessage, Receipt, TicketId, UserId,
+};
 use neurochat_core::ports::{MessageStore, StoreError, StoreResult};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
+use time::OffsetDateTime;
 
+use super::search::{index_row, search_rowid};
+use super::tickets::{ticket_cols, ticket_from_row};
 use super::{SqliteStore, commit, db_err};
 use crate::common::{from_ms, id_text, id_text_opt, parse_enum, parse_id, parse_id_opt, ts};
 
@@ -14,8 +19,9 @@ macro_rules! message_cols {
         "id, ticket_id, seq, author_id, kind, body, client_msg_id, created_at"
     };
 }
+pub(super) use message_cols;
 
-fn message_from_row(r: &SqliteRow) -> StoreResult<Message> {
+pub(super) fn message_from_row(r: &SqliteRow) -> StoreResult<Message> {
     Ok(Message {
         id: parse_id("messages.id", r.try_get("id").map_err(db_err)?)?,
         ticket_id: parse_id(
@@ -65,6 +71,64 @@ pub(super) async fn insert_message_row(
     Ok(())
 }
 
+/// The ticket effects of a message insert (see `MessageStore::insert_message`),
+/// one statement per kind: `seq = last_seq + 1` and the kind's effects, all
+/// computed from the row as it was (SQLite evaluates every `SET` expression
+/// on the old row). Closed tickets are left alone (`status <> 'closed'`).
+/// Binds: `created_at` once per `?` before the id, then the ticket id.
+fn bump_ticket_sql(kind: MessageKind) -> (&'static str, usize) {
+    match kind {
+        MessageKind::Customer => (
+            concat!(
+                "UPDATE tickets SET last_seq = last_seq + 1, updated_at = ?, \
+                 awaiting_since = COALESCE(awaiting_since, ?), \
+                 status = CASE WHEN status = 'resolved' THEN \
+                     CASE WHEN assignee_id IS NULL THEN 'new' ELSE 'in_progress' END \
+                     ELSE status END, \
+                 version = version + (CASE WHEN status = 'resolved' THEN 1 ELSE 0 END) \
+                 WHERE id = ? AND status <> 'closed' RETURNING ",
+                ticket_cols!()
+            ),
+            2,
+        ),
+        MessageKind::Agent => (
+            concat!(
+                "UPDATE tickets SET last_seq = last_seq + 1, updated_at = ?, \
+                 awaiting_since = NULL, \
+                 first_response_at = COALESCE(first_response_at, ?), \
+                 last_agent_seq = last_seq + 1, last_agent_message_at = ? \
+                 WHERE id = ? AND status <> 'closed' RETURNING ",
+                ticket_cols!()
+            ),
+            3,
+        ),
+        MessageKind::System | MessageKind::InternalNote => (
+            concat!(
+                "UPDATE tickets SET last_seq = last_seq + 1, updated_at = ? \
+                 WHERE id = ? AND status <> 'closed' RETURNING ",
+                ticket_cols!()
+            ),
+            1,
+        ),
+    }
+}
+
+fn receipt_from_row(r: &SqliteRow) -> StoreResult<Receipt> {
+    Ok(Receipt {
+        ticket_id: parse_id(
+            "receipts.ticket_id",
+            r.try_get("ticket_id").map_err(db_err)?,
+        )?,
+        user_id: parse_id("receipts.user_id", r.try_get("user_id").map_err(db_err)?)?,
+        delivered_seq: r.try_get("delivered_seq").map_err(db_err)?,
+        read_seq: r.try_get("read_seq").map_err(db_err)?,
+        updated_at: from_ms(
+            "receipts.updated_at",
+            r.try_get("updated_at").map_err(db_err)?,
+        )?,
+    })
+}
+
 #[async_trait]
 impl MessageStore for SqliteStore {
     #[tracing::instrument(level = "debug", skip_all)]
@@ -89,20 +153,46 @@ impl MessageStore for SqliteStore {
                 return Ok(InsertMessage::Duplicate(message_from_row(&row)?));
             }
         }
-        let seq: i64 = sqlx::query_scalar(
-            "UPDATE tickets SET last_seq = last_seq + 1, updated_at = ? WHERE id = ? \
-             RETURNING last_seq",
-        )
-        .bind(ts(message.created_at))
-        .bind(id_text(message.ticket_id))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound)?;
-        let stored = message.with_seq(seq);
+        let (sql, times) = bump_ticket_sql(message.kind);
+        let mut bump = sqlx::query(sql);
+        for _ in 0..times {
+            bump = bump.bind(ts(message.created_at));
+        }
+        let row = bump
+            .bind(id_text(message.ticket_id))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let Some(row) = row else {
+            // Missing, or closed (the update skipped it).
+            let exists = sqlx::query("SELECT 1 FROM tickets WHERE id = ?")
+                .bind(id_text(message.ticket_id))
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .is_some();
+            return Err(if exists {
+                StoreError::Conflict
+            } else {
+                StoreError::NotFound
+            });
+        };
+        let ticket = ticket_from_row(&row)?;
+        let stored = message.with_seq(ticket.last_seq);
         insert_message_row(&mut tx, &stored).await?;
+        index_row(
+            &mut tx,
+            search_rowid(ticket.number, stored.seq),
+            ticket.id,
+            stored.kind.as_str(),
+            &stored.body,
+        )
+        .await?;
         commit(tx).await?;
-        Ok(InsertMessage::Inserted(stored))
+        Ok(InsertMessage::Inserted {
+            message: stored,
+            ticket,
+        })
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -111,21 +201,32 @@ impl MessageStore for SqliteStore {
         ticket_id: TicketId,
         after_seq: i64,
         limit: u32,
+        include_internal: bool,
     ) -> StoreResult<Vec<Message>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            message_cols!(),
-            " FROM messages WHERE ticket_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?"
-        ))
-        .bind(id_text(ticket_id))
-        .bind(after_seq)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(message_from_row)
-        .collect()
+        let sql = if include_internal {
+            concat!(
+                "SELECT ",
+                message_cols!(),
+                " FROM messages WHERE ticket_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?"
+            )
+        } else {
+            concat!(
+                "SELECT ",
+                message_cols!(),
+                " FROM messages WHERE ticket_id = ? AND seq > ? AND kind <> 'internal_note' \
+                 ORDER BY seq ASC LIMIT ?"
+            )
+        };
+        sqlx::query(sql)
+            .bind(id_text(ticket_id))
+            .bind(after_seq)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(message_from_row)
+            .collect()
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -134,22 +235,85 @@ impl MessageStore for SqliteStore {
         ticket_id: TicketId,
         before_seq: i64,
         limit: u32,
+        include_internal: bool,
     ) -> StoreResult<Vec<Message>> {
-        let mut messages = sqlx::query(concat!(
-            "SELECT ",
-            message_cols!(),
-            " FROM messages WHERE ticket_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"
-        ))
+        let sql = if include_internal {
+            concat!(
+                "SELECT ",
+                message_cols!(),
+                " FROM messages WHERE ticket_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"
+            )
+        } else {
+            concat!(
+                "SELECT ",
+                message_cols!(),
+                " FROM messages WHERE ticket_id = ? AND seq < ? AND kind <> 'internal_note' \
+                 ORDER BY seq DESC LIMIT ?"
+            )
+        };
+        let mut messages = sqlx::query(sql)
+            .bind(id_text(ticket_id))
+            .bind(before_seq)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(message_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        messages.reverse();
+        Ok(messages)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn update_receipt(
+        &self,
+        ticket_id: TicketId,
+        user_id: UserId,
+        delivered_seq: i64,
+        read_seq: i64,
+        now: OffsetDateTime,
+    ) -> StoreResult<Receipt> {
+        // One upsert (atomic on its own): positions only move forward
+        // (SQLite's scalar max), `updated_at` only when one of them moved.
+        // Unknown ticket or user: the foreign keys fail the insert. A write
+        // on the chat's hot path: it takes the writer turn too.
+        let _turn = self.writer_turn().await;
+        let row = sqlx::query(
+            "INSERT INTO receipts (ticket_id, user_id, delivered_seq, read_seq, updated_at) \
+             VALUES (?, ?, max(0, ?, ?), max(0, ?), ?) \
+             ON CONFLICT (ticket_id, user_id) DO UPDATE SET \
+                 delivered_seq = max(delivered_seq, excluded.delivered_seq), \
+                 read_seq = max(read_seq, excluded.read_seq), \
+                 updated_at = CASE WHEN excluded.delivered_seq > delivered_seq \
+                     OR excluded.read_seq > read_seq \
+                     THEN excluded.updated_at ELSE updated_at END \
+             RETURNING ticket_id, user_id, delivered_seq, read_seq, updated_at",
+        )
         .bind(id_text(ticket_id))
-        .bind(before_seq)
-        .bind(i64::from(limit))
+        .bind(id_text(user_id))
+        .bind(delivered_seq)
+        .bind(read_seq)
+        .bind(read_seq)
+        .bind(ts(now))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err)?;
+        receipt_from_row(&row)
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn list_receipts(&self, ticket_id: TicketId) -> StoreResult<Vec<Receipt>> {
+        sqlx::query(
+            "SELECT ticket_id, user_id, delivered_seq, read_seq, updated_at \
+             FROM receipts WHERE ticket_id = ? ORDER BY user_id",
+        )
+        .bind(id_text(ticket_id))
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?
         .iter()
-        .map(message_from_row)
-        .collect::<StoreResult<Vec<_>>>()?;
-        messages.reverse();
-        Ok(messages)
+        .map(receipt_from_row)
+        .collect()
     }
 }

@@ -10,18 +10,35 @@
 //! `seq`, ticket numbers, outbox leases) come out right; the conditional
 //! updates inside are kept as a second line of defence.
 //!
-//! Layout: one file per storage trait; shared representation helpers live in
+//! Within one [`SqliteStore`] (and its clones) those write transactions also
+//! take turns on an async mutex before they ask SQLite for the lock. SQLite's
+//! busy handler waits by sleeping (1, 2, 5, 10 … ms), so writers that collide
+//! inside SQLite leave the lock idle most of the time; queued on the mutex
+//! (first come, first served) they follow each other without a gap. Other
+//! processes and other pools on the same file still meet the busy timeout.
+//!
+//! Ticket text search uses an FTS5 table (`ticket_search`, migration 0002)
+//! kept in the same transactions as tickets and messages; every ticket
+//! listing and background queue reads an index, which
+//! [`SqliteStore::query_plan`] shows (and the tests check).
+//!
+//! Layout: one file per storage trait, plus `search` (the full-text index)
+//! and `plans` (query plans); shared representation helpers live in
 //! `crate::common` so a PostgreSQL store can sit beside this one.
 
 mod audit;
 mod categories;
 mod messages;
 mod outbox;
+mod plans;
+mod search;
 mod sessions;
 mod tickets;
 mod users;
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -31,9 +48,12 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Connection, Sqlite, Transaction};
+use sqlx::{Connection, Sqlite, SqliteConnection, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::common::unique_constraint_name;
+
+pub use plans::StoreQuery;
 
 /// The schema migrations, embedded at build time from `migrations/sqlite`.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -51,6 +71,30 @@ pub const MAX_CONNECTIONS: u32 = 8;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Turns for the write transactions of this store (see the module docs).
+    writer: Arc<Mutex<()>>,
+}
+
+/// A write transaction holding this store's writer turn; derefs to the
+/// connection. Dropping it without [`commit`] rolls back and gives the turn up.
+pub(crate) struct WriteTx {
+    // Declared first: dropped (rolled back) before the turn is released.
+    tx: Transaction<'static, Sqlite>,
+    _turn: OwnedMutexGuard<()>,
+}
+
+impl Deref for WriteTx {
+    type Target = SqliteConnection;
+
+    fn deref(&self) -> &SqliteConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
 }
 
 impl SqliteStore {
@@ -71,15 +115,26 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
             .synchronous(SqliteSynchronous::Normal);
-        let pool = SqlitePoolOptions::new()
+        let pool_options = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             // An embedded database has no network peer that could hang up:
             // skip the ping sqlx otherwise sends on every acquire (it doubles
             // the cost of a point lookup).
-            .test_before_acquire(false)
-            .connect_with(options)
-            .await
-            .map_err(db_err)?;
+            .test_before_acquire(false);
+        // Switching a new file to WAL needs an exclusive lock that SQLite does
+        // not wait for (no busy handler): a pool or process opening the same
+        // new file while another one is switching or migrating it gets
+        // SQLITE_BUSY at once. Retry that within the busy timeout; once the
+        // file is in WAL mode, the pragma is a no-op that needs no lock.
+        let started = std::time::Instant::now();
+        let pool = loop {
+            match pool_options.clone().connect_with(options.clone()).await {
+                Err(e) if is_busy(&e) && started.elapsed() < BUSY_TIMEOUT => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                connected => break connected.map_err(db_err)?,
+            }
+        };
         Self::migrated(pool).await
     }
 
@@ -136,23 +191,49 @@ impl SqliteStore {
                 .map_err(StoreError::backend)?;
             tx.commit().await.map_err(db_err)?;
         }
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            writer: Arc::new(Mutex::new(())),
+        })
     }
 
     /// Starts a write transaction that holds SQLite's write lock from the
-    /// start (`BEGIN IMMEDIATE`). Dropping it without `commit` rolls back, so
+    /// start (`BEGIN IMMEDIATE`), after waiting for this store's writer turn
+    /// (taken before a pooled connection, so queued writers do not hold
+    /// connections readers need). Dropping it without `commit` rolls back, so
     /// every `?` on an error path rolls back.
-    async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.pool
+    async fn begin_write(&self) -> StoreResult<WriteTx> {
+        let turn = self.writer.clone().lock_owned().await;
+        let tx = self
+            .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(db_err)
+            .map_err(db_err)?;
+        Ok(WriteTx { tx, _turn: turn })
+    }
+
+    /// Waits for this store's writer turn, for a single-statement write
+    /// outside [`SqliteStore::begin_write`] on a hot path.
+    async fn writer_turn(&self) -> OwnedMutexGuard<()> {
+        self.writer.clone().lock_owned().await
     }
 }
 
-/// Commits a transaction, mapping the error.
-async fn commit(tx: Transaction<'_, Sqlite>) -> StoreResult<()> {
+/// Commits a write transaction (then gives its writer turn up), mapping the error.
+async fn commit(tx: WriteTx) -> StoreResult<()> {
+    let WriteTx { tx, _turn } = tx;
     tx.commit().await.map_err(db_err)
+}
+
+/// `SQLITE_BUSY` (5) or one of its extended codes (`SQLITE_BUSY_*`).
+fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(dbe) => dbe
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(|c| c & 0xff == 5),
+        _ => false,
+    }
 }
 
 /// Maps a sqlx error into the store vocabulary: unique violations (SQLite

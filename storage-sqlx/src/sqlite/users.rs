@@ -1,7 +1,7 @@
 //! [`UserStore`] on SQLite.
 
 use async_trait::async_trait;
-use neurochat_core::domain::{Availability, Role, User, UserFilter, UserId};
+use neurochat_core::domain::{AgentLoad, Availability, Role, User, UserFilter, UserId};
 use neurochat_core::ports::{StoreError, StoreResult, UserStore};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -103,6 +103,25 @@ where
     };
     StoreError::UniqueViolation { constraint }
 }
+
+/// `list_agent_loads`; no binds. The count reads the partial index
+/// tickets_open_assignee_idx alone.
+pub(super) const AGENT_LOADS_SQL: &str = concat!(
+    "SELECT ",
+    user_cols!(),
+    ", (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = users.id \
+        AND t.status IN ('new', 'in_progress')) AS open_tickets \
+     FROM users WHERE role IN ('agent', 'admin') AND disabled = 0 ORDER BY id"
+);
+
+/// Erasure: removes the search rows of a user's messages and of the subjects
+/// of the tickets they opened (the rowids come from ticket number and message
+/// seq, see migration 0002). Binds the user id twice.
+pub(super) const ERASE_SEARCH_SQL: &str = "DELETE FROM ticket_search WHERE rowid IN ( \
+         SELECT t.number * 4294967296 + m.seq FROM messages m \
+         JOIN tickets t ON t.id = m.ticket_id WHERE m.author_id = ? \
+         UNION ALL \
+         SELECT number * 4294967296 FROM tickets WHERE customer_id = ?)";
 
 #[async_trait]
 impl UserStore for SqliteStore {
@@ -305,5 +324,77 @@ impl UserStore for SqliteStore {
                 .await
                 .map_err(db_err)?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn list_agent_loads(&self) -> StoreResult<Vec<AgentLoad>> {
+        let rows = sqlx::query(AGENT_LOADS_SQL)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(AgentLoad {
+                    user: user_from_row(r)?,
+                    open_tickets: r.try_get("open_tickets").map_err(db_err)?,
+                })
+            })
+            .collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn update_user_erased(
+        &self,
+        id: UserId,
+        placeholder: &str,
+        now: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let uid = id_text(id);
+        let done = sqlx::query(
+            "UPDATE users SET display_name = ?, display_name_key = ?, email = NULL, \
+             email_normalized = NULL, contact_email = NULL, external_id = NULL, \
+             password_hash = NULL, disabled = 1, version = version + 1, updated_at = ? \
+             WHERE id = ?",
+        )
+        .bind(placeholder)
+        .bind(fold_key(placeholder))
+        .bind(ts(now))
+        .bind(uid.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = ?, revoke_reason = 'erased' \
+             WHERE user_id = ? AND revoked_at IS NULL",
+        )
+        .bind(ts(now))
+        .bind(uid.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        // Out of the search index first, then the texts.
+        sqlx::query(ERASE_SEARCH_SQL)
+            .bind(uid.as_str())
+            .bind(uid.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query("UPDATE messages SET body = ? WHERE author_id = ?")
+            .bind(placeholder)
+            .bind(uid.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query("UPDATE tickets SET subject = ? WHERE customer_id = ?")
+            .bind(placeholder)
+            .bind(uid.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        commit(tx).await
     }
 }
