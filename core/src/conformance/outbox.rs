@@ -14,7 +14,6 @@ use super::fixtures::{self as fx, assert_not_found, now, random_past};
 use crate::domain::{OutboxId, OutboxMessage};
 use crate::ports::{Store, StoreError};
 
-
 /// `claim_outbox` takes every due mail in the store, so two claim scenarios
 /// running at once against a shared database would take each other's mails:
 /// in one process they take turns.
