@@ -358,3 +358,64 @@ async fn next(topic: &mut neurochat_core::ports::Subscription) -> Option<Deliver
     .await
     .unwrap()
 }
+
+#[tokio::test]
+async fn subscriptions_are_authorized_and_internal_notes_use_the_staff_topic() {
+    let env = env();
+    let (_, admin) = env.admin().await;
+    let agent = env.agent(&admin, "sub.agent@example.com").await;
+    let c = env.customer("sub.cust@example.com").await;
+    let other = env.customer("sub.other@example.com").await;
+    let t = env.open_ticket(&c, "subscriptions").await;
+    let d = &env.desk;
+    let refused = |r: Result<neurochat_core::ports::Subscription, neurochat_core::Error>| {
+        r.err().map(|e| e.code())
+    };
+    assert_eq!(
+        refused(d.subscribe(&other, Topic::Ticket(t.id)).await),
+        Some(ErrorCode::NotFound)
+    );
+    assert_eq!(
+        refused(d.subscribe(&c, Topic::TicketStaff(t.id)).await),
+        Some(ErrorCode::Forbidden)
+    );
+    assert_eq!(
+        refused(d.subscribe(&c, Topic::Inbox).await),
+        Some(ErrorCode::Forbidden)
+    );
+    assert_eq!(
+        refused(d.subscribe(&c, Topic::Presence).await),
+        Some(ErrorCode::Forbidden)
+    );
+    assert_eq!(
+        refused(d.subscribe(&c, Topic::User(other.user_id())).await),
+        Some(ErrorCode::Forbidden)
+    );
+    let mut customer_view = d.subscribe(&c, Topic::Ticket(t.id)).await.unwrap();
+    let mut staff_view = d.subscribe(&agent, Topic::TicketStaff(t.id)).await.unwrap();
+    d.subscribe(&agent, Topic::Inbox).await.unwrap();
+    d.subscribe(&c, Topic::User(c.user_id())).await.unwrap();
+    d.post_message(
+        &agent,
+        PostMessage {
+            internal: true,
+            ..post(t.id, "secret note", "sn-1")
+        },
+    )
+    .await
+    .unwrap();
+    env.say(&agent, t.id, "public reply").await;
+    match next(&mut staff_view).await {
+        Some(Delivery::Event(Event::MessagePosted(m))) => {
+            assert_eq!(m.kind, MessageKind::InternalNote)
+        }
+        other => panic!("staff should get the note, got {other:?}"),
+    }
+    match next(&mut customer_view).await {
+        Some(Delivery::Event(Event::MessagePosted(m))) => assert_eq!(
+            m.body, "public reply",
+            "the note never reaches the customer's topic"
+        ),
+        other => panic!("expected the public reply, got {other:?}"),
+    }
+}

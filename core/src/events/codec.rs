@@ -369,6 +369,10 @@ mod tests {
             created_at: now,
         };
         let cases = [
+            (
+                Topic::TicketStaff(tid),
+                Event::MessagePosted(message.clone()),
+            ),
             (Topic::Ticket(tid), Event::MessagePosted(message)),
             (
                 Topic::Inbox,

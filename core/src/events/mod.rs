@@ -12,6 +12,8 @@ use crate::domain::{Availability, Message, SessionId, Ticket, TicketId, UserId};
 pub enum Topic {
     /// Everything about one ticket: messages, receipts, typing, changes.
     Ticket(TicketId),
+    /// What only staff may see of one ticket: its internal notes.
+    TicketStaff(TicketId),
     /// The agents' inbox: new and changed tickets, escalations.
     Inbox,
     /// One user's private channel: session revocations, assignments to them.
@@ -25,6 +27,7 @@ impl Topic {
     pub fn key(&self) -> String {
         match self {
             Topic::Ticket(id) => format!("ticket:{id}"),
+            Topic::TicketStaff(id) => format!("ticket-staff:{id}"),
             Topic::Inbox => "inbox".to_owned(),
             Topic::User(id) => format!("user:{id}"),
             Topic::Presence => "presence".to_owned(),
@@ -41,6 +44,7 @@ impl Topic {
                 let uuid = uuid::Uuid::parse_str(id).ok()?;
                 match kind {
                     "ticket" => Some(Topic::Ticket(TicketId(uuid))),
+                    "ticket-staff" => Some(Topic::TicketStaff(TicketId(uuid))),
                     "user" => Some(Topic::User(UserId(uuid))),
                     _ => None,
                 }

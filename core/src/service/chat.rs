@@ -14,7 +14,7 @@ use crate::domain::{
 };
 use crate::error::{Error, Result};
 use crate::events::{Event, TicketChange, Topic};
-use crate::ports::StoreError;
+use crate::ports::{StoreError, Subscription};
 use crate::principal::Principal;
 
 /// Largest history page.
@@ -176,11 +176,14 @@ impl Desk {
                 (message, after)
             }
         };
-        self.publish(
-            Topic::Ticket(ticket.id),
-            Event::MessagePosted(message.clone()),
-        )
-        .await;
+        // Internal notes go only where customers can never subscribe.
+        let topic = if kind == MessageKind::InternalNote {
+            Topic::TicketStaff(ticket.id)
+        } else {
+            Topic::Ticket(ticket.id)
+        };
+        self.publish(topic, Event::MessagePosted(message.clone()))
+            .await;
         if kind == MessageKind::Customer
             && let Some(assignee) = ticket.assignee_id
         {
@@ -349,6 +352,26 @@ impl Desk {
             )
             .await;
         }
+    }
+
+    /// Subscribes the principal to a topic it may see: a ticket it can read,
+    /// its own user channel; staff also the inbox, presence and tickets'
+    /// staff channels (internal notes). Anything else is refused here, so no
+    /// transport can forget the check.
+    pub async fn subscribe(&self, principal: &Principal, topic: Topic) -> Result<Subscription> {
+        match &topic {
+            Topic::Ticket(id) => {
+                self.get_ticket(principal, *id).await?;
+            }
+            Topic::TicketStaff(id) => {
+                crate::service::tickets::require_staff(principal)?;
+                self.get_ticket(principal, *id).await?;
+            }
+            Topic::Inbox | Topic::Presence => crate::service::tickets::require_staff(principal)?,
+            Topic::User(id) if *id == principal.user_id => {}
+            Topic::User(_) => return Err(Error::Forbidden),
+        }
+        Ok(self.inner.bus.subscribe(topic).await?)
     }
 
     /// Typing indicators currently shown (for metrics and tests).
