@@ -393,8 +393,8 @@ async fn subscriptions_are_authorized_and_internal_notes_use_the_staff_topic() {
     );
     let mut customer_view = d.subscribe(&c, Topic::Ticket(t.id)).await.unwrap();
     let mut staff_view = d.subscribe(&agent, Topic::TicketStaff(t.id)).await.unwrap();
-    d.subscribe(&agent, Topic::Inbox).await.unwrap();
-    d.subscribe(&c, Topic::User(c.user_id())).await.unwrap();
+    let _inbox = d.subscribe(&agent, Topic::Inbox).await.unwrap();
+    let _own = d.subscribe(&c, Topic::User(c.user_id())).await.unwrap();
     d.post_message(
         &agent,
         PostMessage {
