@@ -833,6 +833,10 @@ fn client_frames() -> Vec<ClientFrame> {
             req: 6,
             availability: Availability::Away,
         },
+        ClientFrame::Claim {
+            req: 7,
+            ticket_id: TICKET,
+        },
         ClientFrame::Ping { nonce: Some(42) },
     ]
 }
@@ -910,7 +914,7 @@ fn frame_samples() -> Vec<Sample> {
 
     // Every ClientFrame variant. Adding a variant breaks this match; give it
     // the next index, grow the array and add a frame to `client_frames`.
-    let mut seen = [false; 12];
+    let mut seen = [false; 13];
     for frame in client_frames() {
         let (index, name) = match &frame {
             ClientFrame::Auth { .. } => (0, "auth"),
@@ -925,6 +929,7 @@ fn frame_samples() -> Vec<Sample> {
             ClientFrame::MarkRead { .. } => (9, "mark_read"),
             ClientFrame::SetAvailability { .. } => (10, "set_availability"),
             ClientFrame::Ping { .. } => (11, "ping"),
+            ClientFrame::Claim { .. } => (12, "claim"),
         };
         seen[index] = true;
         out.push(sample(format!("frames.client.{name}"), Rejected, frame));

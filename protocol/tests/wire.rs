@@ -191,9 +191,12 @@ fn close_codes_match_the_spec() {
     assert_eq!(close_codes::RATE_LIMITED, 4009);
     assert_eq!(close_codes::FRAME_TOO_LARGE, 4010);
     assert_eq!(close_codes::SESSION_REVOKED, 4011);
+    assert_eq!(close_codes::TOO_MANY_CONNECTIONS, 4012);
+    assert_eq!(close_codes::PROTOCOL_VIOLATION, 4000);
+    assert_eq!(close_codes::GOING_AWAY, 1001);
     assert!(close_codes::ALL.windows(2).all(|w| w[0] < w[1]));
     for &code in close_codes::ALL {
-        assert!((4000..5000).contains(&code));
+        assert!((4000..5000).contains(&code) || code == close_codes::GOING_AWAY);
         assert!(close_codes::name(code).is_some());
     }
     assert_eq!(close_codes::name(1000), None);

@@ -120,6 +120,14 @@ pub enum ClientFrame {
         /// The new presence.
         availability: Availability,
     },
+    /// Staff: claim an unassigned ticket. Of several agents claiming at once
+    /// exactly one gets the `ack`; the others get `already_claimed`.
+    Claim {
+        /// Request number, echoed in the reply.
+        req: u64,
+        /// The ticket to claim.
+        ticket_id: Uuid,
+    },
     /// Keep-alive; answered by [`ServerFrame::Pong`] with the same nonce.
     Ping {
         /// Opaque number echoed in the pong.
@@ -137,7 +145,8 @@ impl ClientFrame {
             | ClientFrame::Unsubscribe { req, .. }
             | ClientFrame::Send { req, .. }
             | ClientFrame::CreateTicket { req, .. }
-            | ClientFrame::SetAvailability { req, .. } => Some(*req),
+            | ClientFrame::SetAvailability { req, .. }
+            | ClientFrame::Claim { req, .. } => Some(*req),
             ClientFrame::Auth { .. }
             | ClientFrame::TypingStart { .. }
             | ClientFrame::TypingStop { .. }
@@ -222,6 +231,11 @@ impl fmt::Debug for ClientFrame {
                 .debug_struct("SetAvailability")
                 .field("req", req)
                 .field("availability", availability)
+                .finish(),
+            ClientFrame::Claim { req, ticket_id } => f
+                .debug_struct("Claim")
+                .field("req", req)
+                .field("ticket_id", ticket_id)
                 .finish(),
             ClientFrame::Ping { nonce } => f.debug_struct("Ping").field("nonce", nonce).finish(),
         }
@@ -391,6 +405,11 @@ impl ServerFrame {
 
 /// WebSocket close codes the server uses (private-use range 4000–4999).
 pub mod close_codes {
+    /// The server is shutting down or restarting (standard code); reconnect
+    /// and resume.
+    pub const GOING_AWAY: u16 = 1001;
+    /// The client kept sending malformed or forbidden frames.
+    pub const PROTOCOL_VIOLATION: u16 = 4000;
     /// No [`ClientFrame::Auth`](super::ClientFrame::Auth) arrived in time
     /// after connecting.
     pub const AUTH_TIMEOUT: u16 = 4001;
@@ -406,9 +425,13 @@ pub mod close_codes {
     pub const FRAME_TOO_LARGE: u16 = 4010;
     /// The session was logged out, revoked, or the account disabled.
     pub const SESSION_REVOKED: u16 = 4011;
+    /// The user (or the server) has too many open connections.
+    pub const TOO_MANY_CONNECTIONS: u16 = 4012;
 
     /// Every close code above, in ascending order.
     pub const ALL: &[u16] = &[
+        GOING_AWAY,
+        PROTOCOL_VIOLATION,
         AUTH_TIMEOUT,
         AUTH_FAILED,
         TOKEN_EXPIRED,
@@ -416,6 +439,7 @@ pub mod close_codes {
         RATE_LIMITED,
         FRAME_TOO_LARGE,
         SESSION_REVOKED,
+        TOO_MANY_CONNECTIONS,
     ];
 
     /// A short snake_case name of a close code, for close reasons and logs.
@@ -428,6 +452,9 @@ pub mod close_codes {
             RATE_LIMITED => Some("rate_limited"),
             FRAME_TOO_LARGE => Some("frame_too_large"),
             SESSION_REVOKED => Some("session_revoked"),
+            TOO_MANY_CONNECTIONS => Some("too_many_connections"),
+            GOING_AWAY => Some("going_away"),
+            PROTOCOL_VIOLATION => Some("protocol_violation"),
             _ => None,
         }
     }
