@@ -1,0 +1,113 @@
+//! A standalone WebSocket server on tokio-tungstenite.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::frame::tungstenite::{from_message, to_message};
+use crate::gateway::Gateway;
+use crate::session::{self, PeerInfo};
+
+/// How long sessions get to flush and close after shutdown.
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// Socket buffers sized for many mostly idle connections (tungstenite's
+/// defaults are 128 KiB each way).
+pub(crate) fn socket_config(max_frame_bytes: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(256 * 1024)
+        // The session answers oversized frames with `frame_too_large`; the
+        // library's own limit is only a backstop against huge allocations.
+        .max_message_size(Some(max_frame_bytes * 4))
+        .max_frame_size(Some(max_frame_bytes * 4))
+}
+
+/// Accepts WebSocket connections on `listener` until `shutdown` completes,
+/// then asks every session to close with `going_away` and waits (up to 5 s)
+/// for them to flush. Connections whose `Origin` is not allowed are refused
+/// during the handshake with 403.
+pub async fn serve(
+    listener: TcpListener,
+    gateway: Arc<Gateway>,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    let mut sessions = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let (tcp, addr) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off a little.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let gw = gateway.clone();
+                sessions.spawn(async move {
+                    connection(gw, tcp, PeerInfo { source_ip: Some(addr.ip().to_string()) }).await;
+                });
+            }
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+        }
+    }
+    gateway.shutdown();
+    let _ = tokio::time::timeout(DRAIN, async {
+        while sessions.join_next().await.is_some() {}
+    })
+    .await;
+    sessions.abort_all();
+}
+
+async fn connection(gateway: Arc<Gateway>, tcp: TcpStream, peer: PeerInfo) {
+    let _ = tcp.set_nodelay(true);
+    let cfg = gateway.config().clone();
+    // The callback's signature is tungstenite's; its error type is what it is.
+    #[allow(clippy::result_large_err)]
+    let check_origin = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+        let origin = req.headers().get("origin").and_then(|v| v.to_str().ok());
+        if cfg.origin_allowed(origin) {
+            Ok(resp)
+        } else {
+            let mut refused = ErrorResponse::new(Some("origin not allowed".to_owned()));
+            *refused.status_mut() = StatusCode::FORBIDDEN;
+            Err(refused)
+        }
+    };
+    let ws = match tokio::time::timeout(
+        cfg.auth_timeout,
+        tokio_tungstenite::accept_hdr_async_with_config(
+            tcp,
+            check_origin,
+            Some(socket_config(cfg.max_frame_bytes)),
+        ),
+    )
+    .await
+    {
+        Ok(Ok(ws)) => ws,
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "handshake refused");
+            return;
+        }
+        Err(_) => return,
+    };
+    let (sink, stream) = ws.split();
+    let sink = sink.with(|f| {
+        futures_util::future::ok::<_, tokio_tungstenite::tungstenite::Error>(to_message(f))
+    });
+    let stream =
+        stream.filter_map(|m| futures_util::future::ready(m.map(from_message).transpose()));
+    session::run(gateway, Box::pin(sink), Box::pin(stream), peer).await;
+}
