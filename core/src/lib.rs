@@ -9,7 +9,9 @@
 //! # Layout
 //! - [`domain`] — pure types and validation rules (no I/O, no serde).
 //! - [`ports`] — traits for storage, event bus, mailer, clock and ids.
-//! - [`service`] — use cases, one file per area (auth, users, audit, outbox).
+//! - [`service`] — use cases, one file per area: auth, identity, users, audit,
+//!   tickets, chat, categories, workers (assignment, SLAs, auto-close, reply
+//!   mail), metrics, data rights, outbox.
 //! - [`events`] — domain events and bus topics.
 //! - [`memory`] — in-process adapters for every port.
 //! - [`wire`] — conversions to and from `neurochat-protocol` types.
