@@ -1,7 +1,7 @@
 //! In-process event bus over tokio broadcast channels, one per topic.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
@@ -10,13 +10,27 @@ use tokio::sync::broadcast;
 use crate::events::{Event, Topic};
 use crate::ports::{BusError, Delivery, EventBus, Subscription};
 
-/// Events buffered per topic before a slow subscriber lags.
+/// Events buffered on a shared, busy topic (inbox, presence) before a slow
+/// subscriber lags.
 const CAPACITY: usize = 1024;
+/// Events buffered on a per-ticket or per-user topic. Small on purpose: a
+/// server holds one such topic per connected user and open ticket, and a
+/// subscriber that lags resynchronises from the store.
+const SMALL_CAPACITY: usize = 32;
+
+fn capacity(topic: &Topic) -> usize {
+    match topic {
+        Topic::Inbox | Topic::Presence => CAPACITY,
+        Topic::Ticket(_) | Topic::TicketStaff(_) | Topic::User(_) => SMALL_CAPACITY,
+    }
+}
 
 /// The in-process [`EventBus`]: for a single node, and the reference for others.
 #[derive(Debug, Default)]
 pub struct MemoryBus {
-    topics: Mutex<HashMap<Topic, broadcast::Sender<Event>>>,
+    // Events are shared behind an `Arc` so a channel slot costs a pointer,
+    // not a whole event.
+    topics: Mutex<HashMap<Topic, broadcast::Sender<Arc<Event>>>>,
 }
 
 impl MemoryBus {
@@ -38,7 +52,7 @@ impl EventBus for MemoryBus {
     async fn publish(&self, topic: Topic, event: Event) -> Result<(), BusError> {
         let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(tx) = topics.get(&topic)
-            && tx.send(event).is_err()
+            && tx.send(Arc::new(event)).is_err()
         {
             // Nobody listens any more: drop the channel so topics do not pile up.
             topics.remove(&topic);
@@ -49,14 +63,15 @@ impl EventBus for MemoryBus {
     async fn subscribe(&self, topic: Topic) -> Result<Subscription, BusError> {
         let rx = {
             let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
+            let cap = capacity(&topic);
             topics
                 .entry(topic)
-                .or_insert_with(|| broadcast::channel(CAPACITY).0)
+                .or_insert_with(|| broadcast::channel(cap).0)
                 .subscribe()
         };
         let stream = futures_util::stream::unfold(rx, |mut rx| async move {
             match rx.recv().await {
-                Ok(ev) => Some((Delivery::Event(ev), rx)),
+                Ok(ev) => Some((Delivery::Event(Event::clone(&ev)), rx)),
                 Err(broadcast::error::RecvError::Lagged(n)) => Some((Delivery::Lagged(n), rx)),
                 Err(broadcast::error::RecvError::Closed) => None,
             }
