@@ -12,6 +12,8 @@ use crate::frame::WsFrame;
 
 /// How long a close frame may take to write before the socket is dropped.
 const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long what is still queued may take to write once the session ended.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why a frame could not be queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +75,19 @@ impl Outbox {
         }
     }
 
+    /// Waits (up to `patience`) until at least half the queue is free again.
+    /// A replay leaves the queue full while the client is still reading it;
+    /// the replies and live events that follow are queued without waiting
+    /// and would otherwise take a reading client for a slow one.
+    pub(crate) async fn wait_headroom(&self, patience: Duration) -> Result<(), PushError> {
+        let half = (self.tx.max_capacity() / 2).max(1);
+        match tokio::time::timeout(patience, self.tx.reserve_many(half)).await {
+            Ok(Ok(_permits)) => Ok(()),
+            Ok(Err(_)) => Err(PushError::Closed),
+            Err(_) => Err(PushError::Full),
+        }
+    }
+
     /// Closes after everything already queued has been written.
     pub(crate) async fn close_after_flush(&self, code: u16, reason: &str) {
         let _ = tokio::time::timeout(
@@ -102,40 +117,57 @@ pub(crate) fn encode(frame: &ServerFrame) -> String {
 async fn write_loop<Si>(
     mut sink: Si,
     mut rx: mpsc::Receiver<WsFrame>,
-    mut urgent: oneshot::Receiver<(u16, String)>,
+    urgent: oneshot::Receiver<(u16, String)>,
 ) where
     Si: Sink<WsFrame> + Send + Unpin,
 {
-    // Once the session drops its urgent handle, only the queue is left to drain.
-    let mut urgent_open = true;
-    loop {
-        tokio::select! {
-            biased;
-            close = &mut urgent, if urgent_open => {
-                match close {
-                    Ok((code, reason)) => {
-                        let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, sink.send(WsFrame::close(code, &reason))).await;
-                        break;
-                    }
-                    Err(_) => urgent_open = false,
-                }
-            }
-            next = rx.recv() => {
-                let Some(frame) = next else { break };
-                let is_close = matches!(frame, WsFrame::Close(_));
-                // Feed without flushing while more is queued: one flush per burst.
-                if sink.feed(frame).await.is_err() {
-                    break;
-                }
-                if is_close {
-                    let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, sink.flush()).await;
-                    break;
-                }
-                if rx.is_empty() && sink.flush().await.is_err() {
-                    break;
-                }
+    // What cuts the queue short, even in the middle of a write the peer does
+    // not drain (a full socket): an urgent close, or — once the session has
+    // ended and dropped its handle — the drain deadline. Otherwise a client
+    // that stops reading would keep this task, and the session waiting for
+    // it, alive for as long as it keeps its socket open.
+    let cut = async {
+        match urgent.await {
+            Ok(close) => Some(close),
+            Err(_) => {
+                tokio::time::sleep(DRAIN_TIMEOUT).await;
+                None
             }
         }
+    };
+    let close = tokio::select! {
+        biased;
+        close = cut => close,
+        () = drain(&mut sink, &mut rx) => None,
+    };
+    if let Some((code, reason)) = close {
+        let _ = tokio::time::timeout(
+            CLOSE_WRITE_TIMEOUT,
+            sink.send(WsFrame::close(code, &reason)),
+        )
+        .await;
     }
     let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, sink.close()).await;
+}
+
+/// Writes queued frames until the queue ends, a close frame is written or the
+/// socket fails.
+async fn drain<Si>(sink: &mut Si, rx: &mut mpsc::Receiver<WsFrame>)
+where
+    Si: Sink<WsFrame> + Send + Unpin,
+{
+    while let Some(frame) = rx.recv().await {
+        let is_close = matches!(frame, WsFrame::Close(_));
+        // Feed without flushing while more is queued: one flush per burst.
+        if sink.feed(frame).await.is_err() {
+            return;
+        }
+        if is_close {
+            let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, sink.flush()).await;
+            return;
+        }
+        if rx.is_empty() && sink.flush().await.is_err() {
+            return;
+        }
+    }
 }

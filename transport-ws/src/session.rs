@@ -17,7 +17,7 @@ use futures_util::stream::{SelectAll, Stream, StreamExt};
 use neurochat_core::domain::{Availability, MessageKind, TicketId};
 use neurochat_core::events::{Event, Topic};
 use neurochat_core::ports::Delivery;
-use neurochat_core::service::chat::{HistoryPage, PostMessage};
+use neurochat_core::service::chat::{HISTORY_PAGE_MAX, HistoryPage, PostMessage};
 use neurochat_core::service::tickets::NewTicket;
 use neurochat_core::{Error, Principal, RequestContext};
 use neurochat_protocol::v1::{
@@ -640,7 +640,10 @@ impl Session {
     /// Writes stored messages after the ticket's last written `seq` and below
     /// `below`, in order.
     async fn catch_up(&mut self, ticket: TicketId, below: i64) -> Option<End> {
-        let page = self.gw.config.replay_page;
+        // The store serves at most HISTORY_PAGE_MAX per read; a larger page
+        // would look like the last one and end the replay early.
+        let page = self.gw.config.replay_page.clamp(1, HISTORY_PAGE_MAX);
+        let mut replayed = false;
         loop {
             let from = self.followed.get(&ticket).map(|f| f.last_seq)?;
             let batch = match self
@@ -667,8 +670,12 @@ impl Session {
                 if let Some(f) = self.followed.get_mut(&ticket) {
                     f.last_seq = m.seq;
                 }
+                replayed = true;
             }
             if !full || batch.last().is_some_and(|m| m.seq >= below) {
+                if replayed && let Err(e) = self.out.wait_headroom(REPLAY_PATIENCE).await {
+                    return Some(self.push_failed(e));
+                }
                 return None;
             }
         }
@@ -786,12 +793,32 @@ impl Session {
             }
             Event::SessionsRevoked { .. } => {
                 // Something about this user's sessions changed: re-check ours.
-                match self.gw.desk.authenticate_bearer(&self.token).await {
+                let desk = &self.gw.desk;
+                match desk.authenticate_bearer(&self.token).await {
                     Ok(p) => {
                         self.principal = p;
                         None
                     }
-                    Err(e) if e.code() == ErrorCode::TokenExpired => None,
+                    // Expired but within the re-auth grace: the token can no
+                    // longer say whether the session lives, the store can.
+                    Err(e) if e.code() == ErrorCode::TokenExpired => {
+                        let sid = self.principal.session_id()?;
+                        match desk.store().fetch_session(sid).await {
+                            Ok(Some(s)) if s.is_active(desk.now()) => None,
+                            Ok(_) => {
+                                Some(End::Close(close_codes::SESSION_REVOKED, "session_revoked"))
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "could not re-check a session");
+                                None
+                            }
+                        }
+                    }
+                    // A storage hiccup is not a revocation: keep the session.
+                    Err(e) if e.is_internal() => {
+                        tracing::warn!(error = %e, "could not re-check a session");
+                        None
+                    }
                     Err(_) => Some(End::Close(close_codes::SESSION_REVOKED, "session_revoked")),
                 }
             }

@@ -1,0 +1,159 @@
+//! Point 7: a client that stops reading is cut off (`slow_consumer`) while
+//! everybody else keeps being served, and its memory is released.
+//!
+//! What the server holds for one connection is bounded: at most
+//! `outbound_queue` encoded frames in the session's queue, plus tungstenite's
+//! write buffer (`max_write_buffer_size`) and the kernel's socket buffers.
+//! Nothing grows with the number of messages a slow client misses — once the
+//! queue is full the client is cut off and re-reads the gap from storage
+//! when it resumes.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::atomic::Ordering;
+
+use neurochat_protocol::v1::{ClientFrame, ServerFrame, close_codes};
+use support::*;
+
+const BODY_CHARS: usize = 3_000;
+const BATCH: usize = 25;
+const MAX_MESSAGES: usize = 6_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_cut_off_and_the_others_are_still_served() {
+    within(180, async {
+        let srv = spawn_server(|c| {
+            c.outbound_queue = 16;
+            c.frames_per_second = 100_000;
+            c.frame_burst = 100_000;
+        })
+        .await;
+        let cust = srv.customer("carl").await;
+        let slow_agent = srv.agent("slow").await;
+        let watch_agent = srv.agent("watch").await;
+        let t = srv.open_ticket(&cust, "busy ticket").await.id.as_uuid();
+
+        // The slow client subscribes and then never polls its socket again.
+        let mut slow = srv.connect_as(&slow_agent.token).await;
+        assert_eq!(slow.subscribe(t, 0).await.len(), 1);
+
+        // A third client follows the same ticket and reads everything.
+        let mut watcher = srv.connect_as(&watch_agent.token).await;
+        assert_eq!(watcher.subscribe(t, 0).await.len(), 1);
+        let (done_tx, mut done_rx) = tokio::sync::watch::channel(None::<u64>);
+        let watcher_task = tokio::spawn(async move {
+            let mut seqs = Vec::new();
+            loop {
+                if let Some(last) = *done_rx.borrow_and_update()
+                    && seqs.last() == Some(&last)
+                {
+                    return (seqs, watcher);
+                }
+                tokio::select! {
+                    _ = done_rx.changed() => {}
+                    m = watcher.recv_message() => seqs.push(m.seq),
+                }
+            }
+        });
+
+        let mut sender = srv.connect_as(&cust.token).await;
+        assert_eq!(srv.gateway.connections(), 3);
+        let body = "x".repeat(BODY_CHARS);
+        let stats = srv.gateway.stats();
+        let mut last_seq = 1;
+        let mut sent = 0;
+        // Pipelined batches of large messages until the server cuts the slow
+        // client off (its socket buffers and then its queue fill up).
+        while stats.slow_consumers.load(Ordering::Relaxed) == 0 {
+            assert!(
+                sent < MAX_MESSAGES,
+                "no slow consumer detected after {sent} messages"
+            );
+            last_seq = send_batch(&mut sender, t, &body, BATCH).await;
+            sent += BATCH;
+        }
+        // The others are still served after the cut.
+        for _ in 0..3 {
+            last_seq = send_batch(&mut sender, t, "still here", 1).await;
+        }
+        done_tx.send(Some(last_seq)).unwrap();
+
+        // The watcher got every message, exactly once and in order.
+        let (seqs, mut watcher) = within(60, watcher_task).await.unwrap();
+        let want: Vec<u64> = (2..=last_seq).collect();
+        assert_eq!(seqs, want);
+        assert!(watcher.ping().await.is_empty());
+
+        // The slow connection is gone: counted once, and its slot (queue,
+        // buffers, subscriptions) released — back to the two live clients.
+        assert_eq!(stats.slow_consumers.load(Ordering::Relaxed), 1);
+        srv.wait_connections(2).await;
+
+        // What the slow client finally reads is an in-order prefix, then the end
+        // (a `slow_consumer` close if it still fitted into the socket).
+        let mut got = Vec::new();
+        let end = loop {
+            match slow.next().await {
+                Incoming::Frame(ServerFrame::Message { message }) => got.push(message.seq),
+                Incoming::Frame(_) => {}
+                other => break other,
+            }
+        };
+        match end {
+            Incoming::Close(Some(code)) => assert_eq!(code, close_codes::SLOW_CONSUMER),
+            Incoming::Ended => {}
+            other => panic!("unexpected end of the slow connection: {other:?}"),
+        }
+        let prefix: Vec<u64> = (2..2 + got.len() as u64).collect();
+        assert_eq!(
+            got, prefix,
+            "the slow client's frames are an in-order prefix"
+        );
+        assert!(
+            (got.len() as u64) < last_seq - 1,
+            "it did not get everything"
+        );
+
+        // It can resume like any other client and gets exactly the rest.
+        let mut resumed = srv.connect_as(&slow_agent.token).await;
+        let from = got.last().copied().unwrap_or(1);
+        let rest: Vec<u64> = resumed
+            .subscribe(t, from)
+            .await
+            .iter()
+            .map(|m| m.seq)
+            .collect();
+        let want: Vec<u64> = (from + 1..=last_seq).collect();
+        assert_eq!(rest, want);
+        drop(slow);
+    })
+    .await;
+}
+
+/// Sends `n` messages without waiting, then collects their acks; returns the
+/// highest acknowledged seq.
+async fn send_batch(sender: &mut Client, t: uuid::Uuid, body: &str, n: usize) -> u64 {
+    let mut reqs = Vec::new();
+    for _ in 0..n {
+        let req = sender.req();
+        sender
+            .send(ClientFrame::Send {
+                req,
+                ticket_id: t,
+                client_msg_id: cmid(),
+                body: body.to_owned(),
+                internal: false,
+            })
+            .await;
+        reqs.push(req);
+    }
+    let mut last = 0;
+    for req in reqs {
+        match sender.reply(req).await {
+            ServerFrame::Ack { seq: Some(s), .. } => last = last.max(s),
+            other => panic!("send not acknowledged: {other:?}"),
+        }
+    }
+    last
+}
