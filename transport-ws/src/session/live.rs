@@ -1,0 +1,257 @@
+//! Following tickets (resume: live first, then the stored gap, then live
+//! with `seq` de-duplication) and turning live events into frames.
+
+use std::sync::atomic::Ordering;
+
+use futures_util::stream::StreamExt;
+use neurochat_core::Error;
+use neurochat_core::domain::{MessageKind, TicketId};
+use neurochat_core::events::{Event, Topic};
+use neurochat_core::ports::Delivery;
+use neurochat_core::service::chat::{HISTORY_PAGE_MAX, HistoryPage};
+use neurochat_protocol::v1::{
+    ErrorCode, MessageView, ReceiptView, ServerFrame, TicketView, close_codes,
+};
+use tokio::sync::oneshot;
+
+use super::{End, Followed, Live, REPLAY_PATIENCE, SEEN_VERSIONS_MAX, Session, Source};
+
+impl Session {
+    /// Follows a ticket from `after_seq`: live streams first (so nothing
+    /// published meanwhile is missed), then the stored gap, then live events
+    /// with anything at or below the last written `seq` dropped.
+    pub(super) async fn follow(
+        &mut self,
+        ticket: TicketId,
+        after_seq: i64,
+    ) -> Result<Option<End>, Error> {
+        if !self.followed.contains_key(&ticket)
+            && self.followed.len() >= self.gw.config.max_subscriptions
+        {
+            return Err(Error::rule(
+                ErrorCode::RateLimited,
+                "Too many subscriptions on this connection.",
+            ));
+        }
+        let desk = self.gw.desk.clone();
+        let public = desk
+            .subscribe(&self.principal, Topic::Ticket(ticket))
+            .await?;
+        let staff = if self.principal.is_staff() {
+            Some(
+                desk.subscribe(&self.principal, Topic::TicketStaff(ticket))
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let stop = futures_util::future::FutureExt::shared(stop_rx);
+        let tagged = |s: neurochat_core::ports::Subscription| -> Live {
+            s.map(move |d| (Source::Ticket(ticket), d))
+                .take_until(stop.clone())
+                .boxed()
+        };
+        self.live.push(tagged(public));
+        if let Some(s) = staff {
+            self.live.push(tagged(s));
+        }
+        // Re-subscribing replaces the old streams (dropping its stop handle ends them).
+        self.followed.insert(
+            ticket,
+            Followed {
+                last_seq: after_seq.max(0),
+                _stop: stop_tx,
+            },
+        );
+        Ok(self.catch_up(ticket, i64::MAX).await)
+    }
+
+    /// Writes stored messages after the ticket's last written `seq` and below
+    /// `below`, in order.
+    pub(super) async fn catch_up(&mut self, ticket: TicketId, below: i64) -> Option<End> {
+        // The store serves at most HISTORY_PAGE_MAX per read; a larger page
+        // would look like the last one and end the replay early.
+        let page = self.gw.config.replay_page.clamp(1, HISTORY_PAGE_MAX);
+        let mut replayed = false;
+        loop {
+            let from = self.followed.get(&ticket).map(|f| f.last_seq)?;
+            let batch = match self
+                .gw
+                .desk
+                .list_messages(&self.principal, ticket, HistoryPage::After(from), page)
+                .await
+            {
+                Ok(b) => b,
+                Err(e) => return self.reply_error(None, e.to_body(), false),
+            };
+            let full = batch.len() as u32 >= page;
+            for m in batch.iter().filter(|m| m.seq < below) {
+                let frame = ServerFrame::Message {
+                    message: MessageView::from(m),
+                };
+                if let Err(e) = self.out.push_paced(&frame, REPLAY_PATIENCE).await {
+                    return Some(self.push_failed(e));
+                }
+                self.slot
+                    .stats()
+                    .messages_relayed
+                    .fetch_add(1, Ordering::Relaxed);
+                if let Some(f) = self.followed.get_mut(&ticket) {
+                    f.last_seq = m.seq;
+                }
+                replayed = true;
+            }
+            if !full || batch.last().is_some_and(|m| m.seq >= below) {
+                if replayed && let Err(e) = self.out.wait_headroom(REPLAY_PATIENCE).await {
+                    return Some(self.push_failed(e));
+                }
+                return None;
+            }
+        }
+    }
+
+    pub(super) async fn on_live(&mut self, source: Source, delivery: Delivery) -> Option<End> {
+        let event = match delivery {
+            Delivery::Event(e) => e,
+            Delivery::Lagged(_) => {
+                // Events were dropped: messages are re-read from the store;
+                // ticket state arrives with the next change.
+                if let Source::Ticket(t) = source {
+                    return self.catch_up(t, i64::MAX).await;
+                }
+                return None;
+            }
+        };
+        match event {
+            Event::MessagePosted(m) => {
+                let Some(f) = self.followed.get(&m.ticket_id) else {
+                    // Not followed here: only the user's own channel forwards it,
+                    // as a notification.
+                    if source == Source::User
+                        && (self.principal.is_staff() || m.kind != MessageKind::InternalNote)
+                    {
+                        return self.send(&ServerFrame::Message {
+                            message: (&m).into(),
+                        });
+                    }
+                    return None;
+                };
+                if m.seq <= f.last_seq {
+                    return None;
+                }
+                if m.seq > f.last_seq + 1
+                    && let Some(end) = self.catch_up(m.ticket_id, m.seq).await
+                {
+                    return Some(end);
+                }
+                if let Some(f) = self.followed.get_mut(&m.ticket_id) {
+                    if m.seq <= f.last_seq {
+                        return None;
+                    }
+                    f.last_seq = m.seq;
+                }
+                self.slot
+                    .stats()
+                    .messages_relayed
+                    .fetch_add(1, Ordering::Relaxed);
+                self.send(&ServerFrame::Message {
+                    message: (&m).into(),
+                })
+            }
+            Event::TicketChanged { ticket, change } => {
+                let seen = self.seen_versions.get(&ticket.id).copied().unwrap_or(0);
+                if ticket.version <= seen && change != neurochat_core::events::TicketChange::Created
+                {
+                    return None;
+                }
+                if self.seen_versions.len() >= SEEN_VERSIONS_MAX {
+                    self.seen_versions.clear();
+                }
+                self.seen_versions
+                    .insert(ticket.id, ticket.version.max(seen));
+                if !self.principal.is_staff() && ticket.customer_id != self.principal.user_id() {
+                    return None;
+                }
+                self.send(&ServerFrame::TicketEvent {
+                    ticket: TicketView::from(&ticket),
+                    change: change.into(),
+                })
+            }
+            Event::Typing {
+                ticket_id,
+                user_id,
+                active,
+            } => {
+                if user_id == self.principal.user_id() || !self.followed.contains_key(&ticket_id) {
+                    return None;
+                }
+                self.send(&ServerFrame::Typing {
+                    ticket_id: ticket_id.as_uuid(),
+                    user_id: user_id.as_uuid(),
+                    active,
+                })
+            }
+            Event::Receipt {
+                ticket_id,
+                user_id,
+                delivered_seq,
+                read_seq,
+            } => self.send(&ServerFrame::Receipt {
+                receipt: ReceiptView {
+                    ticket_id: ticket_id.as_uuid(),
+                    user_id: user_id.as_uuid(),
+                    delivered_seq: u64::try_from(delivered_seq).unwrap_or(0),
+                    read_seq: u64::try_from(read_seq).unwrap_or(0),
+                },
+            }),
+            Event::AvailabilityChanged {
+                user_id,
+                availability,
+            } => self.send(&ServerFrame::Availability {
+                user_id: user_id.as_uuid(),
+                availability: availability.into(),
+            }),
+            Event::Escalated { ticket, reason } => {
+                if !self.principal.is_staff() {
+                    return None;
+                }
+                self.send(&ServerFrame::Escalation {
+                    ticket_id: ticket.id.as_uuid(),
+                    reason: reason.as_str().to_owned(),
+                })
+            }
+            Event::SessionsRevoked { .. } => {
+                // Something about this user's sessions changed: re-check ours.
+                let desk = &self.gw.desk;
+                match desk.authenticate_bearer(&self.token).await {
+                    Ok(p) => {
+                        self.principal = p;
+                        None
+                    }
+                    // Expired but within the re-auth grace: the token can no
+                    // longer say whether the session lives, the store can.
+                    Err(e) if e.code() == ErrorCode::TokenExpired => {
+                        let sid = self.principal.session_id()?;
+                        match desk.store().fetch_session(sid).await {
+                            Ok(Some(s)) if s.is_active(desk.now()) => None,
+                            Ok(_) => {
+                                Some(End::Close(close_codes::SESSION_REVOKED, "session_revoked"))
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "could not re-check a session");
+                                None
+                            }
+                        }
+                    }
+                    // A storage hiccup is not a revocation: keep the session.
+                    Err(e) if e.is_internal() => {
+                        tracing::warn!(error = %e, "could not re-check a session");
+                        None
+                    }
+                    Err(_) => Some(End::Close(close_codes::SESSION_REVOKED, "session_revoked")),
+                }
+            }
+        }
+    }
+}

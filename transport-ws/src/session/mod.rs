@@ -1,0 +1,406 @@
+//! One client connection: authentication, subscriptions with resume,
+//! requests, live events, heartbeats, re-authentication and limits.
+//!
+//! [`run`] is generic over a `Sink`/`Stream` of [`WsFrame`]s, so the same code
+//! serves tokio-tungstenite ([`crate::serve`]), axum's WebSocket upgrade, and
+//! tests that drive it through channels.
+
+mod live;
+mod requests;
+
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use futures_util::Sink;
+use futures_util::stream::{SelectAll, Stream, StreamExt};
+use neurochat_core::domain::TicketId;
+use neurochat_core::events::Topic;
+use neurochat_core::ports::Delivery;
+use neurochat_core::{Principal, RequestContext};
+use neurochat_protocol::v1::{ClientFrame, ErrorBody, ErrorCode, Limits, ServerFrame, close_codes};
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+use tokio::time::Instant as TokioInstant;
+
+use crate::frame::WsFrame;
+use crate::gateway::{ConnectionSlot, Gateway};
+use crate::outbox::{Outbox, PushError};
+use crate::ratelimit::TokenBucket;
+
+/// How long a replay may wait for room in the outbound queue.
+const REPLAY_PATIENCE: Duration = Duration::from_secs(10);
+/// Ticket versions remembered to drop duplicate ticket events.
+const SEEN_VERSIONS_MAX: usize = 4096;
+
+/// What the transport knows about the peer.
+#[derive(Debug, Clone, Default)]
+pub struct PeerInfo {
+    /// The client's IP address, for the audit log.
+    pub source_ip: Option<String>,
+}
+
+/// Where a live event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Ticket(TicketId),
+    Inbox,
+    Presence,
+    User,
+}
+
+type Live = Pin<Box<dyn Stream<Item = (Source, Delivery)> + Send>>;
+
+/// A followed ticket.
+struct Followed {
+    /// Highest `seq` written to the client: everything at or below it is
+    /// never sent again, so each message is shown exactly once.
+    last_seq: i64,
+    /// Dropping it ends the ticket's live streams.
+    _stop: oneshot::Sender<()>,
+}
+
+/// Why a session ends.
+enum End {
+    /// Close after flushing, with this code and reason.
+    Close(u16, &'static str),
+    /// Close now, dropping what is queued (slow consumer).
+    CloseNow(u16, &'static str),
+    /// The peer is gone.
+    Gone,
+}
+
+struct Session {
+    gw: Arc<Gateway>,
+    out: Outbox,
+    principal: Principal,
+    token: String,
+    ctx: RequestContext,
+    expires_at: Option<OffsetDateTime>,
+    reauth_sent: bool,
+    followed: HashMap<TicketId, Followed>,
+    inbox: bool,
+    live: SelectAll<Live>,
+    bucket: TokenBucket,
+    typing_sent: HashMap<TicketId, Instant>,
+    seen_versions: HashMap<TicketId, i64>,
+    violations: u32,
+    slot: ConnectionSlot,
+}
+
+/// Runs one connection to its end. Never panics on client input; every
+/// failure becomes an `error` frame or a documented close code.
+pub async fn run<Si, St, E>(gateway: Arc<Gateway>, sink: Si, mut stream: St, peer: PeerInfo)
+where
+    Si: Sink<WsFrame> + Send + Unpin + 'static,
+    St: Stream<Item = Result<WsFrame, E>> + Send + Unpin,
+    E: Display,
+{
+    let cfg = gateway.config.clone();
+    let (mut out, writer) = Outbox::start(sink, cfg.outbound_queue);
+    let Some(mut slot) = gateway.open_connection() else {
+        out.close_now(close_codes::TOO_MANY_CONNECTIONS, "server_full");
+        drop(out);
+        let _ = writer.await;
+        return;
+    };
+    let ctx = RequestContext {
+        source_ip: peer.source_ip,
+    };
+
+    // 1. Authenticate: the first frame, within the deadline.
+    let (principal, token) = match authenticate(&gateway, &mut stream, &out).await {
+        Ok(ok) => ok,
+        Err(end) => {
+            finish(out, writer, end).await;
+            return;
+        }
+    };
+    if !slot.bind(&principal).await {
+        finish(
+            out,
+            writer,
+            End::Close(close_codes::TOO_MANY_CONNECTIONS, "too_many_connections"),
+        )
+        .await;
+        return;
+    }
+    let desk = gateway.desk.clone();
+    let expires_at = desk.verify_access_token(&token).ok().map(|c| c.expires_at);
+    let hello = ServerFrame::Hello {
+        protocol: neurochat_protocol::PROTOCOL_VERSION,
+        session_id: principal
+            .session_id()
+            .map(|s| s.as_uuid())
+            .unwrap_or_default(),
+        server_time: desk.now(),
+        limits: Limits {
+            max_frame_bytes: u32::try_from(cfg.max_frame_bytes).unwrap_or(u32::MAX),
+            max_body_chars: u32::try_from(neurochat_core::domain::validate::BODY_MAX)
+                .unwrap_or(u32::MAX),
+            messages_per_minute: cfg.frames_per_second.saturating_mul(60),
+        },
+    };
+    if out.push(&hello).is_err() {
+        finish(out, writer, End::Gone).await;
+        return;
+    }
+    let mut s = Session {
+        bucket: TokenBucket::new(cfg.frames_per_second, cfg.frame_burst),
+        gw: gateway.clone(),
+        out,
+        principal,
+        token,
+        ctx,
+        expires_at,
+        reauth_sent: false,
+        followed: HashMap::new(),
+        inbox: false,
+        live: SelectAll::new(),
+        typing_sent: HashMap::new(),
+        seen_versions: HashMap::new(),
+        violations: 0,
+        slot,
+    };
+    // The user's own channel: revocations, assignments, notifications.
+    if let Ok(sub) = desk
+        .subscribe(&s.principal, Topic::User(s.principal.user_id()))
+        .await
+    {
+        s.live.push(sub.map(|d| (Source::User, d)).boxed());
+    }
+
+    // 2. Serve until something ends the session.
+    let end = s.serve(&mut stream).await;
+    let Session { out, .. } = s;
+    finish(out, writer, end).await;
+}
+
+async fn finish(mut out: Outbox, writer: tokio::task::JoinHandle<()>, end: End) {
+    match end {
+        End::Close(code, reason) => out.close_after_flush(code, reason).await,
+        End::CloseNow(code, reason) => out.close_now(code, reason),
+        End::Gone => {}
+    }
+    drop(out);
+    let _ = writer.await;
+}
+
+/// Waits for the `auth` frame and checks its token.
+async fn authenticate<St, E>(
+    gw: &Gateway,
+    stream: &mut St,
+    out: &Outbox,
+) -> Result<(Principal, String), End>
+where
+    St: Stream<Item = Result<WsFrame, E>> + Send + Unpin,
+    E: Display,
+{
+    let deadline = TokioInstant::now() + gw.config.auth_timeout;
+    loop {
+        let next = match tokio::time::timeout_at(deadline, stream.next()).await {
+            Err(_) => return Err(End::Close(close_codes::AUTH_TIMEOUT, "auth_timeout")),
+            Ok(None | Some(Err(_))) | Ok(Some(Ok(WsFrame::Close(_)))) => return Err(End::Gone),
+            Ok(Some(Ok(f))) => f,
+        };
+        let text = match next {
+            WsFrame::Text(t) => t,
+            WsFrame::Ping(_) | WsFrame::Pong(_) => continue,
+            WsFrame::Binary(_) | WsFrame::Close(_) => {
+                return Err(End::Close(close_codes::AUTH_FAILED, "auth_failed"));
+            }
+        };
+        if text.len() > gw.config.max_frame_bytes {
+            return Err(End::Close(close_codes::FRAME_TOO_LARGE, "frame_too_large"));
+        }
+        let Ok(ClientFrame::Auth { token }) = serde_json::from_str::<ClientFrame>(&text) else {
+            let _ = out.push(&ServerFrame::error(
+                None,
+                ErrorBody::new(
+                    ErrorCode::Unauthenticated,
+                    "The first frame must be `auth`.",
+                ),
+            ));
+            return Err(End::Close(close_codes::AUTH_FAILED, "auth_failed"));
+        };
+        return match gw.desk.authenticate_bearer(&token).await {
+            Ok(p) => Ok((p, token)),
+            Err(e) => {
+                let _ = out.push(&ServerFrame::error(None, e.to_body()));
+                Err(End::Close(close_codes::AUTH_FAILED, "auth_failed"))
+            }
+        };
+    }
+}
+
+impl Session {
+    async fn serve<St, E>(&mut self, stream: &mut St) -> End
+    where
+        St: Stream<Item = Result<WsFrame, E>> + Send + Unpin,
+        E: Display,
+    {
+        let cfg = self.gw.config.clone();
+        let mut shutdown = self.gw.shutdown_signal();
+        let mut ping = tokio::time::interval(cfg.ping_interval);
+        ping.tick().await;
+        let idle = tokio::time::sleep(cfg.idle_timeout);
+        tokio::pin!(idle);
+        loop {
+            let token_deadline = self.token_deadline();
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => return End::Close(close_codes::GOING_AWAY, "going_away"),
+                () = &mut idle => return End::Gone,
+                () = sleep_until_opt(token_deadline) => {
+                    if let Some(end) = self.on_token_deadline() {
+                        return end;
+                    }
+                }
+                frame = stream.next() => {
+                    idle.as_mut().reset(TokioInstant::now() + cfg.idle_timeout);
+                    let frame = match frame {
+                        None | Some(Err(_)) => return End::Gone,
+                        Some(Ok(f)) => f,
+                    };
+                    if let Some(end) = self.on_frame(frame).await {
+                        return end;
+                    }
+                }
+                item = self.live.next(), if !self.live.is_empty() => {
+                    if let Some((source, delivery)) = item
+                        && let Some(end) = self.on_live(source, delivery).await
+                    {
+                        return end;
+                    }
+                }
+                _ = ping.tick() => {
+                    if let Err(e) = self.out.push_raw(WsFrame::Ping(Vec::new())) {
+                        return self.push_failed(e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// When the token needs attention next: the re-auth request, then the close.
+    fn token_deadline(&self) -> Option<TokioInstant> {
+        let exp = self.expires_at?;
+        let cfg = &self.gw.config;
+        let now = self.gw.desk.now();
+        let at = if self.reauth_sent {
+            exp + cfg.reauth_grace
+        } else {
+            exp - cfg.reauth_lead
+        };
+        let wait = (at - now).max(time::Duration::ZERO);
+        Some(TokioInstant::now() + Duration::try_from(wait).unwrap_or(Duration::ZERO))
+    }
+
+    fn on_token_deadline(&mut self) -> Option<End> {
+        let exp = self.expires_at?;
+        if self.reauth_sent {
+            return Some(End::Close(close_codes::TOKEN_EXPIRED, "token_expired"));
+        }
+        self.reauth_sent = true;
+        match self.out.push(&ServerFrame::Reauth { expires_at: exp }) {
+            Ok(()) => None,
+            Err(e) => Some(self.push_failed(e)),
+        }
+    }
+
+    fn push_failed(&self, e: PushError) -> End {
+        match e {
+            PushError::Full => {
+                self.slot
+                    .stats()
+                    .slow_consumers
+                    .fetch_add(1, Ordering::Relaxed);
+                End::CloseNow(close_codes::SLOW_CONSUMER, "slow_consumer")
+            }
+            PushError::Closed => End::Gone,
+        }
+    }
+
+    fn send(&self, frame: &ServerFrame) -> Option<End> {
+        self.out.push(frame).err().map(|e| self.push_failed(e))
+    }
+
+    /// Replies to a request with an error; counts it as a violation when the
+    /// client should have known better.
+    fn reply_error(&mut self, req: Option<u64>, body: ErrorBody, violation: bool) -> Option<End> {
+        if let Some(end) = self.send(&ServerFrame::error(req, body)) {
+            return Some(end);
+        }
+        if violation {
+            self.violations += 1;
+            if self.violations > self.gw.config.max_violations {
+                return Some(End::Close(
+                    close_codes::PROTOCOL_VIOLATION,
+                    "protocol_violation",
+                ));
+            }
+        }
+        None
+    }
+
+    async fn on_frame(&mut self, frame: WsFrame) -> Option<End> {
+        let text = match frame {
+            WsFrame::Text(t) => t,
+            WsFrame::Ping(_) | WsFrame::Pong(_) => return None,
+            WsFrame::Close(_) => return Some(End::Gone),
+            WsFrame::Binary(_) => {
+                return self.reply_error(
+                    None,
+                    ErrorBody::new(
+                        ErrorCode::MalformedRequest,
+                        "Binary frames are not supported.",
+                    ),
+                    true,
+                );
+            }
+        };
+        if text.len() > self.gw.config.max_frame_bytes {
+            return Some(End::Close(close_codes::FRAME_TOO_LARGE, "frame_too_large"));
+        }
+        let frame: ClientFrame = match serde_json::from_str(&text) {
+            Ok(f) => f,
+            Err(e) => {
+                let req = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|v| v.get("req").and_then(serde_json::Value::as_u64));
+                let body = ErrorBody::new(
+                    ErrorCode::MalformedRequest,
+                    format!("Malformed frame: {}", short(&e)),
+                );
+                return self.reply_error(req, body, true);
+            }
+        };
+        let exempt = matches!(frame, ClientFrame::Ping { .. } | ClientFrame::Auth { .. });
+        if !exempt && !self.bucket.try_take() {
+            let body = ErrorBody::new(ErrorCode::RateLimited, "Too many frames; slow down.");
+            if let Some(end) = self.send(&ServerFrame::error(frame.req(), body)) {
+                return Some(end);
+            }
+            self.violations += 1;
+            return (self.violations > self.gw.config.max_violations)
+                .then_some(End::Close(close_codes::RATE_LIMITED, "rate_limited"));
+        }
+        self.on_request(frame).await
+    }
+}
+
+async fn sleep_until_opt(at: Option<TokioInstant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The first line of a parse error, without echoing client input at length.
+fn short(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    s.chars().take(120).collect()
+}
