@@ -12,7 +12,7 @@
 //! - only `users::count_users_with_role_counts_enabled` and
 //!   `users::agent_loads_count_open_assigned` create enabled admins, and they
 //!   disable them before returning;
-//! - only the queue scenarios of [`tickets`](super::tickets) (escalation,
+//! - only the queue scenarios of [`ticket_queues`](super::ticket_queues) (escalation,
 //!   closing, notifications, metrics window) create tickets in the past
 //!   ([`random_past`]), and they close them before returning, so other runs'
 //!   queue queries never see them again.

@@ -4,6 +4,7 @@
 //!
 //! Each scenario is a `pub async fn name(store: &dyn Store)` that panics on
 //! failure, grouped by area ([`users`], [`sessions`], [`audit`], [`tickets`],
+//! [`ticket_updates`], [`ticket_lists`], [`ticket_sorts`], [`ticket_queues`],
 //! [`messages`], [`categories`], [`outbox`], [`health`]); [`SCENARIOS`] lists
 //! them all. [`store_conformance_tests!`](crate::store_conformance_tests)
 //! turns every scenario into a `#[tokio::test]` of the calling crate.
@@ -37,6 +38,10 @@ pub mod health;
 pub mod messages;
 pub mod outbox;
 pub mod sessions;
+pub mod ticket_lists;
+pub mod ticket_queues;
+pub mod ticket_sorts;
+pub mod ticket_updates;
 pub mod tickets;
 pub mod users;
 
@@ -97,10 +102,14 @@ macro_rules! __store_conformance_scenarios {
                 first_message_client_id_is_unique_per_author,
                 first_message_effects,
                 numbers_unique_and_increasing,
+            ],
+            ticket_updates: [
                 update_roundtrip_keeps_store_maintained_fields,
                 update_stale_version_conflicts,
                 update_concurrent_claim_one_wins,
                 update_with_mail_enqueues_atomically,
+            ],
+            ticket_lists: [
                 list_filter_customer,
                 list_filter_statuses,
                 list_filter_category,
@@ -110,11 +119,15 @@ macro_rules! __store_conformance_scenarios {
                 list_filters_combined,
                 list_text_search,
                 list_text_search_internal_notes,
+            ],
+            ticket_sorts: [
                 list_sort_updated_desc_paging,
                 list_sort_created_desc_paging,
                 list_sort_priority_desc_paging,
                 list_sort_created_asc_paging,
                 list_message_moves_ticket_first,
+            ],
+            ticket_queues: [
                 escalation_candidates,
                 escalation_once_per_breach,
                 tickets_to_close,
@@ -204,7 +217,8 @@ macro_rules! __store_conformance_expand {
 /// `neurochat-core` with the `conformance` feature.
 ///
 /// The macro defines one module per area (`users`, `sessions`, `audit`,
-/// `tickets`, `messages`, `categories`, `outbox`, `health`) plus a private
+/// `tickets`, `ticket_updates`, `ticket_lists`, `ticket_sorts`,
+/// `ticket_queues`, `messages`, `categories`, `outbox`, `health`) plus a private
 /// `__store_conformance_make` function; invoke it once per module (wrap each
 /// backend in its own `mod` to test several in one file). Test names are the
 /// entries of [`SCENARIOS`](crate::conformance::SCENARIOS), e.g.
