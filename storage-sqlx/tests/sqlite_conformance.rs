@@ -6,7 +6,11 @@
 //!   scenarios only rely on their own rows (and that many pools may open,
 //!   migrate and use one file at once);
 //! - `in_memory`: every test gets a private in-memory database (one pooled
-//!   connection).
+//!   connection);
+//! - `planned`: as `fresh_file`, but the group-commit writer writes even a
+//!   lone call with the set-based plan it uses for batches (a lone call
+//!   otherwise runs its own statements), so every scenario checks the plan
+//!   against the contract too.
 //!
 //! The database files live in `target/tmp/sqlite_conformance/` (Cargo's
 //! `CARGO_TARGET_TMPDIR`), emptied when the test binary starts: tests cannot
@@ -59,6 +63,19 @@ mod in_memory {
 
     async fn make() -> Arc<dyn Store> {
         Arc::new(SqliteStore::open_in_memory().await.unwrap())
+    }
+
+    neurochat_core::store_conformance_tests!(make);
+}
+
+mod planned {
+    use super::*;
+
+    async fn make() -> Arc<dyn Store> {
+        let path = DIR.join(format!("planned-{}.db", uuid::Uuid::new_v4()));
+        let store = SqliteStore::open(path).await.unwrap();
+        store.plan_single_calls(true);
+        Arc::new(store)
     }
 
     neurochat_core::store_conformance_tests!(make);

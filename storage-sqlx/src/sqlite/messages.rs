@@ -129,70 +129,94 @@ fn receipt_from_row(r: &SqliteRow) -> StoreResult<Receipt> {
     })
 }
 
+/// One message insert inside the caller's write transaction, exactly as
+/// [`MessageStore::insert_message`] documents it (the duplicate check, the
+/// ticket effects, the message and its search row). On an error some of its
+/// statements may have run: the caller rolls back (the transaction, or the
+/// savepoint it took for this message).
+///
+/// The group-commit writer runs this for a batch of one call, and for each
+/// call of a batch its set-based plan could not write (`group_commit.rs`);
+/// a store without a running writer runs it in a transaction of its own.
+pub(super) async fn insert_message_on(
+    conn: &mut SqliteConnection,
+    message: &NewMessage,
+) -> StoreResult<InsertMessage> {
+    if let Some(client_msg_id) = message.client_msg_id.as_deref() {
+        // `IS` matches NULL authors too (system messages).
+        let original = sqlx::query(concat!(
+            "SELECT ",
+            message_cols!(),
+            " FROM messages WHERE ticket_id = ? AND author_id IS ? AND client_msg_id = ?"
+        ))
+        .bind(id_text(message.ticket_id))
+        .bind(id_text_opt(message.author_id))
+        .bind(client_msg_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        if let Some(row) = original {
+            return Ok(InsertMessage::Duplicate(message_from_row(&row)?));
+        }
+    }
+    let (sql, times) = bump_ticket_sql(message.kind);
+    let mut bump = sqlx::query(sql);
+    for _ in 0..times {
+        bump = bump.bind(ts(message.created_at));
+    }
+    let row = bump
+        .bind(id_text(message.ticket_id))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let Some(row) = row else {
+        // Missing, or closed (the update skipped it).
+        let exists = sqlx::query("SELECT 1 FROM tickets WHERE id = ?")
+            .bind(id_text(message.ticket_id))
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?
+            .is_some();
+        return Err(if exists {
+            StoreError::Conflict
+        } else {
+            StoreError::NotFound
+        });
+    };
+    let ticket = ticket_from_row(&row)?;
+    let stored = message.with_seq(ticket.last_seq);
+    insert_message_row(conn, &stored).await?;
+    index_row(
+        conn,
+        search_rowid(ticket.number, stored.seq),
+        ticket.id,
+        stored.kind.as_str(),
+        &stored.body,
+    )
+    .await?;
+    Ok(InsertMessage::Inserted {
+        message: stored,
+        ticket,
+    })
+}
+
 #[async_trait]
 impl MessageStore for SqliteStore {
+    /// Queued to the store's group-commit writer (see the module docs of
+    /// [`crate::sqlite`]): resolves once the transaction holding the message
+    /// has committed.
     #[tracing::instrument(level = "debug", skip_all)]
     async fn insert_message(&self, message: &NewMessage) -> StoreResult<InsertMessage> {
-        // BEGIN IMMEDIATE serialises writers, so the duplicate check and the
-        // seq assignment below see every committed message of the ticket.
-        let mut tx = self.begin_write().await?;
-        if let Some(client_msg_id) = message.client_msg_id.as_deref() {
-            // `IS` matches NULL authors too (system messages).
-            let original = sqlx::query(concat!(
-                "SELECT ",
-                message_cols!(),
-                " FROM messages WHERE ticket_id = ? AND author_id IS ? AND client_msg_id = ?"
-            ))
-            .bind(id_text(message.ticket_id))
-            .bind(id_text_opt(message.author_id))
-            .bind(client_msg_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            if let Some(row) = original {
-                return Ok(InsertMessage::Duplicate(message_from_row(&row)?));
+        match self.group.insert_message(message).await {
+            Some(outcome) => outcome,
+            // No writer task (its runtime is gone): one transaction of our own.
+            None => {
+                let mut tx = self.begin_write().await?;
+                let outcome = insert_message_on(&mut tx, message).await?;
+                commit(tx).await?;
+                Ok(outcome)
             }
         }
-        let (sql, times) = bump_ticket_sql(message.kind);
-        let mut bump = sqlx::query(sql);
-        for _ in 0..times {
-            bump = bump.bind(ts(message.created_at));
-        }
-        let row = bump
-            .bind(id_text(message.ticket_id))
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let Some(row) = row else {
-            // Missing, or closed (the update skipped it).
-            let exists = sqlx::query("SELECT 1 FROM tickets WHERE id = ?")
-                .bind(id_text(message.ticket_id))
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?
-                .is_some();
-            return Err(if exists {
-                StoreError::Conflict
-            } else {
-                StoreError::NotFound
-            });
-        };
-        let ticket = ticket_from_row(&row)?;
-        let stored = message.with_seq(ticket.last_seq);
-        insert_message_row(&mut tx, &stored).await?;
-        index_row(
-            &mut tx,
-            search_rowid(ticket.number, stored.seq),
-            ticket.id,
-            stored.kind.as_str(),
-            &stored.body,
-        )
-        .await?;
-        commit(tx).await?;
-        Ok(InsertMessage::Inserted {
-            message: stored,
-            ticket,
-        })
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

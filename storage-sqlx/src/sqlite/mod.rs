@@ -17,17 +17,72 @@
 //! (first come, first served) they follow each other without a gap. Other
 //! processes and other pools on the same file still meet the busy timeout.
 //!
+//! # Group commit
+//!
+//! The chat's hot writes — `insert_message` and
+//! `insert_ticket_with_first_message` — do not run a transaction each. They
+//! queue to the store's writer task, which takes everything queued at that
+//! moment (up to [`MAX_BATCH`] calls; a lone call is written at once, never
+//! held back to wait for company), takes its turn on the mutex like every
+//! other write, writes the whole batch in one `BEGIN IMMEDIATE` transaction
+//! and answers every caller once it has committed. Each call still gets its
+//! own outcome, exactly as if it had run alone (`Inserted`, `Duplicate`,
+//! `NotFound`, `Conflict`, a unique or foreign-key violation); a failing call
+//! never fails or rolls back the others. If the commit itself fails, nothing
+//! of the batch is stored and every caller gets the error. The batch is
+//! written with a handful of set-based statements whatever its size (the
+//! batch as one JSON parameter, so each statement is prepared once); see
+//! `group_commit.rs` for the plan and its fallback. A caller that stops
+//! waiting (its future dropped) does not withdraw its call: it may still be
+//! committed, as an answer lost on the way would be; `client_msg_id` makes a
+//! retry safe.
+//!
+//! The writer keeps a connection of its own with a warm page cache (on a
+//! file; an in-memory database has only its one pooled connection). It ends
+//! when the last handle of the store is dropped, after writing what is still
+//! queued; [`SqliteStore::tasks`] watches it.
+//!
+//! # Durability
+//!
+//! An answered write has been committed: its pages are in the WAL file, and
+//! the answer was sent only after `COMMIT` returned. With the WAL journal
+//! and `synchronous = NORMAL` a committed transaction survives the process
+//! crashing or being killed (`kill -9`: the written WAL is in the operating
+//! system's hands, and the next open recovers it). It is not synced to the
+//! disk on every commit, so a power loss or operating-system crash may lose
+//! the last transactions (never corrupting the database). That is the
+//! promise: **process-crash safe**. (`synchronous = FULL` would sync every
+//! group commit; one sync per batch, not per message, is then the cost.)
+//!
+//! # Checkpoints
+//!
+//! Commits never copy the WAL back into the database file
+//! (`wal_autocheckpoint = 0` on the connections [`SqliteStore::open`]
+//! makes): a background task does, beside the writers, and keeps the WAL
+//! bounded — a `PASSIVE` checkpoint after about [`CHECKPOINT_WAL_BYTES`] of
+//! commits or every [`CHECKPOINT_INTERVAL`], a short catch-up pass under the
+//! writer turn once the WAL holds [`RESTART_WAL_BYTES`] so that SQLite starts
+//! it over, and a `TRUNCATE` checkpoint (holding the writers back) should it
+//! still exceed [`TRUNCATE_WAL_BYTES`]. See `checkpoint.rs`.
+//!
+//! # Search and layout
+//!
 //! Ticket text search uses an FTS5 table (`ticket_search`, migration 0002)
 //! kept in the same transactions as tickets and messages; every ticket
 //! listing and background queue reads an index, which
 //! [`SqliteStore::query_plan`] shows (and the tests check).
 //!
-//! Layout: one file per storage trait, plus `search` (the full-text index)
-//! and `plans` (query plans); shared representation helpers live in
-//! `crate::common` so a PostgreSQL store can sit beside this one.
+//! Layout: one file per storage trait, plus `search` (the full-text index),
+//! `plans` (query plans), `group_commit` (the writer task), `checkpoint`
+//! (the checkpoint task) and `json` (a batch as one parameter); shared
+//! representation helpers live in `crate::common` so a PostgreSQL store can
+//! sit beside this one.
 
 mod audit;
 mod categories;
+mod checkpoint;
+mod group_commit;
+mod json;
 mod messages;
 mod outbox;
 mod plans;
@@ -37,8 +92,9 @@ mod tickets;
 mod users;
 
 use std::ops::{Deref, DerefMut};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -49,10 +105,15 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Connection, Sqlite, SqliteConnection, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 use crate::common::unique_constraint_name;
+use group_commit::GroupCommit;
 
+pub use checkpoint::{
+    CHECKPOINT_INTERVAL, CHECKPOINT_WAL_BYTES, RESTART_WAL_BYTES, TRUNCATE_WAL_BYTES,
+};
+pub use group_commit::MAX_BATCH;
 pub use plans::StoreQuery;
 
 /// The schema migrations, embedded at build time from `migrations/sqlite`.
@@ -73,6 +134,114 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// Turns for the write transactions of this store (see the module docs).
     writer: Arc<Mutex<()>>,
+    /// The queue of the group-commit writer (see the module docs).
+    group: GroupCommit,
+    /// The writer and checkpoint tasks, for [`SqliteStore::tasks`].
+    tasks: StoreTasks,
+}
+
+/// Watches the background tasks of a [`SqliteStore`] — its group-commit
+/// writer and, for a WAL file, its checkpoint task — without keeping the
+/// store alive (see [`SqliteStore::tasks`]).
+#[derive(Debug, Clone, Default)]
+pub struct StoreTasks(Arc<Background>);
+
+#[derive(Debug, Default)]
+struct Background {
+    running: AtomicUsize,
+    stopped: Notify,
+    transactions: AtomicU64,
+    calls: AtomicU64,
+    replayed: AtomicU64,
+    /// Plan batches of one call too (see [`SqliteStore::plan_single_calls`]).
+    plan_single: AtomicBool,
+}
+
+/// What the group-commit writer of a store has done so far (see
+/// [`StoreTasks::group_commits`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GroupCommits {
+    /// Transactions committed.
+    pub transactions: u64,
+    /// Calls (`insert_message`, `insert_ticket_with_first_message`)
+    /// answered from them, each with its own outcome.
+    pub calls: u64,
+    /// Batches the set-based plan could not write (a statement refused
+    /// something the plan did not check), written again one call at a time.
+    pub replayed: u64,
+}
+
+/// Held by a running background task; dropping it (the task ending, or
+/// being dropped with its runtime) counts the task out.
+pub(crate) struct TaskGuard(Arc<Background>);
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        if self.0.running.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.stopped.notify_waiters();
+        }
+    }
+}
+
+impl StoreTasks {
+    /// How many of the store's background tasks are still running: 2 for a
+    /// WAL file (writer and checkpoint task), 1 for an in-memory database,
+    /// 0 once the store has been dropped and its tasks have finished.
+    pub fn running(&self) -> usize {
+        self.0.running.load(Ordering::Acquire)
+    }
+
+    /// Waits until every background task has finished (after the last
+    /// handle of the store was dropped, the writer writes what is still
+    /// queued first).
+    pub async fn stopped(&self) {
+        loop {
+            let stopped = self.0.stopped.notified();
+            tokio::pin!(stopped);
+            stopped.as_mut().enable();
+            if self.running() == 0 {
+                return;
+            }
+            stopped.await;
+        }
+    }
+
+    /// The group-commit writer's counters.
+    pub fn group_commits(&self) -> GroupCommits {
+        GroupCommits {
+            transactions: self.0.transactions.load(Ordering::Acquire),
+            calls: self.0.calls.load(Ordering::Acquire),
+            replayed: self.0.replayed.load(Ordering::Acquire),
+        }
+    }
+
+    /// Counts a task in; the task holds the guard until it ends.
+    fn start(&self) -> TaskGuard {
+        self.0.running.fetch_add(1, Ordering::AcqRel);
+        TaskGuard(self.0.clone())
+    }
+
+    /// Counts a committed group transaction of `calls` calls.
+    fn committed(&self, calls: usize) {
+        self.0.calls.fetch_add(calls as u64, Ordering::AcqRel);
+        self.0.transactions.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Counts a batch written again one call at a time.
+    fn replayed(&self) {
+        self.0.replayed.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Whether a batch of one call is planned like a bigger one.
+    fn plans_single_calls(&self) -> bool {
+        self.0.plan_single.load(Ordering::Relaxed)
+    }
+
+    /// Group transactions committed so far.
+    fn transactions(&self) -> u64 {
+        self.0.transactions.load(Ordering::Acquire)
+    }
 }
 
 /// A write transaction holding this store's writer turn; derefs to the
@@ -104,9 +273,17 @@ impl SqliteStore {
     /// The file is created when missing, but its parent directory must exist:
     /// the store never creates directories (a mistyped path should fail loudly
     /// rather than scatter directories). Connections use the WAL journal,
-    /// `foreign_keys = ON`, `synchronous = NORMAL` and a 5 s busy timeout; the
-    /// pool holds up to [`MAX_CONNECTIONS`] and does not ping a connection
-    /// before handing it out (nothing can hang up on an embedded database).
+    /// `foreign_keys = ON`, `synchronous = NORMAL` and a 5 s busy timeout,
+    /// never checkpoint on commit (`wal_autocheckpoint = 0`: the store's
+    /// checkpoint task does) and cut the WAL file back to twice
+    /// [`RESTART_WAL_BYTES`] when SQLite starts it over
+    /// (`journal_size_limit`); the pool holds up to [`MAX_CONNECTIONS`] and
+    /// does not ping a connection before handing it out (nothing can hang up
+    /// on an embedded database). The group-commit writer takes one more
+    /// connection of its own.
+    ///
+    /// Starts the store's background tasks (see the module docs), so it must
+    /// be called within a Tokio runtime; the store should be used there too.
     pub async fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
         let options = SqliteConnectOptions::new()
             .filename(path.as_ref())
@@ -114,7 +291,12 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
-            .synchronous(SqliteSynchronous::Normal);
+            .synchronous(SqliteSynchronous::Normal)
+            // Checkpoints run beside the writers (`checkpoint.rs`), never
+            // inside a commit; the WAL file shrinks back to this size when
+            // SQLite starts it over.
+            .pragma("wal_autocheckpoint", "0")
+            .pragma("journal_size_limit", CHECKPOINT_LIMIT);
         let pool_options = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             // An embedded database has no network peer that could hang up:
@@ -164,7 +346,12 @@ impl SqliteStore {
     /// Wraps an existing pool and runs the migrations on it.
     ///
     /// The pool's connections should have `foreign_keys` on and a busy
-    /// timeout, as [`SqliteStore::open`] sets them.
+    /// timeout, as [`SqliteStore::open`] sets them — and, on a WAL file,
+    /// `wal_autocheckpoint = 0` and a `journal_size_limit` (twice
+    /// [`RESTART_WAL_BYTES`]) to leave checkpoints to the store's task (with
+    /// SQLite's default, commits that fill the WAL past 1000 pages also
+    /// checkpoint). The group-commit writer detaches one connection from the
+    /// pool for itself (the pool may open a replacement).
     pub async fn from_pool(pool: SqlitePool) -> Result<SqliteStore, StoreError> {
         Self::migrated(pool).await
     }
@@ -179,7 +366,7 @@ impl SqliteStore {
     /// processes opening a new file at the same time wait for the first one
     /// and then find the schema in place, instead of racing on `CREATE TABLE`.
     async fn migrated(pool: SqlitePool) -> Result<SqliteStore, StoreError> {
-        {
+        let wal = {
             let mut conn = pool.acquire().await.map_err(db_err)?;
             let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
             // `run_direct` is `Migrator::run` on a plain connection; `run(&mut *tx)`
@@ -190,11 +377,32 @@ impl SqliteStore {
                 .await
                 .map_err(StoreError::backend)?;
             tx.commit().await.map_err(db_err)?;
-        }
+            wal_file(&mut conn).await?
+        };
+        let writer = Arc::new(Mutex::new(()));
+        let tasks = StoreTasks::default();
+        let group = GroupCommit::start(&pool, &writer, wal, &tasks);
         Ok(SqliteStore {
             pool,
-            writer: Arc::new(Mutex::new(())),
+            writer,
+            group,
+            tasks,
         })
+    }
+
+    /// The store's background tasks (group-commit writer, checkpoint task),
+    /// to see them end after the store is dropped.
+    pub fn tasks(&self) -> StoreTasks {
+        self.tasks.clone()
+    }
+
+    /// Writes batches of one call with the set-based plan of bigger batches
+    /// too, instead of that call's own (fewer) statements. For the tests: the
+    /// conformance suite calls mostly one at a time, and runs once more with
+    /// this on to check the plan against the contract.
+    #[doc(hidden)]
+    pub fn plan_single_calls(&self, on: bool) {
+        self.tasks.0.plan_single.store(on, Ordering::Relaxed);
     }
 
     /// Starts a write transaction that holds SQLite's write lock from the
@@ -217,6 +425,33 @@ impl SqliteStore {
     async fn writer_turn(&self) -> OwnedMutexGuard<()> {
         self.writer.clone().lock_owned().await
     }
+}
+
+/// `journal_size_limit` of the connections [`SqliteStore::open`] makes:
+/// twice the size at which the checkpoint task starts the WAL over, so a
+/// WAL that starts over as planned keeps its file (overwriting is cheaper
+/// than cutting and growing it again), and one that grew further is cut
+/// back.
+const CHECKPOINT_LIMIT: &str = "33554432";
+const _: () = assert!(checkpoint::RESTART_WAL_BYTES * 2 == 33_554_432);
+
+/// The WAL file of the database `conn` is on, if it is a file in WAL mode.
+async fn wal_file(conn: &mut SqliteConnection) -> StoreResult<Option<PathBuf>> {
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let file: Option<String> =
+        sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    Ok(match file {
+        Some(file) if !file.is_empty() && mode.eq_ignore_ascii_case("wal") => {
+            Some(PathBuf::from(format!("{file}-wal")))
+        }
+        _ => None,
+    })
 }
 
 /// Commits a write transaction (then gives its writer turn up), mapping the error.

@@ -6,6 +6,9 @@ use neurochat_core::ports::StoreResult;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::audit::AUDIT_BY_ACTOR_SQL;
+use super::group_commit::{
+    DUPLICATES_SQL, FIRST_MESSAGES_SQL, KNOWN_SQL, TICKETS_SQL, UPDATE_TICKETS_SQL,
+};
 use super::tickets::{
     ESCALATION_SQL, FIRST_MESSAGE_SQL, IN_WINDOW_SQL, NOTIFICATIONS_DUE_SQL, TO_CLOSE_SQL,
     list_query,
@@ -36,6 +39,17 @@ pub enum StoreQuery<'a> {
     /// `fetch_ticket_by_first_message` (and the idempotency check of
     /// `insert_ticket_with_first_message`).
     TicketByFirstMessage,
+    /// Group commit: the tickets of a batch, by id.
+    BatchTickets,
+    /// Group commit: the stored messages a batch's `client_msg_id`s repeat.
+    BatchDuplicates,
+    /// Group commit: the stored first messages a batch's new tickets repeat.
+    BatchFirstMessages,
+    /// Group commit: which users, categories and message ids a batch that
+    /// opens tickets refers to exist.
+    BatchKnownIds,
+    /// Group commit: the final state of the tickets a batch's messages touched.
+    BatchTicketUpdates,
 }
 
 impl SqliteStore {
@@ -59,11 +73,31 @@ impl SqliteStore {
             StoreQuery::AuditByActor => (AUDIT_BY_ACTOR_SQL, 3),
             StoreQuery::EraseSearchRows => (ERASE_SEARCH_SQL, 2),
             StoreQuery::TicketByFirstMessage => (FIRST_MESSAGE_SQL, 3),
+            StoreQuery::BatchTickets => return self.json_plan(TICKETS_SQL, 1).await,
+            StoreQuery::BatchDuplicates => return self.json_plan(DUPLICATES_SQL, 1).await,
+            StoreQuery::BatchFirstMessages => return self.json_plan(FIRST_MESSAGES_SQL, 1).await,
+            StoreQuery::BatchKnownIds => return self.json_plan(KNOWN_SQL, 3).await,
+            StoreQuery::BatchTicketUpdates => {
+                return self.json_plan(UPDATE_TICKETS_SQL, 1).await;
+            }
         };
         // The SQL is one of the store's constant statements.
         let mut q = sqlx::query(AssertSqlSafe(format!("{EXPLAIN}{sql}")));
         for _ in 0..binds {
             q = q.bind(0_i64);
+        }
+        collect_plan(q.fetch_all(&self.pool).await)
+    }
+}
+
+impl SqliteStore {
+    /// The plan of a group-commit statement, its `binds` JSON parameters
+    /// bound to empty arrays.
+    async fn json_plan(&self, sql: &'static str, binds: usize) -> StoreResult<Vec<String>> {
+        // The SQL is one of the store's constant statements.
+        let mut q = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
+        for _ in 0..binds {
+            q = q.bind("[]");
         }
         collect_plan(q.fetch_all(&self.pool).await)
     }

@@ -7,7 +7,7 @@ use neurochat_core::domain::{
 };
 use neurochat_core::ports::{StoreError, StoreResult, TicketStore};
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use time::OffsetDateTime;
 
 use super::messages::{insert_message_row, message_cols, message_from_row};
@@ -141,12 +141,19 @@ pub(super) const IN_WINDOW_SQL: &str = concat!(
 /// Applies the effects of storing `message` (already given its `seq`) to its
 /// ticket, as `MessageStore::insert_message` documents them. `insert_message`
 /// applies the same effects in SQL (`messages.rs`); this is the first message's.
-fn apply_message_effects(ticket: &mut Ticket, message: &Message) {
-    ticket.last_seq = message.seq;
-    ticket.updated_at = message.created_at;
-    match message.kind {
+pub(super) fn apply_message_effects(ticket: &mut Ticket, message: &Message) {
+    apply_effects(ticket, message.kind, message.seq, message.created_at);
+}
+
+/// The effects of a message of `kind` with `seq`, created `at`, on its ticket
+/// (see [`apply_message_effects`]); the group-commit writer plans a batch's
+/// ticket changes with it (`group_commit.rs`).
+pub(super) fn apply_effects(ticket: &mut Ticket, kind: MessageKind, seq: i64, at: OffsetDateTime) {
+    ticket.last_seq = seq;
+    ticket.updated_at = at;
+    match kind {
         MessageKind::Customer => {
-            ticket.awaiting_since = ticket.awaiting_since.or(Some(message.created_at));
+            ticket.awaiting_since = ticket.awaiting_since.or(Some(at));
             if ticket.status == TicketStatus::Resolved {
                 ticket.status = if ticket.assignee_id.is_some() {
                     TicketStatus::InProgress
@@ -158,9 +165,9 @@ fn apply_message_effects(ticket: &mut Ticket, message: &Message) {
         }
         MessageKind::Agent => {
             ticket.awaiting_since = None;
-            ticket.first_response_at = ticket.first_response_at.or(Some(message.created_at));
-            ticket.last_agent_seq = message.seq;
-            ticket.last_agent_message_at = Some(message.created_at);
+            ticket.first_response_at = ticket.first_response_at.or(Some(at));
+            ticket.last_agent_seq = seq;
+            ticket.last_agent_message_at = Some(at);
         }
         MessageKind::System | MessageKind::InternalNote => {}
     }
@@ -266,103 +273,130 @@ pub(super) fn list_query(filter: &TicketFilter, prefix: &'static str) -> QueryBu
     q
 }
 
+/// One ticket with its first message inside the caller's write transaction,
+/// exactly as [`TicketStore::insert_ticket_with_first_message`] documents it.
+/// On an error some of its statements may have run: the caller rolls back
+/// (the transaction, or the savepoint it took for this ticket), which also
+/// gives the ticket number back.
+///
+/// The group-commit writer runs this for a batch of one call, and for each
+/// call of a batch its set-based plan could not write (`group_commit.rs`);
+/// a store without a running writer runs it in a transaction of its own.
+pub(super) async fn insert_ticket_on(
+    conn: &mut SqliteConnection,
+    ticket: &Ticket,
+    first: &NewMessage,
+) -> StoreResult<(Ticket, Message)> {
+    // The counter row is bumped inside this transaction: a failed insert
+    // rolls the increment back, a committed number is never handed out again.
+    let number: i64 = sqlx::query_scalar(
+        "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    // The first message always belongs to the ticket stored here.
+    let message = Message {
+        ticket_id: ticket.id,
+        ..first.with_seq(1)
+    };
+    // The message fields are the store's: derived from the messages only.
+    let mut stored = Ticket {
+        number,
+        last_seq: 0,
+        awaiting_since: None,
+        last_agent_seq: 0,
+        last_agent_message_at: None,
+        ..ticket.clone()
+    };
+    apply_message_effects(&mut stored, &message);
+    sqlx::query(concat!(
+        "INSERT INTO tickets (",
+        ticket_cols!(),
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(id_text(stored.id))
+    .bind(stored.number)
+    .bind(stored.subject.as_str())
+    .bind(id_text(stored.customer_id))
+    .bind(id_text_opt(stored.category_id))
+    .bind(stored.priority.as_str())
+    .bind(stored.status.as_str())
+    .bind(id_text_opt(stored.assignee_id))
+    .bind(ts(stored.created_at))
+    .bind(ts(stored.updated_at))
+    .bind(ts_opt(stored.first_response_at))
+    .bind(ts_opt(stored.resolved_at))
+    .bind(ts_opt(stored.closed_at))
+    .bind(stored.last_seq)
+    .bind(ts_opt(stored.awaiting_since))
+    .bind(stored.last_agent_seq)
+    .bind(ts_opt(stored.last_agent_message_at))
+    .bind(stored.customer_notified_seq)
+    .bind(ts_opt(stored.escalated_new_at))
+    .bind(ts_opt(stored.escalated_awaiting_since))
+    .bind(stored.version)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    insert_message_row(conn, &message).await?;
+    // Idempotent per author: checked after the inserts, so a clashing id
+    // or an unknown reference is reported first (as the other stores do);
+    // BEGIN IMMEDIATE keeps a concurrent open of the same key out.
+    if let Some(client_msg_id) = message.client_msg_id.as_deref() {
+        let original = sqlx::query(FIRST_MESSAGE_SQL)
+            .bind(id_text_opt(message.author_id))
+            .bind(client_msg_id)
+            .bind(id_text(stored.id))
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        if original.is_some() {
+            return Err(StoreError::UniqueViolation {
+                constraint: "tickets.first_message",
+            });
+        }
+    }
+    index_row(
+        conn,
+        search_rowid(number, 0),
+        stored.id,
+        SUBJECT_KIND,
+        &stored.subject,
+    )
+    .await?;
+    index_row(
+        conn,
+        search_rowid(number, message.seq),
+        stored.id,
+        message.kind.as_str(),
+        &message.body,
+    )
+    .await?;
+    Ok((stored, message))
+}
+
 #[async_trait]
 impl TicketStore for SqliteStore {
+    /// Queued to the store's group-commit writer (see the module docs of
+    /// [`crate::sqlite`]): resolves once the transaction holding the ticket
+    /// has committed.
     #[tracing::instrument(level = "debug", skip_all)]
     async fn insert_ticket_with_first_message(
         &self,
         ticket: &Ticket,
         first: &NewMessage,
     ) -> StoreResult<(Ticket, Message)> {
-        let mut tx = self.begin_write().await?;
-        // The counter row is bumped inside this transaction: a failed insert
-        // rolls the increment back, a committed number is never handed out again.
-        let number: i64 = sqlx::query_scalar(
-            "UPDATE counters SET value = value + 1 WHERE name = 'ticket_number' RETURNING value",
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        // The first message always belongs to the ticket stored here.
-        let message = Message {
-            ticket_id: ticket.id,
-            ..first.with_seq(1)
-        };
-        // The message fields are the store's: derived from the messages only.
-        let mut stored = Ticket {
-            number,
-            last_seq: 0,
-            awaiting_since: None,
-            last_agent_seq: 0,
-            last_agent_message_at: None,
-            ..ticket.clone()
-        };
-        apply_message_effects(&mut stored, &message);
-        sqlx::query(concat!(
-            "INSERT INTO tickets (",
-            ticket_cols!(),
-            ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(id_text(stored.id))
-        .bind(stored.number)
-        .bind(stored.subject.as_str())
-        .bind(id_text(stored.customer_id))
-        .bind(id_text_opt(stored.category_id))
-        .bind(stored.priority.as_str())
-        .bind(stored.status.as_str())
-        .bind(id_text_opt(stored.assignee_id))
-        .bind(ts(stored.created_at))
-        .bind(ts(stored.updated_at))
-        .bind(ts_opt(stored.first_response_at))
-        .bind(ts_opt(stored.resolved_at))
-        .bind(ts_opt(stored.closed_at))
-        .bind(stored.last_seq)
-        .bind(ts_opt(stored.awaiting_since))
-        .bind(stored.last_agent_seq)
-        .bind(ts_opt(stored.last_agent_message_at))
-        .bind(stored.customer_notified_seq)
-        .bind(ts_opt(stored.escalated_new_at))
-        .bind(ts_opt(stored.escalated_awaiting_since))
-        .bind(stored.version)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        insert_message_row(&mut tx, &message).await?;
-        // Idempotent per author: checked after the inserts, so a clashing id
-        // or an unknown reference is reported first (as the other stores do);
-        // BEGIN IMMEDIATE keeps a concurrent open of the same key out.
-        if let Some(client_msg_id) = message.client_msg_id.as_deref() {
-            let original = sqlx::query(FIRST_MESSAGE_SQL)
-                .bind(id_text_opt(message.author_id))
-                .bind(client_msg_id)
-                .bind(id_text(stored.id))
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            if original.is_some() {
-                return Err(StoreError::UniqueViolation {
-                    constraint: "tickets.first_message",
-                });
+        match self.group.insert_ticket(ticket, first).await {
+            Some(outcome) => outcome,
+            // No writer task (its runtime is gone): one transaction of our own.
+            None => {
+                let mut tx = self.begin_write().await?;
+                let stored = insert_ticket_on(&mut tx, ticket, first).await?;
+                commit(tx).await?;
+                Ok(stored)
             }
         }
-        index_row(
-            &mut tx,
-            search_rowid(number, 0),
-            stored.id,
-            SUBJECT_KIND,
-            &stored.subject,
-        )
-        .await?;
-        index_row(
-            &mut tx,
-            search_rowid(number, message.seq),
-            stored.id,
-            message.kind.as_str(),
-            &message.body,
-        )
-        .await?;
-        commit(tx).await?;
-        Ok((stored, message))
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

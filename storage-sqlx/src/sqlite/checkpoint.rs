@@ -1,0 +1,268 @@
+//! WAL checkpoints off the commit path.
+//!
+//! The connections [`SqliteStore::open`](super::SqliteStore::open) makes
+//! never checkpoint on commit (`wal_autocheckpoint = 0`); this task does,
+//! beside the writers, on a pooled connection of its own. A checkpoint only
+//! copies committed pages from the WAL into the database file; no commit
+//! waits for one, and what is committed is safe in the WAL meanwhile.
+//!
+//! - **Passes.** A `PASSIVE` checkpoint whenever about
+//!   [`CHECKPOINT_WAL_BYTES`] were committed to the WAL since the last one,
+//!   and every [`CHECKPOINT_INTERVAL`] anyway. It copies what it can without
+//!   waiting for (or holding back) anyone. The WAL grows by appending until
+//!   SQLite starts it over, which it only does once every frame in it has
+//!   been copied — something a pass running beside a busy writer never sees:
+//!   the writer commits more while it copies.
+//! - **Restarts.** So once the WAL holds more than [`RESTART_WAL_BYTES`],
+//!   more passes follow, each copying what was committed during the one
+//!   before (so they get shorter), and then a last one holding the store's
+//!   writer turn (as every write transaction of the store does) — short,
+//!   and after it every frame is copied: the next commit starts the WAL over
+//!   from the top (overwriting the file; `journal_size_limit` cuts a file
+//!   that grew past twice [`RESTART_WAL_BYTES`] back to that).
+//! - **The bound.** Should the WAL file still outgrow [`TRUNCATE_WAL_BYTES`]
+//!   (the disk is slower than the writes, readers holding old snapshots kept
+//!   the passes from finishing, or another process writes), a `TRUNCATE`
+//!   checkpoint holds the writers back, waits for a running pass and (up to
+//!   the busy timeout) for readers to move on, copies everything and empties
+//!   the file. The group-commit writer checks after each of its commits and
+//!   runs it itself, before its next batch — the WAL exceeds the bound by
+//!   one transaction at most; this task checks for the store's other writes.
+//!
+//! How many bytes a commit adds to the WAL depends on how many pages it
+//! changes; the task learns the average per group commit from what its
+//! passes report (frames in the WAL) and the writer's commit count.
+//!
+//! The task ends when the store's writer ends (after the last handle of the
+//! store was dropped).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::{SqliteConnection, SqlitePool};
+use tokio::sync::{Mutex, mpsc};
+use tokio::time::Instant;
+
+use super::{StoreTasks, TaskGuard};
+
+/// About this much committed to the WAL since the last checkpoint starts
+/// the next one.
+pub const CHECKPOINT_WAL_BYTES: u64 = 4 << 20;
+
+/// Past this much in the WAL, a checkpoint finishes under the writer turn so
+/// that the WAL starts over.
+pub const RESTART_WAL_BYTES: u64 = 16 << 20;
+
+/// The WAL file size past which the checkpoint waits for readers and empties
+/// the file (`TRUNCATE`), holding the writers back meanwhile.
+pub const TRUNCATE_WAL_BYTES: u64 = 64 << 20;
+
+/// A restart takes the writer turn once the writers commit less than this
+/// during a pass: the pass under the turn has no more than that to copy.
+const CATCH_UP_BYTES: u64 = 1 << 20;
+
+/// How often a checkpoint runs whatever was committed.
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A frame of the WAL: a 24-byte header and a page. SQLite's default page
+/// size; the task reads the database's own on start.
+const DEFAULT_PAGE_SIZE: u64 = 4096;
+const FRAME_HEADER: u64 = 24;
+
+/// Held while a checkpoint of the store runs: SQLite runs one at a time and
+/// refuses a second one at once (`busy`) instead of waiting, so the
+/// writer's emergency `TRUNCATE` queues here behind a pass.
+#[derive(Debug, Default)]
+pub(super) struct Checkpoints {
+    running: Mutex<()>,
+}
+
+/// The WAL frames one group commit adds, learned from the passes.
+struct Pace {
+    /// Commit count and frames in the WAL at the start of the last pass.
+    commits: u64,
+    frames: u64,
+    frames_per_commit: f64,
+}
+
+impl Pace {
+    /// Bytes committed to the WAL since the last pass, as far as known.
+    fn pending(&self, commits: u64, frame: u64) -> u64 {
+        self.bytes(commits.saturating_sub(self.commits), frame)
+    }
+
+    /// The bytes `commits` group commits add to the WAL, as far as known.
+    fn bytes(&self, commits: u64, frame: u64) -> u64 {
+        (commits as f64 * self.frames_per_commit) as u64 * frame
+    }
+
+    /// Learns from a pass that found `frames` in the WAL after `commits`.
+    fn learn(&mut self, commits: u64, frames: u64) {
+        // Fewer frames than last time: the WAL started over in between, and
+        // its frames belong to an unknown share of the commits.
+        if frames > self.frames && commits > self.commits {
+            let now = (frames - self.frames) as f64 / (commits - self.commits) as f64;
+            self.frames_per_commit = (self.frames_per_commit + now) / 2.0;
+        }
+        self.commits = commits;
+        self.frames = frames;
+    }
+}
+
+/// The checkpoint task of the store whose WAL file is `wal`. `nudges` come
+/// after group commits (capacity 1: dropped while one is pending), `tasks`
+/// counts them; the task ends when the nudges' sender, the writer, is gone.
+pub(super) async fn run(
+    pool: SqlitePool,
+    turn: Arc<Mutex<()>>,
+    wal: PathBuf,
+    shared: Arc<Checkpoints>,
+    mut nudges: mpsc::Receiver<()>,
+    tasks: StoreTasks,
+    _running: TaskGuard,
+) {
+    let page: u64 = sqlx::query_scalar::<_, i64>("PRAGMA page_size")
+        .fetch_one(&pool)
+        .await
+        .ok()
+        .and_then(|p| u64::try_from(p).ok())
+        .unwrap_or(DEFAULT_PAGE_SIZE);
+    let frame = page + FRAME_HEADER;
+    let mut pace = Pace {
+        commits: 0,
+        frames: 0,
+        // A guess until the first passes tell: a small commit changes a
+        // handful of pages.
+        frames_per_commit: 16.0,
+    };
+    let mut last = Instant::now();
+    loop {
+        // A nudge, or the interval is over; `None`: the writer has ended.
+        let woke = tokio::time::timeout_at(last + CHECKPOINT_INTERVAL, nudges.recv()).await;
+        if let Ok(None) = woke {
+            break;
+        }
+        let committed = tasks.transactions();
+        if wal_size(&wal) > TRUNCATE_WAL_BYTES {
+            // The other write paths do not wake the task; the writer checks
+            // after its own commits.
+            let _turn = turn.lock().await;
+            match pool.acquire().await {
+                Ok(mut conn) => truncate(&mut conn, &shared).await,
+                Err(error) => tracing::warn!(%error, "WAL checkpoint failed"),
+            }
+            pace.learn(committed, 0);
+        } else if last.elapsed() >= CHECKPOINT_INTERVAL
+            || pace.pending(committed, frame) >= CHECKPOINT_WAL_BYTES
+        {
+            if let Some(frames) = pass(&pool, &shared).await {
+                pace.learn(committed, frames);
+                if frames * frame > RESTART_WAL_BYTES {
+                    restart(&pool, &turn, &shared, &tasks, &pace, frame).await;
+                    // The next commit starts the WAL over.
+                    pace.learn(tasks.transactions(), 0);
+                }
+            }
+        } else {
+            continue;
+        }
+        last = Instant::now();
+    }
+}
+
+/// The size of the WAL file (0 if there is none).
+pub(super) fn wal_size(wal: &Path) -> u64 {
+    std::fs::metadata(wal).map_or(0, |m| m.len())
+}
+
+/// Copies everything in the WAL so that the next commit starts it over:
+/// more passes while the writers committed more than [`CATCH_UP_BYTES`]
+/// (by `pace`'s estimate) during the one before — each copies what was
+/// committed during the one before, so they get shorter — then a last one
+/// holding the writer turn, short as well.
+async fn restart(
+    pool: &SqlitePool,
+    turn: &Mutex<()>,
+    shared: &Checkpoints,
+    tasks: &StoreTasks,
+    pace: &Pace,
+    frame: u64,
+) {
+    for _ in 0..4 {
+        let before = tasks.transactions();
+        if pass(pool, shared).await.is_none() {
+            return;
+        }
+        if pace.bytes(tasks.transactions() - before, frame) <= CATCH_UP_BYTES {
+            break;
+        }
+    }
+    let _turn = turn.lock().await;
+    pass(pool, shared).await;
+}
+
+/// One `PASSIVE` checkpoint: the frames in the WAL when it started, or
+/// `None` if it did not run (another connection was checkpointing, or an
+/// error, which is logged).
+async fn pass(pool: &SqlitePool, shared: &Checkpoints) -> Option<u64> {
+    let _running = shared.running.lock().await;
+    let (busy, frames, _copied) = checkpoint(pool, "PRAGMA wal_checkpoint(PASSIVE)").await?;
+    if busy != 0 {
+        return None;
+    }
+    u64::try_from(frames).ok()
+}
+
+/// A `TRUNCATE` checkpoint on `conn`, whose caller holds the writer turn:
+/// waits for a pass of the checkpoint task to end, and (up to the busy
+/// timeout) for readers of old snapshots; copies the whole WAL and empties
+/// the file.
+pub(super) async fn truncate(conn: &mut SqliteConnection, shared: &Checkpoints) {
+    let _running = shared.running.lock().await;
+    let counts: Result<(i64, i64, i64), _> = sqlx::query_as(TRUNCATE_SQL).fetch_one(conn).await;
+    match counts {
+        Ok((0, _, _)) => {}
+        Ok((_, frames, copied)) => {
+            tracing::warn!(frames, copied, "WAL not truncated: readers kept it busy");
+        }
+        Err(error) => tracing::warn!(%error, "WAL checkpoint failed"),
+    }
+}
+
+const TRUNCATE_SQL: &str = "PRAGMA wal_checkpoint(TRUNCATE)";
+
+/// `PRAGMA wal_checkpoint(mode)`: `(busy, frames in the WAL, frames copied)`.
+async fn checkpoint(pool: &SqlitePool, sql: &'static str) -> Option<(i64, i64, i64)> {
+    match sqlx::query_as(sql).fetch_one(pool).await {
+        Ok(counts) => Some(counts),
+        Err(error) => {
+            tracing::warn!(%error, sql, "WAL checkpoint failed");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pace_learns_frames_per_commit_and_skips_restarts() {
+        let mut pace = Pace {
+            commits: 0,
+            frames: 0,
+            frames_per_commit: 16.0,
+        };
+        assert_eq!(pace.pending(10, 100), 16_000);
+        pace.learn(10, 400);
+        assert_eq!(pace.frames_per_commit, 28.0);
+        assert_eq!(pace.pending(10, 100), 0);
+        pace.learn(20, 600);
+        assert_eq!(pace.frames_per_commit, 24.0);
+        // The WAL started over: nothing learned.
+        pace.learn(30, 50);
+        assert_eq!(pace.frames_per_commit, 24.0);
+        assert_eq!(pace.pending(40, 100), 24_000);
+    }
+}
