@@ -136,7 +136,7 @@ fn receipt_from_row(r: &SqliteRow) -> StoreResult<Receipt> {
 /// savepoint it took for this message).
 ///
 /// The group-commit writer runs this for a batch of one call, and for each
-/// call of a batch its set-based plan could not write (`group_commit.rs`);
+/// call of a batch its set-based plan could not write (`group_commit/write.rs`);
 /// a store without a running writer runs it in a transaction of its own.
 pub(super) async fn insert_message_on(
     conn: &mut SqliteConnection,

@@ -32,7 +32,7 @@
 //! of the batch is stored and every caller gets the error. The batch is
 //! written with a handful of set-based statements whatever its size (the
 //! batch as one JSON parameter, so each statement is prepared once); see
-//! `group_commit.rs` for the plan and its fallback. A caller that stops
+//! `group_commit/` for the plan and its fallback. A caller that stops
 //! waiting (its future dropped) does not withdraw its call: it may still be
 //! committed, as an answer lost on the way would be; `client_msg_id` makes a
 //! retry safe.

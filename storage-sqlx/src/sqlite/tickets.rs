@@ -147,7 +147,7 @@ pub(super) fn apply_message_effects(ticket: &mut Ticket, message: &Message) {
 
 /// The effects of a message of `kind` with `seq`, created `at`, on its ticket
 /// (see [`apply_message_effects`]); the group-commit writer plans a batch's
-/// ticket changes with it (`group_commit.rs`).
+/// ticket changes with it (`group_commit/plan.rs`).
 pub(super) fn apply_effects(ticket: &mut Ticket, kind: MessageKind, seq: i64, at: OffsetDateTime) {
     ticket.last_seq = seq;
     ticket.updated_at = at;
@@ -280,7 +280,7 @@ pub(super) fn list_query(filter: &TicketFilter, prefix: &'static str) -> QueryBu
 /// gives the ticket number back.
 ///
 /// The group-commit writer runs this for a batch of one call, and for each
-/// call of a batch its set-based plan could not write (`group_commit.rs`);
+/// call of a batch its set-based plan could not write (`group_commit/write.rs`);
 /// a store without a running writer runs it in a transaction of its own.
 pub(super) async fn insert_ticket_on(
     conn: &mut SqliteConnection,

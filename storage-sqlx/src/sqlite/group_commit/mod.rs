@@ -1,0 +1,372 @@
+//! Group commit: every `insert_message` and `insert_ticket_with_first_message`
+//! of a store goes to one writer task, which writes whatever is queued (up
+//! to [`MAX_BATCH`] calls) in one `BEGIN IMMEDIATE` transaction and answers
+//! each caller after the commit.
+//!
+//! # A batch
+//!
+//! The writer takes what is queued right now — a lone call is written at
+//! once, never held back to wait for company — and then its turn on the
+//! store's write mutex (so it never meets the other write paths inside
+//! SQLite's lock), tops the batch up with what arrived meanwhile. A batch of
+//! one call runs that call's own statements ([`insert_message_on`],
+//! [`insert_ticket_on`]), as many as the plan below would need or fewer.
+//! A bigger batch:
+//!
+//! 1. reads, in a few set-based statements (the batch's ids as one JSON
+//!    parameter), what the calls depend on: their tickets, the messages a
+//!    `client_msg_id` may repeat, the first messages a ticket may repeat, the
+//!    ticket counter, and — when tickets are opened — which users,
+//!    categories and message ids exist;
+//! 2. plans every call in order (tickets opened first, then messages, each
+//!    kind in queue order; every call of a batch is pending at once, so any
+//!    order is one they could have run in): each call gets its own outcome
+//!    exactly as one call alone would — `Inserted`, `Duplicate` of a stored
+//!    message or of one earlier in the batch, `NotFound`, `Conflict` on a
+//!    closed ticket, a unique or foreign-key violation — from the same rules
+//!    (the ticket effects are [`apply_effects`], the Rust twin of the SQL the
+//!    one-at-a-time path runs);
+//! 3. writes the planned rows in five statements at most: the ticket
+//!    counter, the new tickets, all messages, all search rows, and the
+//!    final state of every ticket a message touched;
+//! 4. commits, then answers every caller.
+//!
+//! A call that fails never fails the others: planned failures write nothing.
+//! What the plan does not foresee — a foreign key or message id it did not
+//! check (message-only batches leave those to SQLite), anything else a
+//! statement refuses — rolls the whole attempt back, and the batch is written
+//! again one call at a time, each in its own savepoint, with the statements
+//! of the single-call path ([`insert_message_on`], [`insert_ticket_on`]);
+//! there a failing call rolls back only its own savepoint. If the commit
+//! itself fails, nothing of the batch is stored and every caller gets the
+//! error.
+//!
+//! # Lifetime
+//!
+//! The queue's senders live in the store's handles; the writer owns the
+//! receiver and a pool handle, never a store. When the last handle of the
+//! store is dropped, the queue closes, the writer writes what is still
+//! queued and ends, and with it the checkpoint task (`checkpoint.rs`). A call
+//! that finds no writer (its runtime has shut down) writes alone, in a
+//! transaction of its own.
+//!
+//! [`insert_message_on`]: super::messages::insert_message_on
+//! [`insert_ticket_on`]: super::tickets::insert_ticket_on
+//! [`apply_effects`]: super::tickets::apply_effects
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use neurochat_core::domain::{InsertMessage, Message, NewMessage, Ticket};
+use neurochat_core::ports::{StoreError, StoreResult};
+use sqlx::{SqliteConnection, SqlitePool};
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use super::checkpoint;
+use super::{StoreTasks, db_err};
+
+mod plan;
+mod write;
+
+use write::write_batch;
+pub(super) use write::{
+    DUPLICATES_SQL, FIRST_MESSAGES_SQL, KNOWN_SQL, TICKETS_SQL, UPDATE_TICKETS_SQL,
+};
+
+/// The most calls one transaction writes.
+pub const MAX_BATCH: usize = 512;
+
+/// A queued call with the channel its answer goes back on.
+// Moved once into the queue and once into the batch vector; boxing the
+// ticket would only add an allocation per call.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Job {
+    /// `insert_message`.
+    Message {
+        message: NewMessage,
+        reply: oneshot::Sender<StoreResult<InsertMessage>>,
+    },
+    /// `insert_ticket_with_first_message`.
+    Ticket {
+        ticket: Ticket,
+        first: NewMessage,
+        reply: oneshot::Sender<StoreResult<(Ticket, Message)>>,
+    },
+}
+
+/// The answer of one job, before it is sent.
+enum Outcome {
+    Message(StoreResult<InsertMessage>),
+    Ticket(StoreResult<(Ticket, Message)>),
+}
+
+impl Outcome {
+    fn is_ok(&self) -> bool {
+        match self {
+            Outcome::Message(r) => r.is_ok(),
+            Outcome::Ticket(r) => r.is_ok(),
+        }
+    }
+}
+
+/// A store handle's end of the writer's queue. Cloned with the store; the
+/// queue closes when the last clone is dropped.
+#[derive(Debug, Clone)]
+pub(super) struct GroupCommit {
+    queue: Option<mpsc::UnboundedSender<Job>>,
+}
+
+/// The writer went away after taking a call (its runtime shut down): the
+/// call may or may not have been committed.
+#[derive(Debug, thiserror::Error)]
+#[error("the store's writer stopped before answering; the write may or may not have been stored")]
+struct WriterStopped;
+
+/// The error of a transaction that failed as a whole, shared by every call
+/// of the batch.
+#[derive(Debug, thiserror::Error)]
+#[error("group commit of {calls} calls failed: {source}")]
+struct BatchFailed {
+    calls: usize,
+    #[source]
+    source: Arc<StoreError>,
+}
+
+impl GroupCommit {
+    /// Starts the writer (and, for a WAL file at `wal`, the checkpoint task)
+    /// on the current Tokio runtime. Without a runtime there is no writer and
+    /// every call writes alone.
+    pub(super) fn start(
+        pool: &SqlitePool,
+        turn: &Arc<Mutex<()>>,
+        wal: Option<PathBuf>,
+        tasks: &StoreTasks,
+    ) -> GroupCommit {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return GroupCommit { queue: None };
+        };
+        let (queue, jobs) = mpsc::unbounded_channel();
+        let watch = wal.map(|wal| {
+            let shared = Arc::new(checkpoint::Checkpoints::default());
+            // Capacity 1: a nudge while one is pending is dropped, not queued.
+            let (nudge, nudges) = mpsc::channel(1);
+            runtime.spawn(checkpoint::run(
+                pool.clone(),
+                turn.clone(),
+                wal.clone(),
+                shared.clone(),
+                nudges,
+                tasks.clone(),
+                tasks.start(),
+            ));
+            WalWatch { wal, shared, nudge }
+        });
+        runtime.spawn(run(
+            pool.clone(),
+            turn.clone(),
+            jobs,
+            watch,
+            tasks.clone(),
+            tasks.start(),
+        ));
+        GroupCommit { queue: Some(queue) }
+    }
+
+    /// Queues `message`; `None` if there is no writer to take it.
+    pub(super) async fn insert_message(
+        &self,
+        message: &NewMessage,
+    ) -> Option<StoreResult<InsertMessage>> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Message {
+            message: message.clone(),
+            reply,
+        };
+        self.queue.as_ref()?.send(job).ok()?;
+        Some(
+            answer
+                .await
+                .unwrap_or_else(|_| Err(StoreError::backend(WriterStopped))),
+        )
+    }
+
+    /// Queues a ticket with its first message; `None` if there is no writer.
+    pub(super) async fn insert_ticket(
+        &self,
+        ticket: &Ticket,
+        first: &NewMessage,
+    ) -> Option<StoreResult<(Ticket, Message)>> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Ticket {
+            ticket: ticket.clone(),
+            first: first.clone(),
+            reply,
+        };
+        self.queue.as_ref()?.send(job).ok()?;
+        Some(
+            answer
+                .await
+                .unwrap_or_else(|_| Err(StoreError::backend(WriterStopped))),
+        )
+    }
+}
+
+/// The page cache of the writer's own connection, 16 MiB (a negative
+/// `cache_size` is KiB): the pages batches touch stay cached from one batch
+/// to the next.
+const WRITER_CACHE_SQL: &str = "PRAGMA cache_size = -16384";
+
+/// Statement journals of the writer's connection in memory: a set-based
+/// statement that writes many rows keeps the pages it changes, so a failing
+/// row can roll the statement back; on disk that is a temporary file
+/// written, truncated and closed per statement.
+const WRITER_TEMP_SQL: &str = "PRAGMA temp_store = MEMORY";
+
+/// What the writer of a WAL file shares with the checkpoint task.
+struct WalWatch {
+    /// The WAL file.
+    wal: PathBuf,
+    shared: Arc<checkpoint::Checkpoints>,
+    /// Wakes the checkpoint task after a commit; dropped when the writer ends.
+    nudge: mpsc::Sender<()>,
+}
+
+/// The writer task: one batch after another until the queue is closed and
+/// empty.
+///
+/// On a database file the writer keeps a connection of its own (taken from
+/// the pool and detached, so the pool opens another one for the readers):
+/// SQLite drops a connection's whole page cache whenever another connection
+/// has written since its last transaction, so a pooled connection would
+/// start most batches cold. An in-memory database has only its one pooled
+/// connection, taken per batch.
+async fn run(
+    pool: SqlitePool,
+    turn: Arc<Mutex<()>>,
+    mut queue: mpsc::UnboundedReceiver<Job>,
+    watch: Option<WalWatch>,
+    tasks: StoreTasks,
+    _running: super::TaskGuard,
+) {
+    let mut own: Option<SqliteConnection> = None;
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    // Takes what is queued now (waiting only while nothing is).
+    while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        // The callers the last answers woke are likely queued on this
+        // thread right behind the writer: let them run (and queue their next
+        // calls) before the batch is closed. No timer: with nothing else to
+        // run this returns at once.
+        tokio::task::yield_now().await;
+        let my_turn = turn.lock().await;
+        // Calls that arrived meanwhile (or while the other write paths had
+        // the turn).
+        while jobs.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        if pool.is_closed() {
+            // Closing the pool closes the writer's connection too: calls
+            // then fail as every other store method does.
+            own = None;
+        } else if watch.is_some() && own.is_none() {
+            own = writer_connection(&pool).await;
+        }
+        let written = match own.as_mut() {
+            Some(conn) => write_batch(conn, &jobs, &tasks).await,
+            None => match pool.acquire().await {
+                Ok(mut conn) => write_batch(&mut conn, &jobs, &tasks).await,
+                Err(e) => Err(db_err(e)),
+            },
+        };
+        // `Err`: the transaction failed as a whole.
+        let failed = written.is_err();
+        answer(&mut jobs, written);
+        if failed {
+            // Start over on a fresh connection, in case this one is broken.
+            own = None;
+        } else if let Some(watch) = &watch {
+            // Full: a nudge is already pending.
+            let _ = watch.nudge.try_send(());
+            // The checkpoint task fell behind (the disk is slower than the
+            // writes, or readers kept old snapshots): empty the WAL now,
+            // before the next batch, so it cannot grow without bound.
+            if let Some(conn) = own.as_mut()
+                && checkpoint::wal_size(&watch.wal) > checkpoint::TRUNCATE_WAL_BYTES
+            {
+                checkpoint::truncate(conn, &watch.shared).await;
+            }
+        }
+        drop(my_turn);
+    }
+}
+
+/// The writer's own connection: a pooled one, detached, with a bigger page
+/// cache and statement journals in memory. `None` if the pool cannot give
+/// one (the batch then tries a pooled connection, the next one tries again).
+async fn writer_connection(pool: &SqlitePool) -> Option<SqliteConnection> {
+    let mut conn = match pool.acquire().await {
+        Ok(conn) => conn.detach(),
+        Err(error) => {
+            tracing::warn!(%error, "no connection for the group-commit writer");
+            return None;
+        }
+    };
+    if let Err(error) = sqlx::query(WRITER_CACHE_SQL).execute(&mut conn).await {
+        tracing::debug!(%error, "writer page cache left at its default");
+    }
+    if let Err(error) = sqlx::query(WRITER_TEMP_SQL).execute(&mut conn).await {
+        tracing::debug!(%error, "writer statement journals left on disk");
+    }
+    Some(conn)
+}
+
+/// Sends every job its outcome (or the batch's error), emptying `jobs`. A
+/// caller that gave up waiting is skipped: its write stands.
+fn answer(jobs: &mut Vec<Job>, written: StoreResult<Vec<Outcome>>) {
+    match written {
+        Ok(outcomes) => {
+            for (job, outcome) in jobs.drain(..).zip(outcomes) {
+                match (job, outcome) {
+                    (Job::Message { reply, .. }, Outcome::Message(r)) => {
+                        let _ = reply.send(r);
+                    }
+                    (Job::Ticket { reply, .. }, Outcome::Ticket(r)) => {
+                        let _ = reply.send(r);
+                    }
+                    // `plan` and `one_at_a_time` answer each job in its own kind.
+                    (job, _) => fail(job, StoreError::backend(WriterStopped)),
+                }
+            }
+        }
+        // One call alone gets its error as it is.
+        Err(e) if jobs.len() == 1 => {
+            if let Some(job) = jobs.pop() {
+                fail(job, e);
+            }
+        }
+        Err(e) => {
+            let calls = jobs.len();
+            let source = Arc::new(e);
+            for job in jobs.drain(..) {
+                let e = BatchFailed {
+                    calls,
+                    source: source.clone(),
+                };
+                fail(job, StoreError::backend(e));
+            }
+        }
+    }
+}
+
+fn fail(job: Job, e: StoreError) {
+    match job {
+        Job::Message { reply, .. } => {
+            let _ = reply.send(Err(e));
+        }
+        Job::Ticket { reply, .. } => {
+            let _ = reply.send(Err(e));
+        }
+    }
+}
