@@ -7,7 +7,7 @@ use neurochat_core::ports::{CategoryStore, StoreError, StoreResult};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-use super::{SqliteStore, db_err};
+use super::{SqliteStore, db_err, fetch_one};
 use crate::common::{fold_key, from_ms, id_text, parse_id, ts};
 
 fn category_from_row(r: &SqliteRow) -> StoreResult<Category> {
@@ -55,14 +55,13 @@ impl CategoryStore for SqliteStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn fetch_category(&self, id: CategoryId) -> StoreResult<Option<Category>> {
-        sqlx::query("SELECT id, name, archived, created_at FROM categories WHERE id = ?")
-            .bind(id_text(id))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?
-            .as_ref()
-            .map(category_from_row)
-            .transpose()
+        fetch_one(
+            &self.pool,
+            "SELECT id, name, archived, created_at FROM categories WHERE id = ?",
+            id_text(id),
+            category_from_row,
+        )
+        .await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

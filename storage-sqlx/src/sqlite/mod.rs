@@ -475,6 +475,27 @@ fn is_busy(e: &sqlx::Error) -> bool {
 /// extended codes 2067 and 1555) with their stable constraint name, foreign
 /// key violations (787), everything else (including `SQLITE_BUSY` after the
 /// busy timeout) as [`StoreError::Backend`].
+/// Runs a `SELECT` with one key parameter that matches at most one row, and
+/// maps the row.
+pub(crate) async fn fetch_one<'e, E, T>(
+    exec: E,
+    sql: &'static str,
+    key: String,
+    map: fn(&sqlx::sqlite::SqliteRow) -> StoreResult<T>,
+) -> StoreResult<Option<T>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query(sql)
+        .bind(key)
+        .fetch_optional(exec)
+        .await
+        .map_err(db_err)?
+        .as_ref()
+        .map(map)
+        .transpose()
+}
+
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(dbe) = &e {
         match dbe.kind() {

@@ -7,7 +7,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use time::OffsetDateTime;
 
-use super::{SqliteStore, commit, db_err};
+use super::{SqliteStore, commit, db_err, fetch_one};
 use crate::common::{from_ms, from_ms_opt, id_text, parse_id, to_u32, ts, ts_opt};
 
 macro_rules! outbox_cols {
@@ -141,17 +141,12 @@ impl OutboxStore for SqliteStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn fetch_outbox(&self, id: OutboxId) -> StoreResult<Option<OutboxMessage>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            outbox_cols!(),
-            " FROM outbox WHERE id = ?"
-        ))
-        .bind(id_text(id))
-        .fetch_optional(&self.pool)
+        fetch_one(
+            &self.pool,
+            concat!("SELECT ", outbox_cols!(), " FROM outbox WHERE id = ?"),
+            id_text(id),
+            outbox_from_row,
+        )
         .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(outbox_from_row)
-        .transpose()
     }
 }

@@ -11,7 +11,7 @@ use sqlx::{Row, Sqlite, SqliteConnection};
 use time::OffsetDateTime;
 
 use super::outbox::insert_outbox_with;
-use super::{SqliteStore, commit, db_err};
+use super::{SqliteStore, commit, db_err, fetch_one};
 use crate::common::{from_ms, from_ms_opt, id_text, parse_enum, parse_id, ts, ts_opt};
 
 macro_rules! session_cols {
@@ -173,18 +173,13 @@ async fn fetch_session_with<'e, E>(exec: E, id: SessionId) -> StoreResult<Option
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
-    sqlx::query(concat!(
-        "SELECT ",
-        session_cols!(),
-        " FROM sessions WHERE id = ?"
-    ))
-    .bind(id_text(id))
-    .fetch_optional(exec)
+    fetch_one(
+        exec,
+        concat!("SELECT ", session_cols!(), " FROM sessions WHERE id = ?"),
+        id_text(id),
+        session_from_row,
+    )
     .await
-    .map_err(db_err)?
-    .as_ref()
-    .map(session_from_row)
-    .transpose()
 }
 
 #[async_trait]
@@ -228,18 +223,17 @@ impl SessionStore for SqliteStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn fetch_refresh_token(&self, id: TokenId) -> StoreResult<Option<RefreshToken>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            refresh_cols!(),
-            " FROM refresh_tokens WHERE id = ?"
-        ))
-        .bind(id_text(id))
-        .fetch_optional(&self.pool)
+        fetch_one(
+            &self.pool,
+            concat!(
+                "SELECT ",
+                refresh_cols!(),
+                " FROM refresh_tokens WHERE id = ?"
+            ),
+            id_text(id),
+            refresh_from_row,
+        )
         .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(refresh_from_row)
-        .transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -250,18 +244,17 @@ impl SessionStore for SqliteStore {
         now: OffsetDateTime,
     ) -> StoreResult<RotateOutcome> {
         let mut tx = self.begin_write().await?;
-        let token = sqlx::query(concat!(
-            "SELECT ",
-            refresh_cols!(),
-            " FROM refresh_tokens WHERE id = ?"
-        ))
-        .bind(id_text(old))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(refresh_from_row)
-        .transpose()?
+        let token = fetch_one(
+            &mut *tx,
+            concat!(
+                "SELECT ",
+                refresh_cols!(),
+                " FROM refresh_tokens WHERE id = ?"
+            ),
+            id_text(old),
+            refresh_from_row,
+        )
+        .await?
         .ok_or(StoreError::NotFound)?;
         let session = fetch_session_with(&mut *tx, token.session_id)
             .await?
@@ -359,18 +352,13 @@ impl SessionStore for SqliteStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn fetch_reset_token(&self, id: TokenId) -> StoreResult<Option<ResetToken>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            reset_cols!(),
-            " FROM reset_tokens WHERE id = ?"
-        ))
-        .bind(id_text(id))
-        .fetch_optional(&self.pool)
+        fetch_one(
+            &self.pool,
+            concat!("SELECT ", reset_cols!(), " FROM reset_tokens WHERE id = ?"),
+            id_text(id),
+            reset_from_row,
+        )
         .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(reset_from_row)
-        .transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

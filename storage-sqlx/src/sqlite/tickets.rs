@@ -10,6 +10,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use time::OffsetDateTime;
 
+use super::fetch_one;
 use super::messages::{insert_message_row, message_cols, message_from_row};
 use super::outbox::insert_outbox_with;
 use super::search::{SUBJECT_KIND, fts_query, index_row, search_rowid};
@@ -401,18 +402,13 @@ impl TicketStore for SqliteStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn fetch_ticket(&self, id: TicketId) -> StoreResult<Option<Ticket>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            ticket_cols!(),
-            " FROM tickets WHERE id = ?"
-        ))
-        .bind(id_text(id))
-        .fetch_optional(&self.pool)
+        fetch_one(
+            &self.pool,
+            concat!("SELECT ", ticket_cols!(), " FROM tickets WHERE id = ?"),
+            id_text(id),
+            ticket_from_row,
+        )
         .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(ticket_from_row)
-        .transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
@@ -434,18 +430,13 @@ impl TicketStore for SqliteStore {
             return Ok(None);
         };
         let message = message_from_row(&row)?;
-        let ticket = sqlx::query(concat!(
-            "SELECT ",
-            ticket_cols!(),
-            " FROM tickets WHERE id = ?"
-        ))
-        .bind(id_text(message.ticket_id))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(ticket_from_row)
-        .transpose()?;
+        let ticket = fetch_one(
+            &mut *tx,
+            concat!("SELECT ", ticket_cols!(), " FROM tickets WHERE id = ?"),
+            id_text(message.ticket_id),
+            ticket_from_row,
+        )
+        .await?;
         tx.commit().await.map_err(db_err)?;
         Ok(ticket.map(|t| (t, message)))
     }

@@ -7,6 +7,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use time::OffsetDateTime;
 
+use super::fetch_one;
 use super::{SqliteStore, commit, db_err};
 use crate::common::{fold_key, from_ms, id_text, like_contains, parse_enum, parse_id, to_u32, ts};
 
@@ -52,14 +53,13 @@ pub(super) async fn fetch_user_with<'e, E>(exec: E, id: UserId) -> StoreResult<O
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
-    sqlx::query(concat!("SELECT ", user_cols!(), " FROM users WHERE id = ?"))
-        .bind(id_text(id))
-        .fetch_optional(exec)
-        .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(user_from_row)
-        .transpose()
+    fetch_one(
+        exec,
+        concat!("SELECT ", user_cols!(), " FROM users WHERE id = ?"),
+        id_text(id),
+        user_from_row,
+    )
+    .await
 }
 
 /// SQLite names whichever unique index it happens to check first. When a write
@@ -164,34 +164,28 @@ impl UserStore for SqliteStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn fetch_user_by_email(&self, email_normalized: &str) -> StoreResult<Option<User>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            user_cols!(),
-            " FROM users WHERE email_normalized = ?"
-        ))
-        .bind(email_normalized)
-        .fetch_optional(&self.pool)
+        fetch_one(
+            &self.pool,
+            concat!(
+                "SELECT ",
+                user_cols!(),
+                " FROM users WHERE email_normalized = ?"
+            ),
+            email_normalized.to_owned(),
+            user_from_row,
+        )
         .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(user_from_row)
-        .transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn fetch_user_by_external_id(&self, external_id: &str) -> StoreResult<Option<User>> {
-        sqlx::query(concat!(
-            "SELECT ",
-            user_cols!(),
-            " FROM users WHERE external_id = ?"
-        ))
-        .bind(external_id)
-        .fetch_optional(&self.pool)
+        fetch_one(
+            &self.pool,
+            concat!("SELECT ", user_cols!(), " FROM users WHERE external_id = ?"),
+            external_id.to_owned(),
+            user_from_row,
+        )
         .await
-        .map_err(db_err)?
-        .as_ref()
-        .map(user_from_row)
-        .transpose()
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
