@@ -27,6 +27,7 @@ pub(crate) struct Inner {
     pub(crate) tokens: TokenCodec,
     pub(crate) hasher: PasswordHasher,
     pub(crate) typing: crate::service::chat::TypingTracker,
+    pub(crate) owners: crate::service::tickets::TicketOwners,
 }
 
 impl std::fmt::Debug for Desk {
@@ -126,6 +127,7 @@ impl DeskBuilder {
                 tokens,
                 hasher,
                 typing: Default::default(),
+                owners: Default::default(),
             }),
         })
     }

@@ -32,7 +32,9 @@ fn keyed(mut m: NewMessage, key: &str) -> NewMessage {
 
 fn inserted(r: &Result<InsertMessage, StoreError>) -> (&neurochat_core::domain::Message, &Ticket) {
     match r {
-        Ok(InsertMessage::Inserted { message, ticket }) => (message, ticket),
+        Ok(InsertMessage::Inserted {
+            message, ticket, ..
+        }) => (message, ticket),
         other => panic!("expected Inserted, got {other:?}"),
     }
 }

@@ -351,6 +351,7 @@ async fn migration_0002_upgrades_a_0001_database_with_tickets() {
     let InsertMessage::Inserted {
         message: m,
         ticket: t2,
+        ..
     } = store.insert_message(&reply).await.unwrap()
     else {
         panic!("inserted");

@@ -48,6 +48,11 @@ impl Outbox {
         )
     }
 
+    /// Frames that can be queued right now without waiting.
+    pub(crate) fn free(&self) -> usize {
+        self.tx.capacity()
+    }
+
     /// Queues a frame without waiting (live events: a full queue means a slow client).
     pub(crate) fn push(&self, frame: &ServerFrame) -> Result<(), PushError> {
         self.push_raw(WsFrame::Text(encode(frame)))

@@ -22,17 +22,31 @@ fn inserted(r: InsertMessage) -> Message {
 }
 
 fn inserted_with_ticket(r: InsertMessage) -> (Message, Ticket) {
+    let (message, ticket, _) = inserted_full(r);
+    (message, ticket)
+}
+
+fn inserted_full(r: InsertMessage) -> (Message, Ticket, TicketStatus) {
     match r {
-        InsertMessage::Inserted { message, ticket } => (message, ticket),
+        InsertMessage::Inserted {
+            message,
+            ticket,
+            previous_status,
+        } => (message, ticket, previous_status),
         InsertMessage::Duplicate(m) => panic!("expected Inserted, got Duplicate({m:?})"),
     }
 }
 
-/// Inserts `m`, checks the stored message and that the returned ticket is the stored
-/// one, and returns that ticket.
+/// Inserts `m`, checks the stored message, that the returned ticket is the stored
+/// one and that the returned previous status is the one before, and returns the ticket.
 async fn send(store: &dyn Store, m: &NewMessage) -> Ticket {
-    let (message, ticket) =
-        inserted_with_ticket(store.insert_message(m).await.expect("insert message"));
+    let before = fx::fetch_ticket(store, m.ticket_id).await;
+    let (message, ticket, previous_status) =
+        inserted_full(store.insert_message(m).await.expect("insert message"));
+    assert_eq!(
+        previous_status, before.status,
+        "Inserted carries the status before the insert"
+    );
     assert_eq!(message, m.with_seq(message.seq));
     assert_eq!(ticket.last_seq, message.seq);
     assert_eq!(
@@ -241,6 +255,75 @@ pub async fn insert_reopens_resolved_unassigned(store: &dyn Store) {
     assert_eq!(
         got, expected,
         "reopened as new; still awaiting since the first message"
+    );
+}
+
+/// `insert_messages` gives each message, in order, what `insert_message` would have:
+/// seqs in input order across two tickets, a repeat of a key used earlier in the same
+/// call is a Duplicate of that message, a closed ticket is a Conflict and an unknown
+/// one NotFound — and none of these failures stops the messages after it.
+pub async fn insert_many_in_order(store: &dyn Store) {
+    let t = now();
+    let s = |n: i64| t + Duration::seconds(n);
+    let customer = insert_user(store, t).await;
+    let agent = insert_agent(store, t).await;
+    let a = fx::insert_ticket(store, customer.id, t).await;
+    let b = fx::insert_ticket(store, customer.id, t).await;
+    let closed = fx::insert_ticket(store, customer.id, t).await;
+    fx::modify_ticket(store, closed.id, |tk| {
+        tk.status = TicketStatus::Closed;
+        tk.closed_at = Some(s(1));
+    })
+    .await;
+    let keyed = |ticket: TicketId, key: &str, n: i64| {
+        let mut m = fx::message(ticket, customer.id, s(n));
+        m.client_msg_id = Some(format!("{key}-{}", fx::tag()));
+        m
+    };
+    let first = keyed(a.id, "one", 2);
+    let mut repeat = fx::message(a.id, customer.id, s(3));
+    repeat.client_msg_id = first.client_msg_id.clone();
+    let batch = vec![
+        first.clone(),
+        fx::agent_message(b.id, agent.id, s(2)),
+        fx::message(closed.id, customer.id, s(2)),
+        repeat,
+        fx::message(TicketId(Uuid::now_v7()), customer.id, s(2)),
+        fx::agent_message(a.id, agent.id, s(4)),
+        keyed(b.id, "two", 5),
+    ];
+    let mut got = store.insert_messages(&batch).await.into_iter();
+    let mut next = || got.next().expect("one outcome per message");
+
+    let (m, tk, before) = inserted_full(next().expect("first"));
+    assert_eq!((m.seq, tk.last_seq, before), (2, 2, TicketStatus::New));
+    assert_eq!(m, first.with_seq(2));
+    let (m, _, _) = inserted_full(next().expect("to b"));
+    assert_eq!(m.seq, 2);
+    assert_conflict(next().map(drop));
+    match next().expect("repeat") {
+        InsertMessage::Duplicate(original) => assert_eq!(original.id, first.id),
+        other => panic!("expected the first message back, got {other:?}"),
+    }
+    assert_not_found(next().map(drop));
+    let (m, tk, _) = inserted_full(next().expect("agent on a"));
+    assert_eq!((m.seq, tk.last_seq, tk.last_agent_seq), (3, 3, 3));
+    let (m, _, _) = inserted_full(next().expect("second to b"));
+    assert_eq!(m.seq, 3);
+    assert!(got.next().is_none(), "no more outcomes than messages");
+
+    let listed = store
+        .list_messages_after(a.id, 0, 10, true)
+        .await
+        .expect("list");
+    assert_eq!(listed.iter().map(|m| m.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(
+        fx::fetch_ticket(store, closed.id).await.last_seq,
+        closed.last_seq
+    );
+    assert!(
+        store.insert_messages(&[]).await.is_empty(),
+        "nothing in, nothing out"
     );
 }
 

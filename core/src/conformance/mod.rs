@@ -145,6 +145,7 @@ macro_rules! __store_conformance_scenarios {
                 insert_unknown_ticket_not_found,
                 insert_unknown_author_foreign_key,
                 concurrent_inserts_gapless,
+                insert_many_in_order,
                 concurrent_duplicates_insert_once,
                 list_after_and_before,
                 list_hides_internal_notes,

@@ -108,6 +108,9 @@ pub enum InsertMessage {
         message: Message,
         /// The ticket as it is now.
         ticket: super::ticket::Ticket,
+        /// The ticket's status before the insert: a customer message reopens
+        /// a resolved ticket, and callers announce that without a read.
+        previous_status: super::ticket::TicketStatus,
     },
     /// The same author already sent this `client_msg_id`: the original message.
     Duplicate(Message),

@@ -264,10 +264,22 @@ pub trait MessageStore: Send + Sync {
     ///   `last_agent_message_at = created_at`;
     /// - system messages and internal notes: nothing more.
     ///
-    /// Returns [`InsertMessage::Inserted`] with the ticket after the effects.
+    /// Returns [`InsertMessage::Inserted`] with the ticket after the effects
+    /// and its status before them.
     /// [`StoreError::NotFound`] for an unknown ticket, [`StoreError::Conflict`]
     /// (nothing stored) when the ticket is `closed`.
     async fn insert_message(&self, message: &NewMessage) -> StoreResult<InsertMessage>;
+    /// [`insert_message`](Self::insert_message) for each message, in order:
+    /// one outcome per message, each exactly what that call alone would
+    /// return after the ones before it. A store with group commit writes them
+    /// in one go; the default runs the calls one after another.
+    async fn insert_messages(&self, messages: &[NewMessage]) -> Vec<StoreResult<InsertMessage>> {
+        let mut outcomes = Vec::with_capacity(messages.len());
+        for m in messages {
+            outcomes.push(self.insert_message(m).await);
+        }
+        outcomes
+    }
     /// Messages of a ticket with `after_seq < seq` (ascending), at most
     /// `limit`; internal notes only if `include_internal`.
     async fn list_messages_after(

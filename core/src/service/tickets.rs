@@ -5,6 +5,8 @@
 //! re-reading when another writer got there first, so concurrent agents never
 //! overwrite each other and exactly one of N concurrent claims wins.
 
+use std::collections::HashMap;
+
 use neurochat_protocol::v1::{ErrorCode, FieldErrorCode};
 
 use crate::Desk;
@@ -135,6 +137,7 @@ impl Desk {
             }
             Err(e) => return Err(e.into()),
         };
+        self.inner.owners.remember(ticket.id, ticket.customer_id);
         self.publish_ticket(&ticket, TicketChange::Created).await;
         self.publish(
             Topic::Ticket(ticket.id),
@@ -155,10 +158,26 @@ impl Desk {
     /// One ticket. Customers see only their own (others are `not_found`).
     pub async fn get_ticket(&self, principal: &Principal, id: TicketId) -> Result<Ticket> {
         let ticket = self.fetch_ticket_required(id).await?;
+        self.inner.owners.remember(ticket.id, ticket.customer_id);
         if !principal.is_staff() && ticket.customer_id != principal.user_id {
             return Err(Error::NotFound("ticket"));
         }
         Ok(ticket)
+    }
+
+    /// Whether the principal may write to the ticket: staff to any (the
+    /// store refuses a missing one), customers to their own. A ticket's
+    /// customer never changes, so it is remembered after the first read and
+    /// a chatting customer's messages need no read at all.
+    pub(crate) async fn authorize_ticket(&self, principal: &Principal, id: TicketId) -> Result<()> {
+        if principal.is_staff() {
+            return Ok(());
+        }
+        match self.inner.owners.get(id) {
+            Some(owner) if owner == principal.user_id => Ok(()),
+            Some(_) => Err(Error::NotFound("ticket")),
+            None => self.get_ticket(principal, id).await.map(drop),
+        }
     }
 
     /// One page of tickets. Customers only ever get their own, and their text
@@ -592,4 +611,33 @@ fn invalid_transition(from: TicketStatus, to: TicketStatus) -> Error {
             to.as_str()
         ),
     )
+}
+
+/// Tickets' customers, remembered from reads (a ticket's customer never
+/// changes, and a ticket that is gone is refused by the store). Bounded: when
+/// full it starts over, which costs only re-reads.
+#[derive(Debug, Default)]
+pub(crate) struct TicketOwners {
+    known: std::sync::Mutex<HashMap<TicketId, UserId>>,
+}
+
+/// Tickets remembered at most (about 64 bytes each).
+const OWNERS_MAX: usize = 65_536;
+
+impl TicketOwners {
+    fn get(&self, id: TicketId) -> Option<UserId> {
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .copied()
+    }
+
+    pub(crate) fn remember(&self, id: TicketId, customer: UserId) {
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        if known.len() >= OWNERS_MAX && !known.contains_key(&id) {
+            known.clear();
+        }
+        known.insert(id, customer);
+    }
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use neurochat_core::domain::{
-    InsertMessage, Message, MessageKind, NewMessage, Receipt, TicketId, UserId,
+    InsertMessage, Message, MessageKind, NewMessage, Receipt, TicketId, TicketStatus, UserId,
 };
 use neurochat_core::ports::{MessageStore, StoreError, StoreResult};
 use sqlx::sqlite::SqliteRow;
@@ -159,6 +159,20 @@ pub(super) async fn insert_message_on(
             return Ok(InsertMessage::Duplicate(message_from_row(&row)?));
         }
     }
+    // The status before the effects (the caller announces a reopening), and
+    // the two refusals: an unknown ticket, a closed one.
+    let status: Option<String> = sqlx::query_scalar("SELECT status FROM tickets WHERE id = ?")
+        .bind(id_text(message.ticket_id))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let Some(status) = status else {
+        return Err(StoreError::NotFound);
+    };
+    let previous_status = parse_enum("tickets.status", &status, TicketStatus::parse)?;
+    if previous_status == TicketStatus::Closed {
+        return Err(StoreError::Conflict);
+    }
     let (sql, times) = bump_ticket_sql(message.kind);
     let mut bump = sqlx::query(sql);
     for _ in 0..times {
@@ -170,18 +184,8 @@ pub(super) async fn insert_message_on(
         .await
         .map_err(db_err)?;
     let Some(row) = row else {
-        // Missing, or closed (the update skipped it).
-        let exists = sqlx::query("SELECT 1 FROM tickets WHERE id = ?")
-            .bind(id_text(message.ticket_id))
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db_err)?
-            .is_some();
-        return Err(if exists {
-            StoreError::Conflict
-        } else {
-            StoreError::NotFound
-        });
+        // Read above inside this write transaction: it cannot have gone.
+        return Err(StoreError::NotFound);
     };
     let ticket = ticket_from_row(&row)?;
     let stored = message.with_seq(ticket.last_seq);
@@ -197,6 +201,7 @@ pub(super) async fn insert_message_on(
     Ok(InsertMessage::Inserted {
         message: stored,
         ticket,
+        previous_status,
     })
 }
 
@@ -217,6 +222,20 @@ impl MessageStore for SqliteStore {
                 Ok(outcome)
             }
         }
+    }
+
+    /// Queued to the writer back to back: one transaction, or consecutive
+    /// ones, in order.
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn insert_messages(&self, messages: &[NewMessage]) -> Vec<StoreResult<InsertMessage>> {
+        if let Some(outcomes) = self.group.insert_messages(messages).await {
+            return outcomes;
+        }
+        let mut outcomes = Vec::with_capacity(messages.len());
+        for m in messages {
+            outcomes.push(self.insert_message(m).await);
+        }
+        outcomes
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use futures_util::Sink;
 use futures_util::stream::{SelectAll, Stream, StreamExt};
+use futures_util::{FutureExt as _, Sink};
 use neurochat_core::domain::TicketId;
 use neurochat_core::events::Topic;
 use neurochat_core::ports::Delivery;
@@ -33,6 +33,8 @@ use crate::ratelimit::TokenBucket;
 
 /// How long a replay may wait for room in the outbound queue.
 const REPLAY_PATIENCE: Duration = Duration::from_secs(10);
+/// Pipelined `send`s stored together (one group commit per connection turn).
+const PIPELINE_MAX: usize = 64;
 /// Ticket versions remembered to drop duplicate ticket events.
 const SEEN_VERSIONS_MAX: usize = 4096;
 
@@ -265,7 +267,7 @@ impl Session {
                         None | Some(Err(_)) => return End::Gone,
                         Some(Ok(f)) => f,
                     };
-                    if let Some(end) = self.on_frame(frame).await {
+                    if let Some(end) = self.on_frames(frame, stream).await {
                         return end;
                     }
                 }
@@ -344,6 +346,68 @@ impl Session {
             }
         }
         None
+    }
+
+    /// Handles `first` and, when it is a `send`, every further `send` the
+    /// client has already pipelined behind it (up to [`PIPELINE_MAX`]): they
+    /// are stored together and acknowledged in order. The first frame that is
+    /// not such a `send` is handled after them, so replies keep the client's
+    /// order.
+    async fn on_frames<St, E>(&mut self, first: WsFrame, stream: &mut St) -> Option<End>
+    where
+        St: Stream<Item = Result<WsFrame, E>> + Send + Unpin,
+        E: Display,
+    {
+        let Some(send) = self.take_send(&first) else {
+            return self.on_frame(first).await;
+        };
+        let mut sends = vec![send];
+        let mut after = None;
+        let mut gone = false;
+        // Every send gets its ack queued at once: take no more than fit.
+        let most = PIPELINE_MAX.min(self.out.free()).max(1);
+        while sends.len() < most {
+            let Some(next) = stream.next().now_or_never() else {
+                break;
+            };
+            let Some(Ok(frame)) = next else {
+                gone = true;
+                break;
+            };
+            match self.take_send(&frame) {
+                Some(send) => sends.push(send),
+                None => {
+                    after = Some(frame);
+                    break;
+                }
+            }
+        }
+        if let Some(end) = self.on_sends(sends).await {
+            return Some(end);
+        }
+        if gone {
+            return Some(End::Gone);
+        }
+        match after {
+            Some(frame) => self.on_frame(frame).await,
+            None => None,
+        }
+    }
+
+    /// The frame as a well-formed `send` within the rate limit, or `None`
+    /// (handled one at a time by [`Self::on_frame`], which answers it).
+    fn take_send(&mut self, frame: &WsFrame) -> Option<ClientFrame> {
+        let WsFrame::Text(text) = frame else {
+            return None;
+        };
+        if text.len() > self.gw.config.max_frame_bytes || !text.contains("\"send\"") {
+            return None;
+        }
+        let parsed: ClientFrame = serde_json::from_str(text).ok()?;
+        if !matches!(parsed, ClientFrame::Send { .. }) || !self.bucket.try_take() {
+            return None;
+        }
+        Some(parsed)
     }
 
     async fn on_frame(&mut self, frame: WsFrame) -> Option<End> {

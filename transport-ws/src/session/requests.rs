@@ -63,29 +63,7 @@ impl Session {
                     (Err(e), _) | (_, Err(e)) => self.reply(req, e),
                 };
             }
-            ClientFrame::Send {
-                req,
-                ticket_id,
-                client_msg_id,
-                body,
-                internal,
-            } => {
-                let input = PostMessage {
-                    ticket_id: TicketId(ticket_id),
-                    body,
-                    client_msg_id,
-                    internal,
-                };
-                return match desk.post_message(&p, input).await {
-                    Ok(posted) => self.send(&ServerFrame::Ack {
-                        req,
-                        message_id: Some(posted.message.id.as_uuid()),
-                        seq: u64::try_from(posted.message.seq).ok(),
-                        ticket_id: Some(ticket_id),
-                    }),
-                    Err(e) => self.reply(req, e),
-                };
-            }
+            send @ ClientFrame::Send { .. } => return self.on_sends(vec![send]).await,
             ClientFrame::CreateTicket {
                 req,
                 subject,
@@ -172,6 +150,48 @@ impl Session {
                 {
                     return self.reply_error(None, e.to_body(), false);
                 }
+            }
+        }
+        None
+    }
+
+    /// Stores `send` frames (nothing else) together and acknowledges each,
+    /// in order.
+    pub(super) async fn on_sends(&mut self, sends: Vec<ClientFrame>) -> Option<End> {
+        let mut reqs = Vec::with_capacity(sends.len());
+        let mut inputs = Vec::with_capacity(sends.len());
+        for frame in sends {
+            if let ClientFrame::Send {
+                req,
+                ticket_id,
+                client_msg_id,
+                body,
+                internal,
+            } = frame
+            {
+                reqs.push((req, ticket_id));
+                inputs.push(PostMessage {
+                    ticket_id: TicketId(ticket_id),
+                    body,
+                    client_msg_id,
+                    internal,
+                });
+            }
+        }
+        let desk = self.gw.desk.clone();
+        let outcomes = desk.post_messages(&self.principal, inputs).await;
+        for ((req, ticket_id), outcome) in reqs.into_iter().zip(outcomes) {
+            let end = match outcome {
+                Ok(posted) => self.send(&ServerFrame::Ack {
+                    req,
+                    message_id: Some(posted.message.id.as_uuid()),
+                    seq: u64::try_from(posted.message.seq).ok(),
+                    ticket_id: Some(ticket_id),
+                }),
+                Err(e) => self.reply(req, e),
+            };
+            if end.is_some() {
+                return end;
             }
         }
         None

@@ -39,6 +39,7 @@ impl MessageStore for MemoryStore {
             .tickets
             .get_mut(&message.ticket_id)
             .ok_or(StoreError::NotFound)?;
+        let previous_status = ticket.status;
         let stored = message.with_seq(ticket.last_seq + 1);
         apply_message_effects(ticket, &stored);
         let ticket = ticket.clone();
@@ -50,6 +51,7 @@ impl MessageStore for MemoryStore {
         Ok(InsertMessage::Inserted {
             message: stored,
             ticket,
+            previous_status,
         })
     }
 

@@ -190,6 +190,44 @@ impl GroupCommit {
         )
     }
 
+    /// Queues `messages` one after another, with nothing of another caller
+    /// between them, and waits for every answer; `None` if there is no writer
+    /// (nothing was queued).
+    pub(super) async fn insert_messages(
+        &self,
+        messages: &[NewMessage],
+    ) -> Option<Vec<StoreResult<InsertMessage>>> {
+        let queue = self.queue.as_ref()?;
+        let mut answers = Vec::with_capacity(messages.len());
+        for message in messages {
+            let (reply, answer) = oneshot::channel();
+            let job = Job::Message {
+                message: message.clone(),
+                reply,
+            };
+            if queue.send(job).is_err() {
+                // The writer went away between two sends: what was queued
+                // may be written; the rest is answered as stopped.
+                answers.push(None);
+                continue;
+            }
+            answers.push(Some(answer));
+        }
+        if answers.first().is_some_and(Option::is_none) {
+            return None;
+        }
+        let mut outcomes = Vec::with_capacity(answers.len());
+        for answer in answers {
+            outcomes.push(match answer {
+                Some(a) => a
+                    .await
+                    .unwrap_or_else(|_| Err(StoreError::backend(WriterStopped))),
+                None => Err(StoreError::backend(WriterStopped)),
+            });
+        }
+        Some(outcomes)
+    }
+
     /// Queues a ticket with its first message; `None` if there is no writer.
     pub(super) async fn insert_ticket(
         &self,

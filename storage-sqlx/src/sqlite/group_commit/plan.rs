@@ -275,6 +275,7 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
                     outcomes[i] = Some(Outcome::Message(Err(e)));
                     continue;
                 }
+                let previous_status = state.ticket.status;
                 let stored = m.with_seq(state.ticket.last_seq + 1);
                 // The ticket as `RETURNING` would read it back: stored precision.
                 let at = read_back_ts("messages.created_at", m.created_at)?;
@@ -294,6 +295,7 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
                 outcomes[i] = Some(Outcome::Message(Ok(InsertMessage::Inserted {
                     message: stored,
                     ticket: state.ticket.clone(),
+                    previous_status,
                 })));
             }
         }
