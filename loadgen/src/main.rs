@@ -68,6 +68,12 @@
 //! machine may be shared — a window where other processes were busy gets a
 //! note saying its numbers are perturbed.
 //!
+//! Between the two relay phases the generator waits `--settle N` seconds
+//! (default 10): after saturation the server is still copying the WAL it
+//! grew into the database file, and the latency phase is meant to measure
+//! the steady state at its rate, not that catching up (`--settle 0` shows
+//! it).
+//!
 //! `--rate N` changes the paced rate per customer (default 50, i.e. 5,000
 //! msgs/s for 100 pairs), e.g. to measure latency below the saturation
 //! throughput when 5,000 msgs/s is above it.
@@ -94,7 +100,8 @@ use std::process::ExitCode;
 const USAGE: &str = "\
 usage:
   neurochat-loadgen [run] [--scenario relay|idle|tickets|all] [--seconds N]
-                    [--rate N (paced msgs/s per customer, default 50)] [--pairs N] [--idle N] [--creators N] [--agents N]
+                    [--rate N (paced msgs/s per customer, default 50)] [--settle N (s before the latency phase, default 10)]
+                    [--pairs N] [--idle N] [--creators N] [--agents N]
   neurochat-loadgen server --db PATH --plan PATH [--seed-pairs N] [--seed-idle N]
                     [--seed-creators N] [--seed-agents N]";
 

@@ -505,6 +505,13 @@ pub async fn run(env: &Env, report: &mut Report) -> Result<()> {
             setup.elapsed().as_secs_f64()
         );
         for (number, kind) in [(1u8, PhaseKind::Saturate), (2, PhaseKind::Paced)] {
+            if kind == PhaseKind::Paced && env.settle > 0 {
+                // After saturation the server still copies the WAL it grew
+                // into the database file (checkpoints); the latency phase
+                // measures the steady state, not that catching up.
+                println!("   settling {} s before the latency phase", env.settle);
+                tokio::time::sleep(Duration::from_secs(env.settle)).await;
+            }
             let start = Instant::now() + Duration::from_millis(100);
             let ph = Phase {
                 kind,

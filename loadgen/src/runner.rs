@@ -32,6 +32,7 @@ pub struct Options {
     scenario: Scenario,
     seconds: u64,
     rate: u32,
+    settle: u64,
     pairs: usize,
     idle: usize,
     creators: usize,
@@ -44,6 +45,7 @@ impl Options {
             scenario: Scenario::All,
             seconds: 10,
             rate: 50,
+            settle: 10,
             pairs: 100,
             idle: 10_000,
             creators: 100,
@@ -62,6 +64,7 @@ impl Options {
                 }
                 "--seconds" => o.seconds = parse_num(k, v)?,
                 "--rate" => o.rate = parse_num(k, v)?,
+                "--settle" => o.settle = parse_num(k, v)?,
                 "--pairs" => o.pairs = parse_num(k, v)?,
                 "--idle" => o.idle = parse_num(k, v)?,
                 "--creators" => o.creators = parse_num(k, v)?,
@@ -72,6 +75,9 @@ impl Options {
         })?;
         if !(1..=30).contains(&o.seconds) {
             bail!("`--seconds` must be 1..=30 (the whole run must stay bounded)");
+        }
+        if o.settle > 30 {
+            bail!("`--settle` must be 0..=30 seconds");
         }
         if !(1..=1000).contains(&o.rate) {
             bail!("`--rate` (paced sends per second per customer) must be 1..=1000");
@@ -159,6 +165,8 @@ pub struct Env {
     pub seconds: u64,
     /// Relay latency phase: sends per second per customer.
     pub rate: u32,
+    /// Seconds of quiet between the relay's saturation and latency phases.
+    pub settle: u64,
 }
 
 impl Env {
@@ -421,6 +429,7 @@ pub fn main(o: Options) -> Result<()> {
         hz: procfs::clk_tck(),
         seconds: o.seconds,
         rate: o.rate,
+        settle: o.settle,
     };
     let mut report = Report::default();
     report.row(

@@ -99,6 +99,7 @@ async fn serve_main(o: Options) -> Result<()> {
     let store = SqliteStore::open(&o.db)
         .await
         .with_context(|| format!("opening {}", o.db.display()))?;
+    let tasks = store.tasks();
     let store: Arc<dyn Store> = Arc::new(store);
     let mut config = Config::new(signing_secret()?);
     config.password_hashing = PasswordHashing::INSECURE_FAST_FOR_TESTS;
@@ -144,11 +145,15 @@ async fn serve_main(o: Options) -> Result<()> {
     })
     .await;
     let s = gateway.stats();
+    let g = tasks.group_commits();
     println!(
-        "STATS connections_opened={} messages_relayed={} slow_consumers={}",
+        "STATS connections_opened={} messages_relayed={} slow_consumers={} \
+         group_commits={} written_calls={}",
         s.connections_opened.load(Ordering::Relaxed),
         s.messages_relayed.load(Ordering::Relaxed),
-        s.slow_consumers.load(Ordering::Relaxed)
+        s.slow_consumers.load(Ordering::Relaxed),
+        g.transactions,
+        g.calls
     );
     std::io::stdout().flush()?;
     Ok(())

@@ -265,13 +265,16 @@ async fn group_commit_replays_a_batch_call_by_call_when_a_write_fails() {
         .insert_message(&message(t2.id, Some(u.id), None))
         .await
         .unwrap();
-    // A row where t3's next message's search row goes.
-    sqlx::query("INSERT INTO ticket_search (rowid, ticket_id, kind, body) VALUES (?, ?, 'x', 'x')")
-        .bind((t3.number << 32) + 2)
-        .bind(t3.id.0.hyphenated().to_string())
-        .execute(store.pool())
-        .await
-        .unwrap();
+    // Something the plan cannot foresee refuses t3's next message.
+    // The id is a UUID we made: nothing to inject.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE TRIGGER refuse_t3 BEFORE INSERT ON messages WHEN new.ticket_id = '{}' \
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+        t3.id.0.hyphenated()
+    )))
+    .execute(store.pool())
+    .await
+    .unwrap();
     let batch = [
         message(t1.id, Some(u.id), None),
         message(t1.id, Some(UserId(Uuid::now_v7())), None),
@@ -297,11 +300,7 @@ async fn group_commit_replays_a_batch_call_by_call_when_a_write_fails() {
         got[2].as_ref().map(|_| ()).map_err(clone_err),
         "messages.id",
     );
-    assert!(
-        got[3].is_err(),
-        "the search row is in the way: {:?}",
-        got[3]
-    );
+    assert!(got[3].is_err(), "the trigger refuses it: {:?}", got[3]);
     assert_eq!(inserted(&got[4]).0.seq, 3);
     let stored = |id| {
         let store = &store;

@@ -337,11 +337,12 @@ async fn migration_0002_upgrades_a_0001_database_with_tickets() {
         Vec::<i64>::new()
     );
     assert_eq!(search(format!("ledger {tag}"), true).await, [2]);
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ticket_search WHERE body LIKE ?")
-        .bind(format!("%{tag}%"))
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM ticket_search WHERE ticket_search MATCH ?")
+            .bind(format!("\"{tag}\""))
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
     assert_eq!(rows, 3 + 8, "3 subjects and 8 messages backfilled");
 
     // New messages continue the old tickets with the 0002 effects.

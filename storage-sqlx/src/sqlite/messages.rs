@@ -9,7 +9,6 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use time::OffsetDateTime;
 
-use super::search::{index_row, search_rowid};
 use super::tickets::{ticket_cols, ticket_from_row};
 use super::{SqliteStore, commit, db_err};
 use crate::common::{from_ms, id_text, id_text_opt, parse_enum, parse_id, parse_id_opt, ts};
@@ -189,15 +188,8 @@ pub(super) async fn insert_message_on(
     };
     let ticket = ticket_from_row(&row)?;
     let stored = message.with_seq(ticket.last_seq);
+    // Its search row comes from a trigger (migration 0003).
     insert_message_row(conn, &stored).await?;
-    index_row(
-        conn,
-        search_rowid(ticket.number, stored.seq),
-        ticket.id,
-        stored.kind.as_str(),
-        &stored.body,
-    )
-    .await?;
     Ok(InsertMessage::Inserted {
         message: stored,
         ticket,

@@ -67,8 +67,9 @@
 //!
 //! # Search and layout
 //!
-//! Ticket text search uses an FTS5 table (`ticket_search`, migration 0002)
-//! kept in the same transactions as tickets and messages; every ticket
+//! Ticket text search uses an FTS5 table (`ticket_search`, migrations 0002
+//! and 0003) kept in step with tickets and messages by triggers, keyed by
+//! the messages' storage position so its writes append; every ticket
 //! listing and background queue reads an index, which
 //! [`SqliteStore::query_plan`] shows (and the tests check).
 //!

@@ -1,23 +1,30 @@
-//! The full-text index `ticket_search` (FTS5, see migration 0002): one row
-//! per ticket subject and one per message, written in the same transaction
-//! as the ticket or message and removed on erasure.
+//! The full-text index `ticket_search` (FTS5, migration 0003): one row per
+//! ticket subject (rowid `-number`) and one per message (rowid `pos`, the
+//! message's storage position), kept in step by triggers and removed on
+//! erasure. It holds no copy of the texts; a match is mapped back to its
+//! ticket through `messages` or `tickets` ([`match_tickets_sql`]).
 
-use sqlx::SqliteConnection;
-
-use super::db_err;
-use crate::common::id_text;
-use neurochat_core::domain::TicketId;
-use neurochat_core::ports::StoreResult;
-
-/// The `kind` of a subject row (message rows carry the message kind).
-pub(super) const SUBJECT_KIND: &str = "subject";
-
-/// The rowid of a search row: `number * 2^32 + seq` for a message, `seq` 0
-/// for the subject. Derived from immutable keys, so erasure finds the rows of
-/// a user's messages without scanning the index.
-pub(super) fn search_rowid(number: i64, seq: i64) -> i64 {
-    (number << 32) + seq
+/// The tickets with a search row matching an FTS5 query, up to the `MATCH`
+/// (the caller binds the query after it): a message's ticket (internal notes
+/// only if `with_notes`), or a subject's.
+pub(super) fn match_tickets_sql(with_notes: bool) -> &'static str {
+    if with_notes {
+        MATCH_TICKETS_SQL
+    } else {
+        MATCH_TICKETS_NO_NOTES_SQL
+    }
 }
+
+/// See [`match_tickets_sql`]. One MATCH; each hit is one primary-key lookup.
+pub(super) const MATCH_TICKETS_SQL: &str = "SELECT COALESCE( \
+     (SELECT m.ticket_id FROM messages m WHERE m.pos = ticket_search.rowid), \
+     (SELECT t.id FROM tickets t WHERE t.number = -ticket_search.rowid)) \
+     FROM ticket_search WHERE ticket_search MATCH ";
+
+const MATCH_TICKETS_NO_NOTES_SQL: &str = "SELECT COALESCE( \
+     (SELECT m.ticket_id FROM messages m WHERE m.pos = ticket_search.rowid AND m.kind <> 'internal_note'), \
+     (SELECT t.id FROM tickets t WHERE t.number = -ticket_search.rowid)) \
+     FROM ticket_search WHERE ticket_search MATCH ";
 
 /// The words of a search text: maximal runs of alphanumeric characters,
 /// lower-cased.
@@ -40,25 +47,6 @@ pub(super) fn fts_query(text: &str) -> Option<String> {
         .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
         .collect();
     (!terms.is_empty()).then(|| terms.join(" AND "))
-}
-
-/// Adds one row to the index.
-pub(super) async fn index_row(
-    conn: &mut SqliteConnection,
-    rowid: i64,
-    ticket_id: TicketId,
-    kind: &str,
-    body: &str,
-) -> StoreResult<()> {
-    sqlx::query("INSERT INTO ticket_search (rowid, ticket_id, kind, body) VALUES (?, ?, ?, ?)")
-        .bind(rowid)
-        .bind(id_text(ticket_id))
-        .bind(kind)
-        .bind(body)
-        .execute(conn)
-        .await
-        .map_err(db_err)?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -85,12 +73,5 @@ mod tests {
             Some("\"a\"* AND \"b\"* AND \"or\"* AND \"c\"*")
         );
         assert_eq!(fts_query("--"), None);
-    }
-
-    #[test]
-    fn rowids_separate_tickets_and_messages() {
-        assert_eq!(search_rowid(1, 0), 1 << 32);
-        assert_eq!(search_rowid(1, 7), (1 << 32) + 7);
-        assert!(search_rowid(2, 0) > search_rowid(1, u32::MAX.into()));
     }
 }

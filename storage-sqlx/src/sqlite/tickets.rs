@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::fetch_one;
 use super::messages::{insert_message_row, message_cols, message_from_row};
 use super::outbox::insert_outbox_with;
-use super::search::{SUBJECT_KIND, fts_query, index_row, search_rowid};
+use super::search::{fts_query, match_tickets_sql};
 use super::{SqliteStore, commit, db_err};
 use crate::common::{
     from_ms, from_ms_opt, id_text, id_text_opt, parse_enum, parse_id, parse_id_opt, ts, ts_opt,
@@ -231,12 +231,10 @@ pub(super) fn list_query(filter: &TicketFilter, prefix: &'static str) -> QueryBu
     // A ticket matches when one search row (its subject or one message)
     // holds every word; the words are bound as one FTS5 query string.
     if let Some(query) = filter.text.as_deref().and_then(fts_query) {
-        q.push(" AND id IN (SELECT ticket_id FROM ticket_search WHERE ticket_search MATCH ")
-            .push_bind(query);
-        if !filter.include_internal {
-            q.push(" AND kind <> 'internal_note'");
-        }
-        q.push(")");
+        q.push(" AND id IN (")
+            .push(match_tickets_sql(filter.include_internal))
+            .push_bind(query)
+            .push(")");
     }
     if let Some(from) = filter.created_from {
         q.push(" AND created_at >= ").push_bind(ts(from));
@@ -358,22 +356,7 @@ pub(super) async fn insert_ticket_on(
             });
         }
     }
-    index_row(
-        conn,
-        search_rowid(number, 0),
-        stored.id,
-        SUBJECT_KIND,
-        &stored.subject,
-    )
-    .await?;
-    index_row(
-        conn,
-        search_rowid(number, message.seq),
-        stored.id,
-        message.kind.as_str(),
-        &message.body,
-    )
-    .await?;
+    // The subject's and the message's search rows come from triggers.
     Ok((stored, message))
 }
 

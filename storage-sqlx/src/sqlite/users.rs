@@ -115,13 +115,12 @@ pub(super) const AGENT_LOADS_SQL: &str = concat!(
 );
 
 /// Erasure: removes the search rows of a user's messages and of the subjects
-/// of the tickets they opened (the rowids come from ticket number and message
-/// seq, see migration 0002). Binds the user id twice.
+/// of the tickets they opened (rowids: the message's `pos`, the ticket's
+/// `-number`; see migration 0003). Binds the user id twice.
 pub(super) const ERASE_SEARCH_SQL: &str = "DELETE FROM ticket_search WHERE rowid IN ( \
-         SELECT t.number * 4294967296 + m.seq FROM messages m \
-         JOIN tickets t ON t.id = m.ticket_id WHERE m.author_id = ? \
+         SELECT pos FROM messages WHERE author_id = ? \
          UNION ALL \
-         SELECT number * 4294967296 FROM tickets WHERE customer_id = ?)";
+         SELECT -number FROM tickets WHERE customer_id = ?)";
 
 #[async_trait]
 impl UserStore for SqliteStore {

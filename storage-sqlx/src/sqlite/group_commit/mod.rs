@@ -26,9 +26,9 @@
 //!    closed ticket, a unique or foreign-key violation — from the same rules
 //!    (the ticket effects are [`apply_effects`], the Rust twin of the SQL the
 //!    one-at-a-time path runs);
-//! 3. writes the planned rows in five statements at most: the ticket
-//!    counter, the new tickets, all messages, all search rows, and the
-//!    final state of every ticket a message touched;
+//! 3. writes the planned rows in four statements at most: the ticket
+//!    counter, the new tickets, all messages (their search rows come from
+//!    triggers), and the final state of every ticket a message touched;
 //! 4. commits, then answers every caller.
 //!
 //! A call that fails never fails the others: planned failures write nothing.

@@ -16,13 +16,12 @@ use crate::common::{from_ms, from_ms_opt, parse_id, parse_id_opt, ts, ts_opt};
 use crate::sqlite::db_err;
 use crate::sqlite::json::JsonRows;
 use crate::sqlite::messages::message_from_row;
-use crate::sqlite::search::{SUBJECT_KIND, search_rowid};
 use crate::sqlite::tickets::{apply_effects, ticket_from_row};
 
 use super::write::{
-    COUNTER_SQL, DUPLICATES_SQL, FIRST_MESSAGES_SQL, INSERT_MESSAGES_SQL, INSERT_SEARCH_SQL,
-    INSERT_TICKETS_SQL, KNOWN_SQL, NUMBERS_SQL, TICKETS_SQL, UPDATE_TICKETS_SQL, expect_rows,
-    push_message, push_search, push_ticket, tickets_then_messages,
+    COUNTER_SQL, DUPLICATES_SQL, FIRST_MESSAGES_SQL, INSERT_MESSAGES_SQL, INSERT_TICKETS_SQL,
+    KNOWN_SQL, NUMBERS_SQL, TICKETS_SQL, UPDATE_TICKETS_SQL, expect_rows, push_message,
+    push_ticket, tickets_then_messages,
 };
 use super::{Job, Outcome, WriterStopped};
 
@@ -185,7 +184,6 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
     // ------------------------------------------------------------ the plan
     let mut outcomes: Vec<Option<Outcome>> = jobs.iter().map(|_| None).collect();
     let mut message_rows = JsonRows::with_capacity(jobs.len() * 320);
-    let mut search_rows = JsonRows::with_capacity(jobs.len() * 200);
     let mut opened: Vec<TicketId> = Vec::new();
     let mut touched: Vec<TicketId> = Vec::new();
     // Message ids this batch inserts.
@@ -222,13 +220,6 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
                 };
                 apply_effects(&mut stored, message.kind, message.seq, message.created_at);
                 push_message(&mut message_rows, &message);
-                search_rows
-                    .row()
-                    .int(search_rowid(number, 0))
-                    .id(stored.id)
-                    .str(SUBJECT_KIND)
-                    .str(&stored.subject);
-                push_search(&mut search_rows, number, &message);
                 inserted.insert(message.id);
                 if let Some(key) = first.client_msg_id.as_deref() {
                     first_keys.insert((first.author_id, Cow::Borrowed(key)));
@@ -285,7 +276,6 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
                 }
                 state.touched = true;
                 push_message(&mut message_rows, &stored);
-                push_search(&mut search_rows, state.ticket.number, &stored);
                 inserted.insert(stored.id);
                 if let Some(key) = m.client_msg_id.as_deref() {
                     originals
@@ -330,11 +320,6 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
             .await
             .map_err(db_err)?;
         expect_rows("messages inserted", done.rows_affected(), expected)?;
-        sqlx::query(INSERT_SEARCH_SQL)
-            .bind(search_rows.finish())
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
     }
     if !touched.is_empty() {
         let mut rows = JsonRows::with_capacity(touched.len() * 200);

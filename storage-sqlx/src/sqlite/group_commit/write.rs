@@ -9,7 +9,6 @@ use sqlx::{Connection, SqliteConnection};
 use crate::common::{ts, ts_opt};
 use crate::sqlite::json::JsonRows;
 use crate::sqlite::messages::insert_message_on;
-use crate::sqlite::search::search_rowid;
 use crate::sqlite::tickets::{insert_ticket_on, ticket_cols};
 use crate::sqlite::{StoreTasks, db_err};
 
@@ -147,9 +146,6 @@ pub(super) const INSERT_MESSAGES_SQL: &str = "INSERT INTO messages \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
      value ->> 6, value ->> 7 FROM jsonb_each(?)";
 
-pub(super) const INSERT_SEARCH_SQL: &str = "INSERT INTO ticket_search (rowid, ticket_id, kind, body) \
-     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM jsonb_each(?)";
-
 /// The final state of the message fields (and the reopening a customer
 /// message causes) of every ticket the batch's messages touched, one row per
 /// ticket. Reads each ticket by primary key.
@@ -170,15 +166,6 @@ pub(super) fn push_message(rows: &mut JsonRows, m: &Message) {
         .str(&m.body)
         .opt_str(m.client_msg_id.as_deref())
         .int(ts(m.created_at));
-}
-
-/// A row of `INSERT_SEARCH_SQL` for a message of ticket `number`.
-pub(super) fn push_search(rows: &mut JsonRows, number: i64, m: &Message) {
-    rows.row()
-        .int(search_rowid(number, m.seq))
-        .id(m.ticket_id)
-        .str(m.kind.as_str())
-        .str(&m.body);
 }
 
 /// A row of `INSERT_TICKETS_SQL`, in `ticket_cols!` order.
