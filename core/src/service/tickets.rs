@@ -77,16 +77,21 @@ impl Desk {
         };
         validate::finish(bad)?;
         // A resend of the same "open ticket" (lost reply, retry) returns the
-        // ticket it opened the first time.
+        // ticket it opened the first time: the store refuses the second
+        // insert (`tickets.first_message`, below), so the common case — a
+        // new ticket — costs no read.
         let store = &self.inner.store;
-        if let Some(existing) = store
-            .fetch_ticket_by_first_message(principal.user_id, &input.client_msg_id)
-            .await?
+        if let Some(c) = input.category_id
+            && let Err(e) = self.check_category_selectable(c).await
         {
-            return Ok(existing);
-        }
-        if let Some(c) = input.category_id {
-            self.check_category_selectable(c).await?;
+            // The category may have been archived since the first attempt.
+            return match store
+                .fetch_ticket_by_first_message(principal.user_id, &input.client_msg_id)
+                .await?
+            {
+                Some(existing) => Ok(existing),
+                None => Err(e),
+            };
         }
         let now = self.now();
         let ticket = Ticket {
@@ -129,7 +134,8 @@ impl Desk {
             Err(StoreError::UniqueViolation {
                 constraint: "tickets.first_message",
             }) => {
-                // The same open raced itself; the other attempt won.
+                // A resend, or the same open racing itself: the ticket the
+                // first attempt opened.
                 return store
                     .fetch_ticket_by_first_message(principal.user_id, &input.client_msg_id)
                     .await?
