@@ -7,10 +7,12 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::config::GatewayConfig;
 use crate::frame::tungstenite::{from_message, to_message};
 use crate::gateway::Gateway;
 use crate::session::{self, PeerInfo};
@@ -73,7 +75,22 @@ pub async fn serve(
 
 async fn connection(gateway: Arc<Gateway>, tcp: TcpStream, peer: PeerInfo) {
     let _ = tcp.set_nodelay(true);
-    let cfg = gateway.config().clone();
+    // Boxed: the handshake's state is as large as an idle session's and is
+    // needed only briefly; inline, every connection would carry it for life.
+    let Some(ws) = Box::pin(handshake(gateway.config(), tcp)).await else {
+        return;
+    };
+    let (sink, stream) = ws.split();
+    let sink = sink.with(|f| {
+        futures_util::future::ok::<_, tokio_tungstenite::tungstenite::Error>(to_message(f))
+    });
+    let stream =
+        stream.filter_map(|m| futures_util::future::ready(m.map(from_message).transpose()));
+    session::run(gateway, Box::pin(sink), Box::pin(stream), peer).await;
+}
+
+/// The WebSocket handshake with the `Origin` check, within the auth timeout.
+async fn handshake(cfg: &GatewayConfig, tcp: TcpStream) -> Option<WebSocketStream<TcpStream>> {
     // The callback's signature is tungstenite's; its error type is what it is.
     #[allow(clippy::result_large_err)]
     let check_origin = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
@@ -86,7 +103,7 @@ async fn connection(gateway: Arc<Gateway>, tcp: TcpStream, peer: PeerInfo) {
             Err(refused)
         }
     };
-    let ws = match tokio::time::timeout(
+    match tokio::time::timeout(
         cfg.auth_timeout,
         tokio_tungstenite::accept_hdr_async_with_config(
             tcp,
@@ -96,18 +113,11 @@ async fn connection(gateway: Arc<Gateway>, tcp: TcpStream, peer: PeerInfo) {
     )
     .await
     {
-        Ok(Ok(ws)) => ws,
+        Ok(Ok(ws)) => Some(ws),
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "handshake refused");
-            return;
+            None
         }
-        Err(_) => return,
-    };
-    let (sink, stream) = ws.split();
-    let sink = sink.with(|f| {
-        futures_util::future::ok::<_, tokio_tungstenite::tungstenite::Error>(to_message(f))
-    });
-    let stream =
-        stream.filter_map(|m| futures_util::future::ready(m.map(from_message).transpose()));
-    session::run(gateway, Box::pin(sink), Box::pin(stream), peer).await;
+        Err(_) => None,
+    }
 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use futures_util::future::Either;
 use futures_util::stream::{SelectAll, Stream, StreamExt};
 use futures_util::{FutureExt as _, Sink};
 use neurochat_core::domain::TicketId;
@@ -65,6 +66,17 @@ struct Followed {
     _stop: oneshot::Sender<()>,
 }
 
+/// What woke a serving session.
+// Short-lived (between the select and the handling): boxing the event would
+// cost an allocation per event and save no memory while idle.
+#[allow(clippy::large_enum_variant)]
+enum Wake {
+    TokenDeadline,
+    Frame(WsFrame),
+    Live(Source, Delivery),
+    Ping,
+}
+
 /// Why a session ends.
 enum End {
     /// Close after flushing, with this code and reason.
@@ -101,36 +113,54 @@ where
     St: Stream<Item = Result<WsFrame, E>> + Send + Unpin,
     E: Display,
 {
-    let cfg = gateway.config.clone();
-    let (mut out, writer) = Outbox::start(sink, cfg.outbound_queue);
-    let Some(mut slot) = gateway.open_connection() else {
+    let (mut out, writer) = Outbox::start(sink, gateway.config.outbound_queue);
+    let Some(slot) = gateway.open_connection() else {
         out.close_now(close_codes::TOO_MANY_CONNECTIONS, "server_full");
         drop(out);
         let _ = writer.await;
         return;
     };
-    let ctx = RequestContext {
-        source_ip: peer.source_ip,
-    };
-
-    // 1. Authenticate: the first frame, within the deadline.
-    let (principal, token) = match authenticate(&gateway, &mut stream, &out).await {
-        Ok(ok) => ok,
-        Err(end) => {
-            finish(out, writer, end).await;
-            return;
+    // Boxed: opening awaits the desk and the store, a state several times
+    // that of a serving session, which every idle connection would otherwise
+    // carry for life. The session itself is boxed too: a value moved between
+    // async fns keeps a copy in each of them.
+    let (out, slot, end) = match Box::pin(open(gateway, &mut stream, out, slot, peer)).await {
+        Ok(mut s) => {
+            let end = s.serve(&mut stream).await;
+            let Session { out, slot, .. } = *s;
+            (out, slot, end)
         }
+        Err(closed) => closed,
+    };
+    finish(out, writer, end).await;
+    // The connection counts until its last frame is written.
+    drop(slot);
+}
+
+/// Opens the session: authenticates (the first frame, within the deadline),
+/// binds the slot to the user, says `hello` and follows the user's own
+/// channel. On failure, hands back what [`finish`] needs.
+async fn open<St, E>(
+    gateway: Arc<Gateway>,
+    stream: &mut St,
+    out: Outbox,
+    mut slot: ConnectionSlot,
+    peer: PeerInfo,
+) -> Result<Box<Session>, (Outbox, ConnectionSlot, End)>
+where
+    St: Stream<Item = Result<WsFrame, E>> + Send + Unpin,
+    E: Display,
+{
+    let (principal, token) = match authenticate(&gateway, stream, &out).await {
+        Ok(ok) => ok,
+        Err(end) => return Err((out, slot, end)),
     };
     if !slot.bind(&principal).await {
-        finish(
-            out,
-            writer,
-            End::Close(close_codes::TOO_MANY_CONNECTIONS, "too_many_connections"),
-        )
-        .await;
-        return;
+        let end = End::Close(close_codes::TOO_MANY_CONNECTIONS, "too_many_connections");
+        return Err((out, slot, end));
     }
-    let desk = gateway.desk.clone();
+    let cfg = &gateway.config;
+    let desk = &gateway.desk;
     let expires_at = desk.verify_access_token(&token).ok().map(|c| c.expires_at);
     let hello = ServerFrame::Hello {
         protocol: neurochat_protocol::PROTOCOL_VERSION,
@@ -147,16 +177,21 @@ where
         },
     };
     if out.push(&hello).is_err() {
-        finish(out, writer, End::Gone).await;
-        return;
+        return Err((out, slot, End::Gone));
     }
-    let mut s = Session {
+    // The user's own channel: revocations, assignments, notifications.
+    let user = desk
+        .subscribe(&principal, Topic::User(principal.user_id()))
+        .await;
+    let mut s = Box::new(Session {
         bucket: TokenBucket::new(cfg.frames_per_second, cfg.frame_burst),
         gw: gateway.clone(),
         out,
         principal,
         token,
-        ctx,
+        ctx: RequestContext {
+            source_ip: peer.source_ip,
+        },
         expires_at,
         reauth_sent: false,
         followed: HashMap::new(),
@@ -166,19 +201,11 @@ where
         seen_versions: HashMap::new(),
         violations: 0,
         slot,
-    };
-    // The user's own channel: revocations, assignments, notifications.
-    if let Ok(sub) = desk
-        .subscribe(&s.principal, Topic::User(s.principal.user_id()))
-        .await
-    {
+    });
+    if let Ok(sub) = user {
         s.live.push(sub.map(|d| (Source::User, d)).boxed());
     }
-
-    // 2. Serve until something ends the session.
-    let end = s.serve(&mut stream).await;
-    let Session { out, .. } = s;
-    finish(out, writer, end).await;
+    Ok(s)
 }
 
 async fn finish(mut out: Outbox, writer: tokio::task::JoinHandle<()>, end: End) {
@@ -239,50 +266,60 @@ where
 }
 
 impl Session {
+    /// Serves until something ends the session.
     async fn serve<St, E>(&mut self, stream: &mut St) -> End
     where
         St: Stream<Item = Result<WsFrame, E>> + Send + Unpin,
         E: Display,
     {
-        let cfg = self.gw.config.clone();
+        let idle_timeout = self.gw.config.idle_timeout;
         let mut shutdown = self.gw.shutdown_signal();
-        let mut ping = tokio::time::interval(cfg.ping_interval);
+        let mut ping = tokio::time::interval(self.gw.config.ping_interval);
         ping.tick().await;
-        let idle = tokio::time::sleep(cfg.idle_timeout);
+        let idle = tokio::time::sleep(idle_timeout);
         tokio::pin!(idle);
         loop {
             let token_deadline = self.token_deadline();
-            tokio::select! {
+            // The select only says what woke the session; the handling
+            // follows it, so its state and the select's never share room.
+            let wake = tokio::select! {
                 biased;
                 _ = shutdown.changed() => return End::Close(close_codes::GOING_AWAY, "going_away"),
                 () = &mut idle => return End::Gone,
-                () = sleep_until_opt(token_deadline) => {
-                    if let Some(end) = self.on_token_deadline() {
-                        return end;
-                    }
+                () = sleep_until_opt(token_deadline) => Wake::TokenDeadline,
+                frame = stream.next() => match frame {
+                    None | Some(Err(_)) => return End::Gone,
+                    Some(Ok(f)) => Wake::Frame(f),
+                },
+                item = self.live.next(), if !self.live.is_empty() => match item {
+                    Some((source, delivery)) => Wake::Live(source, delivery),
+                    None => continue,
+                },
+                _ = ping.tick() => Wake::Ping,
+            };
+            // Boxed: handling a frame or an event awaits the desk and the
+            // store, a state many times that of a waiting session, which
+            // every idle connection would otherwise carry. One await for
+            // both keeps `wake` out of the waiting state too.
+            let handling = match wake {
+                Wake::TokenDeadline => match self.on_token_deadline() {
+                    Some(end) => return end,
+                    None => continue,
+                },
+                Wake::Ping => match self.out.push_raw(WsFrame::Ping(Vec::new())) {
+                    Err(e) => return self.push_failed(e),
+                    Ok(()) => continue,
+                },
+                Wake::Frame(frame) => {
+                    idle.as_mut().reset(TokioInstant::now() + idle_timeout);
+                    Either::Left(Box::pin(self.on_frames(frame, stream)))
                 }
-                frame = stream.next() => {
-                    idle.as_mut().reset(TokioInstant::now() + cfg.idle_timeout);
-                    let frame = match frame {
-                        None | Some(Err(_)) => return End::Gone,
-                        Some(Ok(f)) => f,
-                    };
-                    if let Some(end) = self.on_frames(frame, stream).await {
-                        return end;
-                    }
+                Wake::Live(source, delivery) => {
+                    Either::Right(Box::pin(self.on_live(source, delivery)))
                 }
-                item = self.live.next(), if !self.live.is_empty() => {
-                    if let Some((source, delivery)) = item
-                        && let Some(end) = self.on_live(source, delivery).await
-                    {
-                        return end;
-                    }
-                }
-                _ = ping.tick() => {
-                    if let Err(e) = self.out.push_raw(WsFrame::Ping(Vec::new())) {
-                        return self.push_failed(e);
-                    }
-                }
+            };
+            if let Some(end) = handling.await {
+                return end;
             }
         }
     }
