@@ -101,6 +101,7 @@ const USAGE: &str = "\
 usage:
   neurochat-loadgen [run] [--scenario relay|idle|tickets|all] [--seconds N]
                     [--rate N (paced msgs/s per customer, default 50)] [--settle N (s before the latency phase, default 10)]
+                    [--phases both|saturation|latency (relay phases, default both)]
                     [--pairs N] [--idle N] [--creators N] [--agents N]
   neurochat-loadgen server --db PATH --plan PATH [--seed-pairs N] [--seed-idle N]
                     [--seed-creators N] [--seed-agents N]";

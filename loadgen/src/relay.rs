@@ -505,7 +505,14 @@ pub async fn run(env: &Env, report: &mut Report) -> Result<()> {
             setup.elapsed().as_secs_f64()
         );
         for (number, kind) in [(1u8, PhaseKind::Saturate), (2, PhaseKind::Paced)] {
-            if kind == PhaseKind::Paced && env.settle > 0 {
+            let wanted = match kind {
+                PhaseKind::Saturate => env.phases.saturation,
+                PhaseKind::Paced => env.phases.latency,
+            };
+            if !wanted {
+                continue;
+            }
+            if kind == PhaseKind::Paced && env.phases.saturation && env.settle > 0 {
                 // After saturation the server still copies the WAL it grew
                 // into the database file (checkpoints); the latency phase
                 // measures the steady state, not that catching up.

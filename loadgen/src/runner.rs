@@ -33,6 +33,7 @@ pub struct Options {
     seconds: u64,
     rate: u32,
     settle: u64,
+    phases: RelayPhases,
     pairs: usize,
     idle: usize,
     creators: usize,
@@ -46,6 +47,10 @@ impl Options {
             seconds: 10,
             rate: 50,
             settle: 10,
+            phases: RelayPhases {
+                saturation: true,
+                latency: true,
+            },
             pairs: 100,
             idle: 10_000,
             creators: 100,
@@ -65,6 +70,23 @@ impl Options {
                 "--seconds" => o.seconds = parse_num(k, v)?,
                 "--rate" => o.rate = parse_num(k, v)?,
                 "--settle" => o.settle = parse_num(k, v)?,
+                "--phases" => {
+                    o.phases = match v {
+                        "both" => RelayPhases {
+                            saturation: true,
+                            latency: true,
+                        },
+                        "saturation" => RelayPhases {
+                            saturation: true,
+                            latency: false,
+                        },
+                        "latency" => RelayPhases {
+                            saturation: false,
+                            latency: true,
+                        },
+                        _ => bail!("unknown relay phases `{v}` (both, saturation or latency)"),
+                    }
+                }
                 "--pairs" => o.pairs = parse_num(k, v)?,
                 "--idle" => o.idle = parse_num(k, v)?,
                 "--creators" => o.creators = parse_num(k, v)?,
@@ -167,6 +189,17 @@ pub struct Env {
     pub rate: u32,
     /// Seconds of quiet between the relay's saturation and latency phases.
     pub settle: u64,
+    /// Which relay phases run.
+    pub phases: RelayPhases,
+}
+
+/// The relay phases to run (`--phases both|saturation|latency`).
+#[derive(Debug, Clone, Copy)]
+pub struct RelayPhases {
+    /// The saturation phase (a window of unacknowledged sends).
+    pub saturation: bool,
+    /// The paced latency phase.
+    pub latency: bool,
 }
 
 impl Env {
@@ -430,6 +463,7 @@ pub fn main(o: Options) -> Result<()> {
         seconds: o.seconds,
         rate: o.rate,
         settle: o.settle,
+        phases: o.phases,
     };
     let mut report = Report::default();
     report.row(

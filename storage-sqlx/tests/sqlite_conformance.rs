@@ -1,5 +1,5 @@
 //! The storage conformance suite of `neurochat-core` against [`SqliteStore`],
-//! three ways:
+//! four ways:
 //!
 //! - `fresh_file`: every test opens its own database file;
 //! - `shared_file`: every test opens the same database file, proving the
@@ -7,10 +7,11 @@
 //!   migrate and use one file at once);
 //! - `in_memory`: every test gets a private in-memory database (one pooled
 //!   connection);
-//! - `planned`: as `fresh_file`, but the group-commit writer writes even a
-//!   lone call with the set-based plan it uses for batches (a lone call
-//!   otherwise runs its own statements), so every scenario checks the plan
-//!   against the contract too.
+//! - `own_statements`: as `fresh_file`, but the group-commit writer writes a
+//!   lone call with that call's own statements (the path a batch falls back
+//!   to call by call) instead of the set-based plan it uses for batches (and,
+//!   by default, for lone calls too), so every scenario checks both against
+//!   the contract.
 //!
 //! The database files live in `target/tmp/sqlite_conformance/` (Cargo's
 //! `CARGO_TARGET_TMPDIR`), emptied when the test binary starts: tests cannot
@@ -68,13 +69,14 @@ mod in_memory {
     neurochat_core::store_conformance_tests!(make);
 }
 
-mod planned {
+/// Single calls with their own statements (the other modules plan them).
+mod own_statements {
     use super::*;
 
     async fn make() -> Arc<dyn Store> {
-        let path = DIR.join(format!("planned-{}.db", uuid::Uuid::new_v4()));
+        let path = DIR.join(format!("own-{}.db", uuid::Uuid::new_v4()));
         let store = SqliteStore::open(path).await.unwrap();
-        store.plan_single_calls(true);
+        store.plan_single_calls(false);
         Arc::new(store)
     }
 

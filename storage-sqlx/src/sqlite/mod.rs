@@ -154,8 +154,9 @@ struct Background {
     transactions: AtomicU64,
     calls: AtomicU64,
     replayed: AtomicU64,
-    /// Plan batches of one call too (see [`SqliteStore::plan_single_calls`]).
-    plan_single: AtomicBool,
+    /// Write batches of one call with that call's own statements (see
+    /// [`SqliteStore::plan_single_calls`]).
+    single_own_statements: AtomicBool,
 }
 
 /// What the group-commit writer of a store has done so far (see
@@ -236,7 +237,7 @@ impl StoreTasks {
 
     /// Whether a batch of one call is planned like a bigger one.
     fn plans_single_calls(&self) -> bool {
-        self.0.plan_single.load(Ordering::Relaxed)
+        !self.0.single_own_statements.load(Ordering::Relaxed)
     }
 
     /// Group transactions committed so far.
@@ -397,13 +398,18 @@ impl SqliteStore {
         self.tasks.clone()
     }
 
-    /// Writes batches of one call with the set-based plan of bigger batches
-    /// too, instead of that call's own (fewer) statements. For the tests: the
-    /// conformance suite calls mostly one at a time, and runs once more with
-    /// this on to check the plan against the contract.
+    /// Whether batches of one call are written with the set-based plan of
+    /// bigger batches (the default: two round trips to the connection's
+    /// thread) or with that call's own statements (about six; the path a
+    /// batch falls back to call by call). For the tests: the conformance
+    /// suite calls mostly one at a time, and runs once more with this off to
+    /// check the single-call statements against the contract.
     #[doc(hidden)]
     pub fn plan_single_calls(&self, on: bool) {
-        self.tasks.0.plan_single.store(on, Ordering::Relaxed);
+        self.tasks
+            .0
+            .single_own_statements
+            .store(!on, Ordering::Relaxed);
     }
 
     /// Starts a write transaction that holds SQLite's write lock from the

@@ -8,16 +8,17 @@
 //! The writer takes what is queued right now — a lone call is written at
 //! once, never held back to wait for company — and then its turn on the
 //! store's write mutex (so it never meets the other write paths inside
-//! SQLite's lock), tops the batch up with what arrived meanwhile. A batch of
-//! one call runs that call's own statements ([`insert_message_on`],
-//! [`insert_ticket_on`]), as many as the plan below would need or fewer.
-//! A bigger batch:
+//! SQLite's lock), tops the batch up with what arrived meanwhile. Every
+//! batch, even of one call, is planned; the plan talks to the connection's
+//! thread three times (sqlx runs each SQLite connection on a thread of its
+//! own, so every round trip is two thread switches — on a busy core they
+//! cost more than the statements):
 //!
-//! 1. reads, in a few set-based statements (the batch's ids as one JSON
-//!    parameter), what the calls depend on: their tickets, the messages a
-//!    `client_msg_id` may repeat, the first messages a ticket may repeat, the
-//!    ticket counter, and — when tickets are opened — which users,
-//!    categories and message ids exist;
+//! 1. `BEGIN IMMEDIATE` and, as one statement list, the set-based reads (the
+//!    batch's ids as one JSON parameter) of what the calls depend on: their
+//!    tickets, the messages a `client_msg_id` may repeat, and — when tickets
+//!    are opened — the first messages a ticket may repeat, the ticket
+//!    counter and which users, categories and message ids exist;
 //! 2. plans every call in order (tickets opened first, then messages, each
 //!    kind in queue order; every call of a batch is pending at once, so any
 //!    order is one they could have run in): each call gets its own outcome
@@ -26,10 +27,14 @@
 //!    closed ticket, a unique or foreign-key violation — from the same rules
 //!    (the ticket effects are [`apply_effects`], the Rust twin of the SQL the
 //!    one-at-a-time path runs);
-//! 3. writes the planned rows in four statements at most: the ticket
-//!    counter, the new tickets, all messages (their search rows come from
-//!    triggers), and the final state of every ticket a message touched;
+//! 3. writes the planned rows as one statement list of four statements at
+//!    most: the ticket counter, the new tickets, all messages (their search
+//!    rows come from triggers), and the final state of every ticket a
+//!    message touched — and checks they changed exactly the planned rows;
 //! 4. commits, then answers every caller.
+//!
+//! (Statement lists with bound parameters are an SQLite-only sqlx feature;
+//! should it go, the lists become one round trip per statement.)
 //!
 //! A call that fails never fails the others: planned failures write nothing.
 //! What the plan does not foresee — a foreign key or message id it did not

@@ -10,7 +10,7 @@ use neurochat_core::domain::{
     UserId,
 };
 use neurochat_core::ports::{StoreError, StoreResult};
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AssertSqlSafe, Row, SqliteConnection};
 
 use crate::common::{from_ms, from_ms_opt, parse_id, parse_id_opt, ts, ts_opt};
 use crate::sqlite::db_err;
@@ -19,9 +19,8 @@ use crate::sqlite::messages::message_from_row;
 use crate::sqlite::tickets::{apply_effects, ticket_from_row};
 
 use super::write::{
-    COUNTER_SQL, DUPLICATES_SQL, FIRST_MESSAGES_SQL, INSERT_MESSAGES_SQL, INSERT_TICKETS_SQL,
-    KNOWN_SQL, NUMBERS_SQL, TICKETS_SQL, UPDATE_TICKETS_SQL, expect_rows, push_message,
-    push_ticket, tickets_then_messages,
+    COUNTER_SQL, INSERT_MESSAGES_SQL, INSERT_TICKETS_SQL, UPDATE_TICKETS_SQL, expect_rows,
+    push_message, push_ticket, reads_sql, tickets_then_messages,
 };
 use super::{Job, Outcome, WriterStopped};
 
@@ -48,8 +47,9 @@ struct Known {
     message_ids: HashSet<MessageId>,
 }
 
-/// Plans and writes the batch; `Err` if a statement failed (the caller rolls
-/// back and writes the batch one call at a time).
+/// Plans and writes the batch in a transaction of its own, begun and
+/// committed here; `Err` if a statement failed (the caller rolls back and
+/// writes the batch one call at a time).
 pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResult<Vec<Outcome>> {
     // ------------------------------------------------------------ what to read
     let mut ticket_ids = JsonRows::new();
@@ -94,33 +94,61 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
     }
 
     // ------------------------------------------------------------ reads
-    let mut tickets: HashMap<TicketId, TicketState> = HashMap::new();
-    for row in sqlx::query(TICKETS_SQL)
+    // One round trip to the connection's thread: `BEGIN IMMEDIATE` and every
+    // read, each row tagged with the read it answers (see `reads_sql`).
+    let mut reads = sqlx::query(reads_sql(opens_tickets))
         .bind(ticket_ids.finish())
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_err)?
-    {
-        let ticket = ticket_from_row(&row)?;
-        let state = TicketState {
-            ticket,
-            new: false,
-            touched: false,
-        };
-        tickets.insert(state.ticket.id, state);
+        .bind(keyed.finish());
+    if opens_tickets {
+        reads = reads
+            .bind(first_keyed.finish())
+            .bind(users.finish())
+            .bind(categories.finish())
+            .bind(message_ids.finish());
     }
-    let stored_originals: Vec<Message> = if keyed.len() > 0 {
-        sqlx::query(DUPLICATES_SQL)
-            .bind(keyed.finish())
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(message_from_row)
-            .collect::<StoreResult<_>>()?
-    } else {
-        Vec::new()
+    let rows = reads.fetch_all(&mut *conn).await.map_err(db_err)?;
+    let mut tickets: HashMap<TicketId, TicketState> = HashMap::new();
+    let mut stored_originals: Vec<Message> = Vec::new();
+    let mut first_keys: HashSet<(Option<UserId>, Cow<'_, str>)> = HashSet::new();
+    let mut numbers = None;
+    let mut k = Known {
+        users: HashSet::new(),
+        categories: HashSet::new(),
+        message_ids: HashSet::new(),
     };
+    for row in &rows {
+        let tag: &str = row.try_get(0).map_err(db_err)?;
+        match tag {
+            "t" => {
+                let ticket = ticket_from_row(row)?;
+                let state = TicketState {
+                    ticket,
+                    new: false,
+                    touched: false,
+                };
+                tickets.insert(state.ticket.id, state);
+            }
+            "d" => stored_originals.push(message_from_row(row)?),
+            "f" => {
+                let author = parse_id_opt("messages.author_id", row.try_get(1).map_err(db_err)?)?;
+                let key: String = row.try_get(2).map_err(db_err)?;
+                first_keys.insert((author, Cow::Owned(key)));
+            }
+            "n" => {
+                let counter: i64 = row.try_get(1).map_err(db_err)?;
+                let highest: Option<i64> = row.try_get(2).map_err(db_err)?;
+                numbers = Some((counter, highest));
+            }
+            kind => {
+                let id: &str = row.try_get(1).map_err(db_err)?;
+                match kind {
+                    "u" => k.users.insert(parse_id("users.id", id)?),
+                    "c" => k.categories.insert(parse_id("categories.id", id)?),
+                    _ => k.message_ids.insert(parse_id("messages.id", id)?),
+                };
+            }
+        }
+    }
     let mut originals: HashMap<(TicketId, Option<UserId>, &str), Original<'_>> = HashMap::new();
     for m in &stored_originals {
         if let Some(key) = m.client_msg_id.as_deref() {
@@ -129,55 +157,18 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
                 .or_insert(Original::Stored(m));
         }
     }
-    let mut first_keys: HashSet<(Option<UserId>, Cow<'_, str>)> = HashSet::new();
     let mut next_number = 0;
     let mut known = None;
     if opens_tickets {
-        if first_keyed.len() > 0 {
-            for row in sqlx::query(FIRST_MESSAGES_SQL)
-                .bind(first_keyed.finish())
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(db_err)?
-            {
-                let author = parse_id_opt("messages.author_id", row.try_get(0).map_err(db_err)?)?;
-                let key: String = row.try_get(1).map_err(db_err)?;
-                first_keys.insert((author, Cow::Owned(key)));
-            }
-        }
-        let row = sqlx::query(NUMBERS_SQL)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        let counter: i64 = row.try_get(0).map_err(db_err)?;
-        let highest: Option<i64> = row.try_get(1).map_err(db_err)?;
+        let Some((counter, highest)) = numbers else {
+            return Err(StoreError::backend(WriterStopped));
+        };
         if highest.is_some_and(|n| n > counter) {
             return Err(StoreError::UniqueViolation {
                 constraint: "tickets.number",
             });
         }
         next_number = counter + 1;
-        let mut k = Known {
-            users: HashSet::new(),
-            categories: HashSet::new(),
-            message_ids: HashSet::new(),
-        };
-        for row in sqlx::query(KNOWN_SQL)
-            .bind(users.finish())
-            .bind(categories.finish())
-            .bind(message_ids.finish())
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_err)?
-        {
-            let kind: &str = row.try_get(0).map_err(db_err)?;
-            let id: &str = row.try_get(1).map_err(db_err)?;
-            match kind {
-                "u" => k.users.insert(parse_id("users.id", id)?),
-                "c" => k.categories.insert(parse_id("categories.id", id)?),
-                _ => k.message_ids.insert(parse_id("messages.id", id)?),
-            };
-        }
         known = Some(k);
     }
 
@@ -292,34 +283,35 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
     }
 
     // ------------------------------------------------------------ writes
+    // One round trip for every write, then one for `COMMIT` once they
+    // changed exactly the rows planned (set-based writes that changed
+    // another number are not trusted: the caller rolls back and writes the
+    // batch one call at a time).
+    let mut sql = String::with_capacity(1024);
+    let mut counter = None;
+    let mut binds: Vec<String> = Vec::with_capacity(3);
+    let mut planned = 0;
     if !opened.is_empty() {
-        sqlx::query(COUNTER_SQL)
-            .bind(next_number - 1)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
+        sql.push_str(COUNTER_SQL);
+        sql.push_str("; ");
+        counter = Some(next_number - 1);
+        planned += 1;
         let mut rows = JsonRows::with_capacity(opened.len() * 400);
         for id in &opened {
             if let Some(state) = tickets.get(id) {
                 push_ticket(&mut rows, &state.ticket);
             }
         }
-        let expected = rows.len();
-        let done = sqlx::query(INSERT_TICKETS_SQL)
-            .bind(rows.finish())
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        expect_rows("tickets inserted", done.rows_affected(), expected)?;
+        planned += rows.len();
+        sql.push_str(INSERT_TICKETS_SQL);
+        sql.push_str("; ");
+        binds.push(rows.finish());
     }
     if message_rows.len() > 0 {
-        let expected = message_rows.len();
-        let done = sqlx::query(INSERT_MESSAGES_SQL)
-            .bind(message_rows.finish())
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        expect_rows("messages inserted", done.rows_affected(), expected)?;
+        planned += message_rows.len();
+        sql.push_str(INSERT_MESSAGES_SQL);
+        sql.push_str("; ");
+        binds.push(message_rows.finish());
     }
     if !touched.is_empty() {
         let mut rows = JsonRows::with_capacity(touched.len() * 200);
@@ -338,14 +330,29 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
                     .opt_int(ts_opt(t.last_agent_message_at));
             }
         }
-        let expected = rows.len();
-        let done = sqlx::query(UPDATE_TICKETS_SQL)
-            .bind(rows.finish())
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        expect_rows("tickets updated", done.rows_affected(), expected)?;
+        planned += rows.len();
+        sql.push_str(UPDATE_TICKETS_SQL);
+        binds.push(rows.finish());
     }
+    if planned > 0 {
+        // Built from the constant statements above only; every value is bound.
+        let mut writes = sqlx::query(AssertSqlSafe(sql));
+        if let Some(n) = counter {
+            writes = writes.bind(n);
+        }
+        for b in binds {
+            writes = writes.bind(b);
+        }
+        // Every statement is an INSERT or UPDATE, so the total is the sum
+        // of what each changed (rows written by triggers, the search index,
+        // are not counted).
+        let done = writes.execute(&mut *conn).await.map_err(db_err)?;
+        expect_rows("rows written", done.rows_affected(), planned)?;
+    }
+    sqlx::query("COMMIT")
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
     Ok(outcomes.into_iter().flatten().collect())
 }
 

@@ -4,6 +4,8 @@
 
 use neurochat_core::domain::{Message, Ticket};
 use neurochat_core::ports::{StoreError, StoreResult};
+use std::sync::LazyLock;
+
 use sqlx::{Connection, SqliteConnection};
 
 use crate::common::{ts, ts_opt};
@@ -16,18 +18,22 @@ use super::plan::plan;
 use super::{Job, Outcome};
 
 /// Writes one batch: planned and set-based, or — if that fails — one call
-/// at a time. A batch of one call runs that call's own statements (the plan
-/// would only add statements). `Err` only when the transaction failed as a
-/// whole (nothing of the batch is stored).
+/// at a time. A batch of one call is planned too unless the store was told
+/// otherwise ([`SqliteStore::plan_single_calls`]): the plan costs two round
+/// trips to the connection's thread, a call's own statements about six.
+/// `Err` only when the transaction failed as a whole (nothing of the batch
+/// is stored).
+///
+/// [`SqliteStore::plan_single_calls`]: crate::sqlite::SqliteStore::plan_single_calls
 pub(super) async fn write_batch(
     conn: &mut SqliteConnection,
     jobs: &[Job],
     tasks: &StoreTasks,
 ) -> StoreResult<Vec<Outcome>> {
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
     if let [job] = jobs
         && !tasks.plans_single_calls()
     {
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
         let outcome = write_one(&mut tx, job).await;
         if outcome.is_ok() {
             tx.commit().await.map_err(db_err)?;
@@ -37,15 +43,14 @@ pub(super) async fn write_batch(
         }
         return Ok(vec![outcome]);
     }
-    match plan(&mut tx, jobs).await {
+    match plan(conn, jobs).await {
         Ok(outcomes) => {
-            tx.commit().await.map_err(db_err)?;
             tasks.committed(jobs.len());
             return Ok(outcomes);
         }
         Err(e) => {
             tracing::debug!(error = %e, calls = jobs.len(), "batch not plannable, writing it call by call");
-            tx.rollback().await.map_err(db_err)?;
+            rollback(conn).await;
             tasks.replayed();
         }
     }
@@ -54,6 +59,15 @@ pub(super) async fn write_batch(
     tx.commit().await.map_err(db_err)?;
     tasks.committed(jobs.len());
     Ok(outcomes)
+}
+
+/// Ends the planned batch's transaction, if it is still open (it is not
+/// when `BEGIN` or `COMMIT` itself failed; SQLite then says so, and that is
+/// fine).
+async fn rollback(conn: &mut SqliteConnection) {
+    if let Err(e) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
+        tracing::debug!(error = %e, "no planned transaction to roll back");
+    }
 }
 
 /// One call with the single-call statements, inside the caller's
@@ -124,11 +138,46 @@ pub(in crate::sqlite) const FIRST_MESSAGES_SQL: &str = "SELECT m.author_id, m.cl
 pub(super) const NUMBERS_SQL: &str = "SELECT (SELECT value FROM counters WHERE name = 'ticket_number'), \
      (SELECT MAX(number) FROM tickets)";
 
-/// Which of the given users (?1), categories (?2) and message ids (?3) exist:
-/// rows `(kind, id)`, kind `u`, `c` or `m`. Primary-key lookups only.
-pub(in crate::sqlite) const KNOWN_SQL: &str = "SELECT 'u', id FROM users WHERE id IN (SELECT value FROM jsonb_each(?1)) \
-     UNION ALL SELECT 'c', id FROM categories WHERE id IN (SELECT value FROM jsonb_each(?2)) \
-     UNION ALL SELECT 'm', id FROM messages WHERE id IN (SELECT value FROM jsonb_each(?3))";
+/// Which of the given users, categories and message ids (three parameters,
+/// in that order) exist: rows `(kind, id)`, kind `u`, `c` or `m`.
+/// Primary-key lookups only. Plain `?`s: in a statement list (`reads_sql`)
+/// numbered ones would count from the list's first parameter.
+pub(in crate::sqlite) const KNOWN_SQL: &str = "SELECT 'u', id FROM users WHERE id IN (SELECT value FROM jsonb_each(?)) \
+     UNION ALL SELECT 'c', id FROM categories WHERE id IN (SELECT value FROM jsonb_each(?)) \
+     UNION ALL SELECT 'm', id FROM messages WHERE id IN (SELECT value FROM jsonb_each(?))";
+
+/// `BEGIN IMMEDIATE` and a planned batch's reads as one statement list, so
+/// they cost one round trip to the connection's thread: each row starts with
+/// a tag — `t` a ticket ([`TICKETS_SQL`]), `d` a stored original
+/// ([`DUPLICATES_SQL`]), and when the batch opens tickets also `f` a first
+/// message ([`FIRST_MESSAGES_SQL`]), `n` the numbers ([`NUMBERS_SQL`]) and
+/// `u`/`c`/`m` a known id ([`KNOWN_SQL`]). Parameters: ticket ids, keyed
+/// rows, then first-message keys, users, categories and message ids.
+pub(super) fn reads_sql(opens_tickets: bool) -> &'static str {
+    static MESSAGES: LazyLock<String> = LazyLock::new(|| reads(false));
+    static TICKETS: LazyLock<String> = LazyLock::new(|| reads(true));
+    if opens_tickets {
+        TICKETS.as_str()
+    } else {
+        MESSAGES.as_str()
+    }
+}
+
+fn reads(opens_tickets: bool) -> String {
+    let tagged = |tag: &str, select: &str| {
+        let rest = select.strip_prefix("SELECT ").unwrap_or(select);
+        format!("SELECT '{tag}' AS tag, {rest}; ")
+    };
+    let mut sql = String::from("BEGIN IMMEDIATE; ");
+    sql.push_str(&tagged("t", TICKETS_SQL));
+    sql.push_str(&tagged("d", DUPLICATES_SQL));
+    if opens_tickets {
+        sql.push_str(&tagged("f", FIRST_MESSAGES_SQL));
+        sql.push_str(&tagged("n", NUMBERS_SQL));
+        sql.push_str(KNOWN_SQL);
+    }
+    sql
+}
 
 pub(super) const COUNTER_SQL: &str = "UPDATE counters SET value = ? WHERE name = 'ticket_number'";
 
