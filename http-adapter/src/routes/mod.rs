@@ -1,0 +1,8 @@
+//! The handlers, one file per area. Every route is registered through
+//! `utoipa_axum::routes!`, so its path and method come from its
+//! `#[utoipa::path]` and it cannot be routed without being documented.
+
+pub(crate) mod auth;
+pub(crate) mod health;
+pub(crate) mod widget;
+pub(crate) mod ws;

@@ -1,0 +1,58 @@
+//! What every handler shares: the desk, the gateway, the config and the
+//! rate limiters.
+
+use std::sync::Arc;
+
+use neurochat_core::Desk;
+use neurochat_transport_ws::Gateway;
+
+use crate::config::{EndpointLimits, HttpConfig};
+use crate::ratelimit::KeyedLimiter;
+
+/// Per-IP and per-account limiters of one endpoint.
+#[derive(Debug)]
+pub(crate) struct EndpointLimiters {
+    pub(crate) per_ip: Option<KeyedLimiter>,
+    pub(crate) per_account: Option<KeyedLimiter>,
+}
+
+impl EndpointLimiters {
+    fn new(limits: EndpointLimits, max_keys: usize) -> Self {
+        EndpointLimiters {
+            per_ip: limits.per_ip.map(|q| KeyedLimiter::new(q, max_keys)),
+            per_account: limits.per_account.map(|q| KeyedLimiter::new(q, max_keys)),
+        }
+    }
+}
+
+/// The router's state (cheap to clone).
+#[derive(Clone)]
+pub(crate) struct AppState(pub(crate) Arc<Shared>);
+
+pub(crate) struct Shared {
+    pub(crate) desk: Desk,
+    pub(crate) gateway: Arc<Gateway>,
+    pub(crate) config: HttpConfig,
+    pub(crate) login: EndpointLimiters,
+    pub(crate) reset: EndpointLimiters,
+    /// The OpenAPI document as JSON, set once the router is assembled.
+    pub(crate) openapi: std::sync::OnceLock<String>,
+}
+
+impl AppState {
+    pub(crate) fn new(gateway: Arc<Gateway>, config: HttpConfig) -> Self {
+        let max = config.rate_limits.max_tracked_keys;
+        AppState(Arc::new(Shared {
+            desk: gateway.desk().clone(),
+            login: EndpointLimiters::new(config.rate_limits.login, max),
+            reset: EndpointLimiters::new(config.rate_limits.password_reset, max),
+            gateway,
+            config,
+            openapi: std::sync::OnceLock::new(),
+        }))
+    }
+
+    pub(crate) fn desk(&self) -> &Desk {
+        &self.0.desk
+    }
+}
