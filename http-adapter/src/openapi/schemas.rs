@@ -163,7 +163,7 @@ pub struct RefreshRequest {
 /// Log out (the body may be omitted).
 #[derive(ToSchema)]
 pub struct LogoutRequest {
-    /// Not supported yet: log out with the bearer access token instead.
+    /// The refresh token of the session to end (works after the access token expired).
     pub refresh_token: Option<String>,
 }
 
