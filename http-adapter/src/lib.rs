@@ -21,7 +21,7 @@
 //! - `middleware` — request id and span, security headers, timeout, 404/405, CORS.
 //! - `ratelimit` — in-memory token buckets keyed by IP or account.
 //! - `routes/` — handlers: `auth`, `widget`, `health`, `ws`.
-//! - [`openapi`] — the document's fixed parts and the protocol body schemas.
+//! - [`mod@openapi`] — the document's fixed parts and the protocol body schemas.
 
 pub mod config;
 pub mod error;
