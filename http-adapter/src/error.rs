@@ -203,7 +203,25 @@ impl IntoResponse for ApiError {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[tokio::test]
+    async fn internal_causes_stay_out_of_the_body() {
+        let cause = neurochat_core::Error::Internal("disk /var/db/secret.db on fire".into());
+        let resp = REQUEST_ID
+            .scope("req-1".to_owned(), async {
+                ApiError::from(cause).into_response()
+            })
+            .await;
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = axum::body::to_bytes(resp.into_body(), 4096).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["code"], "internal");
+        assert_eq!(body["detail"], "Internal error.");
+        assert_eq!(body["request_id"], "req-1");
+        assert!(!String::from_utf8_lossy(&bytes).contains("secret"));
+    }
 
     #[test]
     fn every_code_has_a_4xx_or_5xx_status() {
