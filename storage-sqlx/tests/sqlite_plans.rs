@@ -329,18 +329,22 @@ async fn ticket_listings_and_jobs_use_indexes() {
             }
         }
     }
-    // A customer's tickets page by page, and an agent's open queue: one
-    // index gives both the filter and the order.
+    // A customer's tickets page by page: found by the customer index and
+    // sorted (a customer has a handful; migration 0004 keeps `updated_at`,
+    // which every message moves, out of that index).
+    let customer_page = TicketFilter {
+        customer_id: Some(user_id),
+        after: Some(TicketCursor { key: 5, id }),
+        ..ticket_filter()
+    };
+    let lines = store
+        .query_plan(StoreQuery::ListTickets(&customer_page))
+        .await
+        .unwrap();
+    assert_no_table_scan(&lines, "customer page");
+    assert_searches(&lines, "tickets_customer_idx", "customer page");
+    // An agent's open queue: one index gives both the filter and the order.
     for (what, filter, index) in [
-        (
-            "customer page",
-            TicketFilter {
-                customer_id: Some(user_id),
-                after: Some(TicketCursor { key: 5, id }),
-                ..ticket_filter()
-            },
-            "tickets_customer_idx",
-        ),
         (
             "agent queue",
             TicketFilter {
