@@ -1,0 +1,317 @@
+//! Start-up, the router, serving and graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use axum::Router;
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::get;
+use axum::serve::{Listener, ListenerExt as _};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use neurochat_core::ports::Store;
+use neurochat_core::{Config, Desk};
+use neurochat_http::HttpConfig;
+use neurochat_storage_sqlx::SqliteStore;
+use neurochat_transport_ws::Gateway;
+use rand::RngCore as _;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::config::{Database, Settings};
+use crate::keys::{self, KeySource};
+use crate::tls;
+
+/// How often escalations, auto-close, reply emails and the mail outbox run.
+const BACKGROUND_EVERY: Duration = Duration::from_secs(15);
+/// How long the store gets to write what is queued after the last request.
+const STORE_DRAIN: Duration = Duration::from_secs(2);
+
+/// Runs the server until SIGINT or SIGTERM, then shuts it down gracefully.
+pub async fn run(settings: Settings) -> Result<()> {
+    let Database::Sqlite(path) = &settings.database;
+    let existed = path.exists();
+    let store = SqliteStore::open(path)
+        .await
+        .with_context(|| format!("opening the SQLite database {}", path.display()))?;
+    tracing::info!(
+        path = %path.display(),
+        new = !existed,
+        "database open and migrated"
+    );
+    // Kept to flush and close the database after the last request.
+    let store_tasks = store.tasks();
+    let pool = store.pool().clone();
+    let store: Arc<dyn Store> = Arc::new(store);
+
+    let (key, source) = keys::signing_key(settings.jwt_key.as_ref(), &settings.key_file)?;
+    match source {
+        KeySource::Configured => tracing::info!("JWT signing key: configured"),
+        KeySource::KeyFile => {
+            tracing::info!(file = %settings.key_file.display(), "JWT signing key: from the key file");
+        }
+        KeySource::Generated => tracing::info!(
+            file = %settings.key_file.display(),
+            "JWT signing key: generated on first start and saved (mode 0600)"
+        ),
+    }
+    let mut config = Config::new(Vec::new());
+    config.tokens.current_key = key;
+    config.identity.hmac_secret = settings.identity_hmac_secret.clone();
+    let desk = Desk::builder(store, config)
+        .build()
+        .context("building the desk")?;
+    ensure_admin(&desk, &settings).await?;
+
+    let http = HttpConfig {
+        allowed_origins: settings.allowed_origins.clone(),
+        ..HttpConfig::default()
+    };
+    // The gateway's `Origin` allow-list stays open: WebSocket clients
+    // authenticate with a token in their first frame, never with cookies,
+    // so a foreign page gains nothing by connecting.
+    let gateway = Gateway::new(desk.clone(), http.gateway.clone());
+    let app = app(gateway.clone(), http);
+
+    let tcp = TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    let addr = tcp.local_addr().context("the bound address")?;
+    let scheme = if settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+
+    let (stop, stopping) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop.send_replace(true);
+    });
+    let worker = desk.spawn_background_worker(BACKGROUND_EVERY, stopped(stopping.clone()));
+    let graceful = {
+        let gateway = gateway.clone();
+        let stopping = stopping.clone();
+        async move {
+            stopped(stopping).await;
+            tracing::info!("shutting down: no new connections, WebSockets closing with 1001");
+            gateway.shutdown();
+        }
+    };
+    let mut server = match &settings.tls {
+        None => {
+            let listener = tcp.tap_io(|s| {
+                let _ = s.set_nodelay(true);
+            });
+            tokio::spawn(serve(listener, app, graceful))
+        }
+        Some(files) => {
+            let tls = tls::server_config(&files.cert, &files.key)?;
+            let listener = tls::TlsListener::new(tcp, tls).context("the TLS listener")?;
+            tokio::spawn(serve(listener, app, graceful))
+        }
+    };
+    // The banner goes to stdout (logs go to stderr): scripts and tests read
+    // the bound address from this line.
+    println!("NeuroChat listening on {scheme}://{addr}");
+    println!("  demo page:  {scheme}://{addr}/demo");
+    println!("  API docs:   {scheme}://{addr}/api/v1/openapi.json");
+    tracing::info!(%addr, scheme, "listening");
+
+    tokio::select! {
+        () = stopped(stopping.clone()) => {}
+        done = &mut server => {
+            // The server ended without being asked to: an I/O error.
+            done.context("the server task")?.context("serving")?;
+            bail!("the server stopped unexpectedly");
+        }
+    }
+
+    let deadline = Instant::now() + settings.shutdown_timeout;
+    match tokio::time::timeout_at(deadline, &mut server).await {
+        Ok(done) => {
+            if let Err(e) = done
+                .context("the server task")
+                .and_then(|r| r.context("serving"))
+            {
+                tracing::warn!(error = format!("{e:#}"), "the server ended with an error");
+            }
+        }
+        Err(_) => {
+            tracing::warn!("in-flight requests did not finish in time; cutting them off");
+            server.abort();
+        }
+    }
+    // Upgraded WebSockets run outside axum's connection tracking: wait for
+    // the gateway to count the sessions out (each flushes, then sends 1001).
+    while gateway.connections() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if gateway.connections() > 0 {
+        tracing::warn!(
+            open = gateway.connections(),
+            "WebSocket sessions did not close in time"
+        );
+    }
+    let _ = worker.await;
+
+    // Flush and close the database. Every acknowledged write has already
+    // committed (the store answers after its commit), so this is about a
+    // tidy file: once the last handle is gone the store's writer finishes
+    // what is queued and its tasks end, and closing the pool lets SQLite
+    // checkpoint the WAL into the database file.
+    drop(gateway);
+    drop(desk);
+    // An agent's presence timer (the gateway's grace period) may hold a
+    // handle a while longer; it is dropped with the runtime and has nothing
+    // worth writing after a shutdown, so do not wait for it.
+    if tokio::time::timeout(STORE_DRAIN, store_tasks.stopped())
+        .await
+        .is_err()
+    {
+        tracing::debug!("store handles still held by timers; closing the pool anyway");
+    }
+    match tokio::time::timeout(Duration::from_secs(5), pool.close()).await {
+        Ok(()) => tracing::info!("database closed"),
+        Err(_) => tracing::warn!("closing the database timed out"),
+    }
+    println!("NeuroChat stopped");
+    Ok(())
+}
+
+/// The API at the root, plus the demo page.
+pub fn app(gateway: Arc<Gateway>, http: HttpConfig) -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/demo") }))
+        .route("/demo", get(demo))
+        .merge(neurochat_http::router_with_gateway(gateway, http))
+}
+
+/// `/demo`: the page that will embed the widget.
+async fn demo() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            // Nothing on the page loads or runs anything.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        DEMO_PAGE,
+    )
+}
+
+const DEMO_PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>NeuroChat demo</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style>
+</head>
+<body>
+<h1>NeuroChat is running</h1>
+<p>This is the demo host page. The customer chat widget will appear here
+when it exists: it arrives with the widget issue. Until then the server
+speaks its REST API under <code>/api/v1</code> (described in
+<a href="/api/v1/openapi.json">/api/v1/openapi.json</a>) and the real-time
+protocol on <code>/ws</code>.</p>
+</body>
+</html>
+"#;
+
+/// Creates the first admin if the database has none. A generated password
+/// is printed to stdout exactly once; it is never logged.
+async fn ensure_admin(desk: &Desk, settings: &Settings) -> Result<()> {
+    let (password, generated) = match &settings.admin_password {
+        Some(p) => (p.expose().to_owned(), false),
+        None => (generate_password(), true),
+    };
+    let created = desk
+        .bootstrap_admin(&settings.admin_email, &password, "Administrator")
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the first admin {}: {e}", settings.admin_email))?;
+    match created {
+        Some(admin) => {
+            tracing::info!(user = %admin.id, email = %settings.admin_email, "created the first admin");
+            println!("Created the first admin: {}", settings.admin_email);
+            if generated {
+                println!("  one-time admin password: {password}");
+                println!("  (shown only now; log in and change it)");
+            }
+        }
+        None if settings.admin_password.is_some() => tracing::info!(
+            "an admin exists already; --admin-email and --admin-password apply on first start only"
+        ),
+        None => {}
+    }
+    Ok(())
+}
+
+/// 18 random bytes as 24 URL-safe characters (144 bits).
+fn generate_password() -> String {
+    let mut bytes = [0u8; 18];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Serves `app` on `listener` with client addresses for rate limits and the
+/// audit log, until `graceful` completes and in-flight requests finish.
+async fn serve<L>(
+    listener: L,
+    app: Router,
+    graceful: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    L: Listener<Addr = SocketAddr>,
+{
+    // `tap_io` wraps any listener in the type axum provides `ConnectInfo`
+    // for; the closure itself does nothing.
+    axum::serve(
+        listener.tap_io(|_| {}),
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(graceful)
+    .await
+}
+
+/// Completes once `stopping` turns true.
+async fn stopped(mut stopping: watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|s| *s).await;
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received"),
+        () = term => tracing::info!("SIGTERM received"),
+    }
+}
