@@ -24,7 +24,10 @@ const DRAIN: Duration = Duration::from_secs(5);
 /// defaults are 128 KiB each way).
 pub(crate) fn socket_config(max_frame_bytes: usize) -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        // Allocated at the handshake and kept for the connection's life:
+        // 512 bytes holds a typical frame; a larger one grows the buffer to
+        // its size (at most the frame limit). It also caps one socket read.
+        .read_buffer_size(512)
         .write_buffer_size(0)
         .max_write_buffer_size(256 * 1024)
         // The session answers oversized frames with `frame_too_large`; the
