@@ -4,12 +4,13 @@
 use neurochat_protocol::v1 as wire;
 
 use crate::domain::{
-    AuditAction, AuditEntry, Availability, Category, Message, MessageKind, Priority, Role, Ticket,
-    TicketStatus, User,
+    AuditAction, AuditEntry, Availability, Category, Message, MessageKind, Priority, Receipt, Role,
+    Ticket, TicketStatus, User,
 };
 use crate::events::TicketChange;
 use crate::service::auth::{AuthSession, AuthTokens};
 use crate::service::identity::{HostIdentity, VisitorSession};
+use crate::service::metrics::{AgentMetrics, MetricsTotals, MetricsWindow, TeamMetrics};
 
 /// Maps between two field-less enums with the same variant names, both ways.
 macro_rules! enum_map {
@@ -178,6 +179,59 @@ impl From<wire::HostIdentity> for HostIdentity {
                 signature,
             },
             wire::HostIdentity::Jwt { token } => HostIdentity::Jwt { token },
+        }
+    }
+}
+
+fn millis(d: Option<time::Duration>) -> Option<u64> {
+    d.map(|d| u64::try_from(d.whole_milliseconds()).unwrap_or(0))
+}
+
+impl From<&AgentMetrics> for wire::AgentMetricsView {
+    fn from(m: &AgentMetrics) -> Self {
+        wire::AgentMetricsView {
+            user_id: m.user_id.0,
+            display_name: m.display_name.clone(),
+            claimed: m.claimed,
+            resolved: m.resolved,
+            open_now: m.open_now,
+            first_response_median_ms: millis(m.first_response_median),
+            first_response_p90_ms: millis(m.first_response_p90),
+            resolution_median_ms: millis(m.resolution_median),
+        }
+    }
+}
+
+impl From<&MetricsTotals> for wire::MetricsTotalsView {
+    fn from(m: &MetricsTotals) -> Self {
+        wire::MetricsTotalsView {
+            claimed: m.claimed,
+            resolved: m.resolved,
+            open_now: m.open_now,
+            first_response_median_ms: millis(m.first_response_median),
+            first_response_p90_ms: millis(m.first_response_p90),
+            resolution_median_ms: millis(m.resolution_median),
+        }
+    }
+}
+
+/// The team metrics of `window` as the wire shows them.
+pub fn team_metrics_view(m: &TeamMetrics, window: MetricsWindow) -> wire::TeamMetricsView {
+    wire::TeamMetricsView {
+        from: window.from,
+        to: window.to,
+        totals: (&m.totals).into(),
+        agents: m.agents.iter().map(Into::into).collect(),
+    }
+}
+
+impl From<&Receipt> for wire::ReceiptView {
+    fn from(r: &Receipt) -> Self {
+        wire::ReceiptView {
+            ticket_id: r.ticket_id.0,
+            user_id: r.user_id.0,
+            delivered_seq: non_negative(r.delivered_seq),
+            read_seq: non_negative(r.read_seq),
         }
     }
 }

@@ -38,6 +38,15 @@ pub struct RateLimits {
     /// `POST /api/v1/auth/password-reset` and `.../confirm` (per account
     /// applies to the request only: the confirmation names no account).
     pub password_reset: EndpointLimits,
+    /// Every authenticated write (a `POST`, `PUT`, `PATCH` or `DELETE` with a
+    /// bearer token), per user: keeps one account or visitor from flooding
+    /// the store.
+    pub writes: Option<Quota>,
+    /// `POST /api/v1/tickets` (ticket spam): per client IP, and per
+    /// customer or visitor (`per_account` is keyed by user id here). The
+    /// per-IP limit is what stops a script that opens a fresh anonymous
+    /// visitor session for every ticket.
+    pub ticket_create: EndpointLimits,
     /// Entries kept per limiter before idle ones are evicted (bounds memory
     /// under a flood of distinct keys).
     pub max_tracked_keys: usize,
@@ -55,6 +64,15 @@ impl Default for RateLimits {
             password_reset: EndpointLimits {
                 per_ip: Some(Quota::new(10, Duration::from_secs(30))),
                 per_account: Some(Quota::new(3, Duration::from_secs(300))),
+            },
+            // Two writes a second sustained, 120 at once: far above a person
+            // typing and clicking, far below a script.
+            writes: Some(Quota::new(120, Duration::from_millis(500))),
+            // A customer rarely opens more than a few tickets; an office
+            // behind one NAT address opens more, but not one every 10 s.
+            ticket_create: EndpointLimits {
+                per_ip: Some(Quota::new(30, Duration::from_secs(10))),
+                per_account: Some(Quota::new(5, Duration::from_secs(60))),
             },
             max_tracked_keys: 100_000,
         }

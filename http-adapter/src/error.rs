@@ -124,6 +124,19 @@ impl ApiError {
         )
     }
 
+    /// 422 `validation_failed` naming every rejected field (query
+    /// parameters and the like, which core never sees as such).
+    pub fn validation(fields: Vec<FieldError>) -> Self {
+        let mut e = ApiError::new(ErrorCode::ValidationFailed, "Some fields are invalid.");
+        e.body.fields = Some(fields);
+        e
+    }
+
+    /// 404 `not_found` for a kind of resource (`ticket`, `user`, …).
+    pub fn not_found(what: &str) -> Self {
+        ApiError::new(ErrorCode::NotFound, format!("{what} not found."))
+    }
+
     /// The stable code.
     pub fn code(&self) -> ErrorCode {
         self.body.code

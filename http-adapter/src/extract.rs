@@ -5,12 +5,15 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use neurochat_core::{Principal, RequestContext};
-use neurochat_protocol::v1::ErrorCode;
+use neurochat_protocol::v1::{ErrorCode, FieldError, FieldErrorCode};
 use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
 
 use crate::config::ClientIpSource;
 use crate::error::ApiError;
@@ -98,6 +101,13 @@ impl FromRequestParts<AppState> for Auth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
         let principal = state.desk().authenticate_bearer(token).await?;
+        // Every authenticated write spends one of the user's write tokens;
+        // reads are free (they are paged and bounded already).
+        let write = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if write && let Some(l) = &state.0.writes {
+            l.check(&principal.user_id().to_string(), Instant::now())
+                .map_err(ApiError::rate_limited)?;
+        }
         Ok(Auth(principal))
     }
 }
@@ -180,4 +190,206 @@ pub(crate) fn rate_limit(
         }
     }
     Ok(())
+}
+
+/// Takes a ticket-creation token from the per-IP bucket and the creating
+/// user's bucket; 429 with `Retry-After` otherwise.
+pub(crate) fn ticket_create_limit(
+    state: &AppState,
+    ip: ClientIp,
+    principal: &Principal,
+) -> Result<(), ApiError> {
+    let limiters = &state.0.ticket_create;
+    let now = Instant::now();
+    if let Some(l) = &limiters.per_ip {
+        l.check(&ip.key(), now).map_err(ApiError::rate_limited)?;
+    }
+    if let Some(l) = &limiters.per_account {
+        l.check(&principal.user_id().to_string(), now)
+            .map_err(ApiError::rate_limited)?;
+    }
+    Ok(())
+}
+
+/// The `{id}` of a route. An id that is not a UUID names nothing that
+/// exists, so it is 404 `not_found` like an unknown one, never a 5xx.
+pub(crate) struct Id(pub(crate) Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::new(ErrorCode::NotFound, "No such resource."))?;
+        Uuid::try_parse(&raw)
+            .map(Id)
+            .map_err(|_| ApiError::new(ErrorCode::NotFound, "No such resource."))
+    }
+}
+
+/// The query string as decoded pairs, read field by field with [`Params`]
+/// so that every bad parameter is named in one 422 `validation_failed`
+/// (a repeated key is a list where the protocol says so, e.g. `status`).
+pub(crate) struct QueryParams(pub(crate) Params);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    ErrorCode::MalformedRequest,
+                    "The query string could not be decoded.",
+                )
+            })?;
+        Ok(QueryParams(Params {
+            pairs,
+            bad: Vec::new(),
+        }))
+    }
+}
+
+/// Decoded query parameters and the violations found so far.
+pub(crate) struct Params {
+    pairs: Vec<(String, String)>,
+    bad: Vec<FieldError>,
+}
+
+impl Params {
+    fn values<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.pairs
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The last value of `key` (a repeated single-valued key: the last wins).
+    fn last(&self, key: &str) -> Option<String> {
+        self.values(key).last().map(str::to_owned)
+    }
+
+    fn reject(&mut self, field: &str, code: FieldErrorCode, message: &str) {
+        self.bad.push(FieldError {
+            field: field.to_owned(),
+            code,
+            message: message.to_owned(),
+        });
+    }
+
+    /// A free-text parameter.
+    pub(crate) fn text(&mut self, key: &str) -> Option<String> {
+        self.last(key)
+    }
+
+    /// A non-negative integer.
+    pub(crate) fn number<T: std::str::FromStr>(&mut self, key: &str) -> Option<T> {
+        let raw = self.last(key)?;
+        match raw.trim().parse() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.reject(
+                    key,
+                    FieldErrorCode::InvalidFormat,
+                    "Expected a whole number.",
+                );
+                None
+            }
+        }
+    }
+
+    /// `true` or `false`.
+    pub(crate) fn boolean(&mut self, key: &str) -> Option<bool> {
+        match self.last(key)?.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => {
+                self.reject(
+                    key,
+                    FieldErrorCode::InvalidChoice,
+                    "Expected true or false.",
+                );
+                None
+            }
+        }
+    }
+
+    /// A UUID.
+    pub(crate) fn uuid(&mut self, key: &str) -> Option<Uuid> {
+        let raw = self.last(key)?;
+        match Uuid::try_parse(raw.trim()) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.reject(key, FieldErrorCode::InvalidFormat, "Expected a UUID.");
+                None
+            }
+        }
+    }
+
+    /// An RFC 3339 instant. A `+` offset that form decoding turned into a
+    /// space is read as the `+` it was.
+    pub(crate) fn time(&mut self, key: &str) -> Option<OffsetDateTime> {
+        let raw = self.last(key)?;
+        let fixed = raw.trim().replace(' ', "+");
+        match OffsetDateTime::parse(&fixed, &Rfc3339) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.reject(
+                    key,
+                    FieldErrorCode::InvalidFormat,
+                    "Expected an RFC 3339 time, e.g. 2026-01-31T12:00:00Z.",
+                );
+                None
+            }
+        }
+    }
+
+    /// One value of a protocol enumeration (its snake_case JSON string).
+    pub(crate) fn choice<T: DeserializeOwned>(&mut self, key: &str) -> Option<T> {
+        let raw = self.last(key)?;
+        self.parse_choice(key, raw)
+    }
+
+    /// Every value of a repeatable enumeration parameter (`None` if absent).
+    pub(crate) fn choices<T: DeserializeOwned>(&mut self, key: &str) -> Option<Vec<T>> {
+        let raws: Vec<String> = self.values(key).map(str::to_owned).collect();
+        if raws.is_empty() {
+            return None;
+        }
+        Some(
+            raws.into_iter()
+                .filter_map(|r| self.parse_choice(key, r))
+                .collect(),
+        )
+    }
+
+    fn parse_choice<T: DeserializeOwned>(&mut self, key: &str, raw: String) -> Option<T> {
+        match serde_json::from_value(serde_json::Value::String(raw)) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.reject(
+                    key,
+                    FieldErrorCode::InvalidChoice,
+                    "Not one of the allowed values.",
+                );
+                None
+            }
+        }
+    }
+
+    /// Records a violation found by the handler itself (e.g. a bad cursor).
+    pub(crate) fn invalid(&mut self, key: &str, code: FieldErrorCode, message: &str) {
+        self.reject(key, code, message);
+    }
+
+    /// 422 naming every bad parameter, if there was one.
+    pub(crate) fn finish(self) -> Result<(), ApiError> {
+        if self.bad.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.bad))
+        }
+    }
 }

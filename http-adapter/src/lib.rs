@@ -15,12 +15,15 @@
 //!
 //! # Layout
 //! - [`router()`] / [`router_with_gateway()`] — the router; [`openapi()`] — its document.
-//! - [`config`] — [`HttpConfig`]: body limit, timeout, CORS origins, rate limits, gateway.
+//! - [`config`] — [`HttpConfig`]: body limit, timeout, CORS origins, rate
+//!   limits (login, reset, writes per user, ticket creation), gateway.
 //! - [`error`] — [`ApiError`] and the `application/problem+json` body ([`Problem`]).
 //! - `extract` — JSON bodies, the bearer principal, the client IP, rate-limit checks.
 //! - `middleware` — request id and span, security headers, timeout, 404/405, CORS.
 //! - `ratelimit` — in-memory token buckets keyed by IP or account.
-//! - `routes/` — handlers: `auth`, `widget`, `health`, `ws`.
+//! - `routes/` — handlers: `auth`, `widget`, `tickets`, `messages`,
+//!   `categories`, `users` (admin, agents, data rights), `admin` (metrics,
+//!   audit), `health`, `ws`.
 //! - [`mod@openapi`] — the document's fixed parts and the protocol body schemas.
 
 pub mod config;
@@ -60,6 +63,27 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::auth::me))
         .routes(routes!(routes::widget::start_session))
         .routes(routes!(routes::widget::update_profile))
+        .routes(routes!(routes::tickets::create, routes::tickets::list))
+        .routes(routes!(routes::tickets::get, routes::tickets::update))
+        .routes(routes!(routes::tickets::claim))
+        .routes(routes!(routes::tickets::assign, routes::tickets::unassign))
+        .routes(routes!(routes::messages::history, routes::messages::post))
+        .routes(routes!(routes::messages::receipts, routes::messages::mark))
+        .routes(routes!(
+            routes::categories::list,
+            routes::categories::create
+        ))
+        .routes(routes!(routes::categories::update))
+        .routes(routes!(routes::users::list))
+        .routes(routes!(routes::users::get))
+        .routes(routes!(routes::users::set_role))
+        .routes(routes!(routes::users::set_disabled))
+        .routes(routes!(routes::users::get_agent, routes::users::set_agent))
+        .routes(routes!(routes::users::export))
+        .routes(routes!(routes::users::erase))
+        .routes(routes!(routes::admin::mine))
+        .routes(routes!(routes::admin::team))
+        .routes(routes!(routes::admin::audit))
         .routes(routes!(routes::health::healthz))
         .routes(routes!(routes::health::readyz))
         .routes(routes!(routes::ws::upgrade))

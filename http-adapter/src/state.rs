@@ -35,6 +35,10 @@ pub(crate) struct Shared {
     pub(crate) config: HttpConfig,
     pub(crate) login: EndpointLimiters,
     pub(crate) reset: EndpointLimiters,
+    /// Authenticated writes, per user.
+    pub(crate) writes: Option<KeyedLimiter>,
+    /// Ticket creation, per IP and per user.
+    pub(crate) ticket_create: EndpointLimiters,
     /// The OpenAPI document as JSON, set once the router is assembled.
     pub(crate) openapi: std::sync::OnceLock<String>,
 }
@@ -46,6 +50,8 @@ impl AppState {
             desk: gateway.desk().clone(),
             login: EndpointLimiters::new(config.rate_limits.login, max),
             reset: EndpointLimiters::new(config.rate_limits.password_reset, max),
+            writes: config.rate_limits.writes.map(|q| KeyedLimiter::new(q, max)),
+            ticket_create: EndpointLimiters::new(config.rate_limits.ticket_create, max),
             gateway,
             config,
             openapi: std::sync::OnceLock::new(),

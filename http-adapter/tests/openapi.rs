@@ -16,7 +16,32 @@ use support::spawn_app;
 /// Every route the router serves. Adding a route means adding it here; the
 /// tests below then insist it is documented and actually routed.
 const ROUTES: &[(&str, &str)] = &[
+    ("delete", "/api/v1/tickets/{id}/assignee"),
+    ("get", "/api/v1/audit"),
     ("get", "/api/v1/auth/me"),
+    ("get", "/api/v1/categories"),
+    ("get", "/api/v1/metrics/me"),
+    ("get", "/api/v1/metrics/team"),
+    ("get", "/api/v1/tickets"),
+    ("get", "/api/v1/tickets/{id}"),
+    ("get", "/api/v1/tickets/{id}/messages"),
+    ("get", "/api/v1/tickets/{id}/receipts"),
+    ("get", "/api/v1/users"),
+    ("get", "/api/v1/users/{id}"),
+    ("get", "/api/v1/users/{id}/agent"),
+    ("get", "/api/v1/users/{id}/export"),
+    ("patch", "/api/v1/categories/{id}"),
+    ("patch", "/api/v1/tickets/{id}"),
+    ("patch", "/api/v1/users/{id}/agent"),
+    ("post", "/api/v1/categories"),
+    ("post", "/api/v1/tickets"),
+    ("post", "/api/v1/tickets/{id}/claim"),
+    ("post", "/api/v1/tickets/{id}/messages"),
+    ("post", "/api/v1/tickets/{id}/receipts"),
+    ("post", "/api/v1/users/{id}/erase"),
+    ("put", "/api/v1/tickets/{id}/assignee"),
+    ("put", "/api/v1/users/{id}/disabled"),
+    ("put", "/api/v1/users/{id}/role"),
     ("get", "/api/v1/openapi.json"),
     ("get", "/healthz"),
     ("get", "/readyz"),
@@ -84,7 +109,8 @@ async fn every_route_is_documented_and_every_documented_route_is_served() {
     // Every documented operation reaches a handler: not the 404 fallback
     // (unknown path) nor the 405 one (known path, other method).
     for (method, path) in &documented {
-        let r = app.send(&method.to_uppercase(), path, &[], "").await;
+        let path = path.replace("{id}", "00000000-0000-4000-8000-000000000000");
+        let r = app.send(&method.to_uppercase(), &path, &[], "").await;
         assert!(r.status < 500, "{method} {path}: {}", r.status);
         let fallback =
             r.status == 405 || (r.status == 404 && r.json()["detail"] == "No such route.");
@@ -254,6 +280,76 @@ fn body_schemas_match_the_protocol_golden_files() {
             "VisitorProfileRequest",
             &["auth.visitor_profile_request.json"],
         ),
+        (
+            "TicketView",
+            &["tickets.ticket_view.json", "tickets.ticket_view.new.json"],
+        ),
+        (
+            "CreateTicketRequest",
+            &["tickets.create_ticket_request.json"],
+        ),
+        (
+            "UpdateTicketRequest",
+            &["tickets.update_ticket_request.json"],
+        ),
+        (
+            "AssignRequest",
+            &[
+                "tickets.assign_request.json",
+                "tickets.assign_request.unassign.json",
+            ],
+        ),
+        ("TicketPage", &["common.page.json", "common.page.last.json"]),
+        (
+            "MessagePage",
+            &["common.page.json", "common.page.last.json"],
+        ),
+        ("UserPage", &["common.page.json", "common.page.last.json"]),
+        ("AuditPage", &["common.page.json", "common.page.last.json"]),
+        (
+            "MessageView",
+            &[
+                "messages.message_view.json",
+                "messages.message_view.system.json",
+            ],
+        ),
+        (
+            "SendMessageRequest",
+            &["messages.send_message_request.json"],
+        ),
+        ("ReceiptRequest", &["messages.receipt_request.json"]),
+        ("ReceiptView", &["messages.receipt_view.json"]),
+        ("CategoryView", &["tickets.category_view.json"]),
+        (
+            "CreateCategoryRequest",
+            &["tickets.create_category_request.json"],
+        ),
+        (
+            "UpdateCategoryRequest",
+            &["tickets.update_category_request.json"],
+        ),
+        ("SetRoleRequest", &["users.set_role_request.json"]),
+        ("SetDisabledRequest", &["users.set_disabled_request.json"]),
+        (
+            "AgentSettingsRequest",
+            &["users.agent_settings_request.json"],
+        ),
+        ("AgentView", &["users.agent_view.json"]),
+        (
+            "AuditEntryView",
+            &[
+                "audit.audit_entry_view.json",
+                "audit.audit_entry_view.anonymous.json",
+            ],
+        ),
+        (
+            "AgentMetricsView",
+            &[
+                "metrics.agent_metrics_view.json",
+                "metrics.agent_metrics_view.idle.json",
+            ],
+        ),
+        ("TeamMetricsView", &["metrics.team_metrics_view.json"]),
     ];
     for (name, files) in cases {
         let schema = &doc["components"]["schemas"][*name];
@@ -316,4 +412,82 @@ fn body_schemas_match_the_protocol_golden_files() {
     assert_eq!(values("ErrorCode"), codes);
     let roles: BTreeSet<String> = Role::ALL.iter().map(|r| r.as_str().to_owned()).collect();
     assert_eq!(values("Role"), roles);
+    let vocab = |file: &str| -> BTreeSet<String> {
+        let text = std::fs::read_to_string(golden.join(file)).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_owned())
+            .collect()
+    };
+    for (schema, file) in [
+        ("TicketStatus", "tickets.ticket_status.json"),
+        ("Priority", "tickets.priority.json"),
+        ("TicketSort", "tickets.ticket_sort.json"),
+        ("MessageKind", "messages.message_kind.json"),
+        ("Availability", "common.availability.json"),
+        ("AuditAction", "audit.audit_action.json"),
+    ] {
+        assert_eq!(values(schema), vocab(file), "{schema}");
+    }
+}
+
+/// Every `$ref` in the document names a schema it holds.
+#[test]
+fn every_reference_resolves() {
+    fn walk(v: &Value, refs: &mut BTreeSet<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    refs.insert(r.clone());
+                }
+                m.values().for_each(|x| walk(x, refs));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, refs)),
+            _ => {}
+        }
+    }
+    let doc = serde_json::to_value(neurochat_http::openapi()).unwrap();
+    let mut refs = BTreeSet::new();
+    walk(&doc, &mut refs);
+    assert!(!refs.is_empty());
+    for r in refs {
+        let name = r.trim_start_matches("#/components/schemas/");
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{r} does not resolve"
+        );
+    }
+}
+
+/// The query parameters each listing documents are exactly the fields of
+/// the protocol's query type, as its golden file shows them.
+#[test]
+fn query_parameters_match_the_protocol_golden_files() {
+    let doc = serde_json::to_value(neurochat_http::openapi()).unwrap();
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../protocol/tests/golden");
+    for (path, file) in [
+        ("/api/v1/tickets", "tickets.ticket_query.json"),
+        (
+            "/api/v1/tickets/{id}/messages",
+            "messages.history_query.json",
+        ),
+        ("/api/v1/users", "users.user_query.json"),
+        ("/api/v1/audit", "audit.audit_query.json"),
+        ("/api/v1/metrics/me", "metrics.metrics_query.json"),
+        ("/api/v1/metrics/team", "metrics.metrics_query.json"),
+    ] {
+        let params: BTreeSet<String> = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["in"] == "query")
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect();
+        let text = std::fs::read_to_string(golden.join(file)).unwrap();
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let keys: BTreeSet<String> = value.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(params, keys, "{path} against {file}");
+    }
 }

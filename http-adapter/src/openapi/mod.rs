@@ -24,10 +24,28 @@ use crate::state::AppState;
             `application/problem+json` document (RFC 9457) with a stable `code`."
     ),
     modifiers(&BearerAuth),
-    components(schemas(Problem, schemas::ErrorCode, schemas::FieldError, schemas::FieldErrorCode)),
+    // Schemas only query parameters refer to are listed here: routes register
+    // the schemas of their bodies, not of their parameters.
+    components(schemas(
+        Problem,
+        schemas::ErrorCode,
+        schemas::FieldError,
+        schemas::FieldErrorCode,
+        schemas::TicketSort,
+        schemas::AuditAction,
+        schemas::Role,
+        schemas::TicketStatus,
+        schemas::Priority,
+    )),
     tags(
         (name = "auth", description = "Accounts, sessions and passwords."),
         (name = "widget", description = "Visitor sessions of the customer chat widget."),
+        (name = "tickets", description = "Opening, listing, searching and working tickets."),
+        (name = "messages", description = "A ticket's conversation and read receipts."),
+        (name = "categories", description = "Ticket categories."),
+        (name = "users", description = "User administration, agent settings and customer data rights."),
+        (name = "metrics", description = "Staff metrics."),
+        (name = "audit", description = "The audit log (admins)."),
         (name = "realtime", description = "The WebSocket gateway."),
         (name = "health", description = "Probes."),
         (name = "meta", description = "This document."),
@@ -63,23 +81,25 @@ pub(crate) fn base() -> OpenApi {
 /// Adds the errors every operation can answer, so each one documents them
 /// without repeating them in every attribute: 500 and 503 (timeout)
 /// everywhere; 400, 413 and 415 where a body is read; 401 where a bearer
-/// token is required.
+/// token is required, and 429 where that request is a write.
 pub(crate) fn add_common_errors(doc: &mut OpenApi) {
     for item in doc.paths.paths.values_mut() {
         let ops = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
+            (&mut item.get, false),
+            (&mut item.post, true),
+            (&mut item.put, true),
+            (&mut item.patch, true),
+            (&mut item.delete, true),
         ];
-        for op in ops.into_iter().flatten() {
-            add_to(op);
+        for (op, write) in ops {
+            if let Some(op) = op {
+                add_to(op, write);
+            }
         }
     }
 }
 
-fn add_to(op: &mut Operation) {
+fn add_to(op: &mut Operation, write: bool) {
     let mut add = |status: &str, description: &str| {
         op.responses
             .responses
@@ -114,6 +134,13 @@ fn add_to(op: &mut Operation) {
             "401",
             "`unauthenticated`, `token_expired`, `token_invalid`, `session_revoked`.",
         );
+        if write {
+            // Every authenticated write draws from the user's write quota.
+            add(
+                "429",
+                "`rate_limited`: too many writes by this user; see `Retry-After`.",
+            );
+        }
     }
 }
 

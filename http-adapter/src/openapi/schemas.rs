@@ -278,3 +278,509 @@ pub struct Health {
     /// `ok`.
     pub status: String,
 }
+
+/// An agent's presence.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    /// Connected and taking new tickets.
+    Online,
+    /// Connected, not taking new tickets.
+    Away,
+    /// Not connected.
+    Offline,
+}
+
+/// Where a ticket is in its lifecycle.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    /// Opened, not yet worked on.
+    New,
+    /// Being worked on.
+    InProgress,
+    /// Solved; a customer message reopens it.
+    Resolved,
+    /// Read-only.
+    Closed,
+}
+
+/// How urgent a ticket is.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// Whenever there is time.
+    Low,
+    /// The default.
+    Normal,
+    /// Before normal tickets.
+    High,
+    /// Immediately.
+    Urgent,
+}
+
+/// Sort order of the ticket listing.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketSort {
+    /// Most recently updated first (default).
+    Updated,
+    /// Most recently created first.
+    Created,
+    /// Highest priority first.
+    Priority,
+}
+
+/// A ticket.
+#[derive(ToSchema)]
+pub struct TicketView {
+    /// Id.
+    pub id: Uuid,
+    /// Sequential number (`#1042`).
+    pub number: u64,
+    /// One-line summary.
+    pub subject: String,
+    /// The customer who opened it.
+    pub customer_id: Uuid,
+    /// Its category.
+    pub category_id: Option<Uuid>,
+    /// Urgency.
+    pub priority: Priority,
+    /// Lifecycle state.
+    pub status: TicketStatus,
+    /// The agent working on it.
+    pub assignee_id: Option<Uuid>,
+    /// Opened at.
+    pub created_at: OffsetDateTime,
+    /// Last change (including messages).
+    pub updated_at: OffsetDateTime,
+    /// First agent reply.
+    pub first_response_at: Option<OffsetDateTime>,
+    /// Last resolved.
+    pub resolved_at: Option<OffsetDateTime>,
+    /// `seq` of the newest message.
+    pub last_seq: u64,
+}
+
+/// A page of tickets.
+#[derive(ToSchema)]
+pub struct TicketPage {
+    /// The tickets, in the listing's order.
+    pub items: Vec<TicketView>,
+    /// Cursor of the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// Open a ticket with its first message.
+#[derive(ToSchema)]
+pub struct CreateTicketRequest {
+    /// 1..=200 characters.
+    pub subject: String,
+    /// The first message, 1..=4000 characters.
+    pub body: String,
+    /// 1..=64 visible ASCII characters; a resend with the same id is deduplicated.
+    pub client_msg_id: String,
+    /// An active category.
+    pub category_id: Option<Uuid>,
+    /// Default `normal`.
+    pub priority: Option<Priority>,
+}
+
+/// Change a ticket; absent fields stay.
+#[derive(ToSchema)]
+pub struct UpdateTicketRequest {
+    /// New status (customers: only `resolved`).
+    pub status: Option<TicketStatus>,
+    /// New priority (staff).
+    pub priority: Option<Priority>,
+    /// New active category (staff).
+    pub category_id: Option<Uuid>,
+}
+
+/// Assign a ticket, or unassign it.
+#[derive(ToSchema)]
+pub struct AssignRequest {
+    /// An active agent or admin; absent or `null` unassigns.
+    pub assignee_id: Option<Uuid>,
+}
+
+/// Who wrote a message and who may see it.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// The ticket's customer.
+    Customer,
+    /// An agent; visible to the customer.
+    Agent,
+    /// The system.
+    System,
+    /// Staff only.
+    InternalNote,
+}
+
+/// A message of a ticket's conversation.
+#[derive(ToSchema)]
+pub struct MessageView {
+    /// Id.
+    pub id: Uuid,
+    /// The ticket.
+    pub ticket_id: Uuid,
+    /// Position in the conversation.
+    pub seq: u64,
+    /// The author; absent for system messages.
+    pub author_id: Option<Uuid>,
+    /// Kind.
+    pub kind: MessageKind,
+    /// Text.
+    pub body: String,
+    /// The author's idempotency key.
+    pub client_msg_id: Option<String>,
+    /// Stored at.
+    pub created_at: OffsetDateTime,
+}
+
+/// A page of messages, ascending by `seq` (no cursor: page by `seq`).
+#[derive(ToSchema)]
+pub struct MessagePage {
+    /// The messages.
+    pub items: Vec<MessageView>,
+    /// Never set for history pages.
+    pub next_cursor: Option<String>,
+}
+
+/// Post a message.
+#[derive(ToSchema)]
+pub struct SendMessageRequest {
+    /// 1..=4000 characters.
+    pub body: String,
+    /// 1..=64 visible ASCII characters; a resend with the same id is deduplicated.
+    pub client_msg_id: String,
+    /// Staff only: an internal note.
+    pub internal: Option<bool>,
+}
+
+/// Move the caller's marks forward.
+#[derive(ToSchema)]
+pub struct ReceiptRequest {
+    /// Highest `seq` received.
+    pub delivered_seq: Option<u64>,
+    /// Highest `seq` read.
+    pub read_seq: Option<u64>,
+}
+
+/// A participant's marks on a ticket.
+#[derive(ToSchema)]
+pub struct ReceiptView {
+    /// The ticket.
+    pub ticket_id: Uuid,
+    /// The participant.
+    pub user_id: Uuid,
+    /// Highest `seq` delivered.
+    pub delivered_seq: u64,
+    /// Highest `seq` read.
+    pub read_seq: u64,
+}
+
+/// A ticket category.
+#[derive(ToSchema)]
+pub struct CategoryView {
+    /// Id.
+    pub id: Uuid,
+    /// Unique name.
+    pub name: String,
+    /// Archived: stays on old tickets, cannot be chosen.
+    pub archived: bool,
+    /// Created at.
+    pub created_at: OffsetDateTime,
+}
+
+/// Create a category.
+#[derive(ToSchema)]
+pub struct CreateCategoryRequest {
+    /// Unique name, 1..=80 characters.
+    pub name: String,
+}
+
+/// Rename, archive or restore a category.
+#[derive(ToSchema)]
+pub struct UpdateCategoryRequest {
+    /// New unique name.
+    pub name: Option<String>,
+    /// `true` archives, `false` restores.
+    pub archived: Option<bool>,
+}
+
+/// A page of users.
+#[derive(ToSchema)]
+pub struct UserPage {
+    /// The users, by id.
+    pub items: Vec<UserView>,
+    /// Cursor of the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// Set a user's role.
+#[derive(ToSchema)]
+pub struct SetRoleRequest {
+    /// The new role.
+    pub role: Role,
+}
+
+/// Disable or enable a user.
+#[derive(ToSchema)]
+pub struct SetDisabledRequest {
+    /// `true` disables (ending every session), `false` enables.
+    pub disabled: bool,
+}
+
+/// Change an agent's routing settings.
+#[derive(ToSchema)]
+pub struct AgentSettingsRequest {
+    /// New presence.
+    pub availability: Option<Availability>,
+    /// Most open tickets at once, 0..=1000.
+    pub capacity: Option<u32>,
+}
+
+/// An agent's routing settings.
+#[derive(ToSchema)]
+pub struct AgentView {
+    /// The agent's user id.
+    pub id: Uuid,
+    /// Name.
+    pub display_name: String,
+    /// Presence.
+    pub availability: Availability,
+    /// Most open tickets at once.
+    pub capacity: u32,
+}
+
+/// What an audit entry records.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// Login succeeded.
+    LoginSucceeded,
+    /// Login failed.
+    LoginFailed,
+    /// Logout.
+    Logout,
+    /// A refresh token was reused.
+    RefreshTokenReused,
+    /// Password reset requested.
+    PasswordResetRequested,
+    /// Password reset completed.
+    PasswordResetCompleted,
+    /// Password changed.
+    PasswordChanged,
+    /// Email changed.
+    EmailChanged,
+    /// Role changed.
+    RoleChanged,
+    /// User disabled.
+    UserDisabled,
+    /// User enabled.
+    UserEnabled,
+    /// User registered.
+    UserRegistered,
+    /// Ticket status changed.
+    TicketStatusChanged,
+    /// Ticket assigned.
+    TicketAssigned,
+    /// Ticket claimed.
+    TicketClaimed,
+    /// Ticket unassigned.
+    TicketUnassigned,
+    /// Ticket priority changed.
+    TicketPriorityChanged,
+    /// Ticket category changed.
+    TicketCategoryChanged,
+    /// Category created or changed.
+    CategoryChanged,
+    /// Customer data exported.
+    CustomerDataExported,
+    /// Customer data erased.
+    CustomerDataErased,
+}
+
+/// An audit log entry.
+#[derive(ToSchema)]
+pub struct AuditEntryView {
+    /// Id (time-ordered).
+    pub id: Uuid,
+    /// When.
+    pub at: OffsetDateTime,
+    /// Who; absent for anonymous or system actions.
+    pub actor_id: Option<Uuid>,
+    /// What.
+    pub action: AuditAction,
+    /// Kind of object acted on.
+    pub target_type: Option<String>,
+    /// Its id.
+    pub target_id: Option<String>,
+    /// Client IP.
+    pub source_ip: Option<String>,
+    /// Detail; never secrets.
+    pub detail: Option<String>,
+}
+
+/// A page of the audit log, newest first.
+#[derive(ToSchema)]
+pub struct AuditPage {
+    /// The entries.
+    pub items: Vec<AuditEntryView>,
+    /// Cursor of the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// One agent's figures for a window (durations in milliseconds).
+#[derive(ToSchema)]
+pub struct AgentMetricsView {
+    /// The agent.
+    pub user_id: Uuid,
+    /// Name.
+    pub display_name: String,
+    /// Tickets claimed in the window.
+    pub claimed: u64,
+    /// Their tickets resolved in the window.
+    pub resolved: u64,
+    /// Their open tickets now.
+    pub open_now: u64,
+    /// Median first-response time.
+    pub first_response_median_ms: Option<u64>,
+    /// 90th-percentile first-response time.
+    pub first_response_p90_ms: Option<u64>,
+    /// Median resolution time.
+    pub resolution_median_ms: Option<u64>,
+}
+
+/// The team's figures for a window (durations in milliseconds).
+#[derive(ToSchema)]
+pub struct MetricsTotalsView {
+    /// Tickets claimed in the window.
+    pub claimed: u64,
+    /// Tickets resolved in the window.
+    pub resolved: u64,
+    /// Open assigned tickets now.
+    pub open_now: u64,
+    /// Median first-response time.
+    pub first_response_median_ms: Option<u64>,
+    /// 90th-percentile first-response time.
+    pub first_response_p90_ms: Option<u64>,
+    /// Median resolution time.
+    pub resolution_median_ms: Option<u64>,
+}
+
+/// Team totals and per-agent rows.
+#[derive(ToSchema)]
+pub struct TeamMetricsView {
+    /// Window start, inclusive.
+    pub from: OffsetDateTime,
+    /// Window end, exclusive.
+    pub to: OffsetDateTime,
+    /// Over every ticket.
+    pub totals: MetricsTotalsView,
+    /// Per agent (admins: all; agents: their own).
+    pub agents: Vec<AgentMetricsView>,
+}
+
+/// A customer's data export, `neurochat.customer_export.v1`.
+#[derive(ToSchema)]
+pub struct CustomerExport {
+    /// `neurochat.customer_export.v1`.
+    pub format: String,
+    /// The profile (never the password hash).
+    #[schema(value_type = Object)]
+    pub user: serde_json::Value,
+    /// Every ticket, oldest first, with its messages (no internal notes).
+    #[schema(value_type = Vec<Object>)]
+    pub tickets: Vec<serde_json::Value>,
+}
+
+/// Query of the ticket listing.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TicketQuery {
+    /// Any of these statuses; repeat the key (`status=new&status=in_progress`).
+    pub status: Option<Vec<TicketStatus>>,
+    /// Only this category.
+    pub category_id: Option<Uuid>,
+    /// Only this priority.
+    pub priority: Option<Priority>,
+    /// `me`, `unassigned`, or an agent's id.
+    pub assignee: Option<String>,
+    /// Only this customer's tickets (staff).
+    pub customer_id: Option<Uuid>,
+    /// Words that must all occur in the subject or one message (at most 200 characters).
+    pub q: Option<String>,
+    /// Created at or after (RFC 3339).
+    pub created_from: Option<OffsetDateTime>,
+    /// Created before.
+    pub created_to: Option<OffsetDateTime>,
+    /// Updated at or after.
+    pub updated_from: Option<OffsetDateTime>,
+    /// Updated before.
+    pub updated_to: Option<OffsetDateTime>,
+    /// Order; default `updated`.
+    pub sort: Option<TicketSort>,
+    /// `next_cursor` of the previous page (same filters and sort).
+    pub cursor: Option<String>,
+    /// Page size, 1..=100 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// Query of a ticket's message history.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Messages before this `seq` (scrolling back).
+    pub before_seq: Option<u64>,
+    /// Messages after this `seq` (catching up); not with `before_seq`.
+    pub after_seq: Option<u64>,
+    /// Page size, 1..=200 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// Query of the admin user listing.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Case-insensitive substring of email or name (at most 200 characters).
+    pub search: Option<String>,
+    /// Only this role.
+    pub role: Option<Role>,
+    /// Only disabled (`true`) or enabled (`false`) users.
+    pub disabled: Option<bool>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1..=100 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// Query of the audit log.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only entries by this actor.
+    pub actor_id: Option<Uuid>,
+    /// Only this action.
+    pub action: Option<AuditAction>,
+    /// At or after (RFC 3339).
+    pub from: Option<OffsetDateTime>,
+    /// Before.
+    pub to: Option<OffsetDateTime>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1..=100 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// Query of the metrics: the window `[from, to)`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MetricsQuery {
+    /// Start, inclusive (RFC 3339); default 7 days before `to`.
+    pub from: Option<OffsetDateTime>,
+    /// End, exclusive; default now.
+    pub to: Option<OffsetDateTime>,
+}

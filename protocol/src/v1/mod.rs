@@ -6,6 +6,7 @@ pub mod common;
 pub mod error;
 pub mod frames;
 pub mod messages;
+pub mod metrics;
 mod redact;
 pub mod tickets;
 pub mod users;
@@ -22,6 +23,7 @@ pub use frames::{ClientFrame, Limits, ServerFrame, TicketChange, close_codes};
 pub use messages::{
     HistoryQuery, MessageKind, MessageView, ReceiptRequest, ReceiptView, SendMessageRequest,
 };
+pub use metrics::{AgentMetricsView, MetricsQuery, MetricsTotalsView, TeamMetricsView};
 pub use tickets::{
     AssignRequest, CategoryView, CreateCategoryRequest, CreateTicketRequest, Priority, TicketQuery,
     TicketSort, TicketStatus, TicketView, UpdateCategoryRequest, UpdateTicketRequest,

@@ -7,6 +7,7 @@ mod common;
 mod error;
 mod frames;
 mod messages;
+mod metrics;
 mod tickets;
 mod users;
 
@@ -173,5 +174,6 @@ pub(crate) fn all_samples() -> Vec<Sample> {
     all.extend(tickets::ticket_samples());
     all.extend(messages::message_samples());
     all.extend(frames::frame_samples());
+    all.extend(metrics::metrics_samples());
     all
 }
