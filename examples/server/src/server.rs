@@ -30,7 +30,7 @@ use crate::tls;
 /// How often escalations, auto-close, reply emails and the mail outbox run.
 const BACKGROUND_EVERY: Duration = Duration::from_secs(15);
 /// How long the store gets to write what is queued after the last request.
-const STORE_DRAIN: Duration = Duration::from_secs(2);
+const STORE_DRAIN: Duration = Duration::from_millis(500);
 
 /// Runs the server until SIGINT or SIGTERM, then shuts it down gracefully.
 pub async fn run(settings: Settings) -> Result<()> {
@@ -124,6 +124,9 @@ pub async fn run(settings: Settings) -> Result<()> {
     tracing::info!(%addr, scheme, "listening");
 
     tokio::select! {
+        // Stop first: once asked to stop, the server ends by itself too, and
+        // that is no error.
+        biased;
         () = stopped(stopping.clone()) => {}
         done = &mut server => {
             // The server ended without being asked to: an I/O error.

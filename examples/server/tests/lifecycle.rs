@@ -127,7 +127,11 @@ async fn first_start_chat_sigterm_restart() {
     let status = server.terminate();
     assert_eq!(customer.closed().await, Some(1001), "going away");
     assert_eq!(agent.closed().await, Some(1001), "going away");
-    assert!(status.success(), "exit status {status}");
+    assert!(
+        status.success(),
+        "exit status {status}; log:\n{}",
+        std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
+    );
     assert!(
         server
             .printed
@@ -182,7 +186,12 @@ async fn first_start_chat_sigterm_restart() {
     }
 
     let status = server.terminate();
-    assert!(status.success(), "exit status {status}");
+    assert!(
+        status.success(),
+        "exit status {status}; printed {:?}; log:\n{}",
+        server.printed,
+        std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
+    );
 }
 
 async fn login(addr: &str, email: &str, password: &str) -> Value {

@@ -283,3 +283,17 @@ impl Ws {
         }
     }
 }
+
+/// Writes a plain HTTP request and returns whatever comes back (as lossy
+/// text) until the peer closes.
+pub async fn http_on_raw<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    host: &str,
+    path: &str,
+) -> String {
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    let _ = stream.write_all(req.as_bytes()).await;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw).await;
+    String::from_utf8_lossy(&raw).into_owned()
+}
