@@ -1,6 +1,6 @@
 //! The server binary end to end: zero-config first start in an empty
 //! directory (admin password printed once, key file 0600), a customer's
-//! ticket answered by the admin over WebSocket, SIGTERM (WebSockets closed
+//! ticket opened over REST and answered by the admin over WebSocket, SIGTERM (WebSockets closed
 //! with 1001, clean exit), and a restart that finds everything again.
 #![allow(clippy::unwrap_used)]
 
@@ -74,22 +74,26 @@ async fn first_start_chat_sigterm_restart() {
         .unwrap()
         .to_owned();
 
-    // The customer opens a ticket. (Over the WebSocket: the REST ticket
-    // routes are being added to neurochat-http separately.)
+    // The customer opens a ticket over REST and follows it live.
+    let opened = http(
+        &addr,
+        "POST",
+        "/api/v1/tickets",
+        Some(&customer_token),
+        Some(&json!({
+            "subject": "Cannot log in",
+            "body": "The login page says my password is wrong.",
+            "client_msg_id": "c-1"
+        })),
+    )
+    .await;
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    let ticket_id = opened.json()["id"].as_str().unwrap().to_owned();
     let mut customer = Ws::connect(&addr, &customer_token).await;
     customer
-        .send(json!({
-            "type": "create_ticket", "req": 1, "subject": "Cannot log in",
-            "body": "The login page says my password is wrong.", "client_msg_id": "c-1"
-        }))
+        .send(json!({ "type": "subscribe", "req": 1, "ticket_id": ticket_id, "last_seq": 1 }))
         .await;
-    let ack = customer.answer(1).await;
-    assert_eq!(ack["type"], "ack", "{ack}");
-    let ticket_id = ack["ticket_id"].as_str().unwrap().to_owned();
-    customer
-        .send(json!({ "type": "subscribe", "req": 2, "ticket_id": ticket_id, "last_seq": 1 }))
-        .await;
-    assert_eq!(customer.answer(2).await["type"], "ack");
+    assert_eq!(customer.answer(1).await["type"], "ack");
 
     // The admin, as staff, claims it and answers over the WebSocket.
     let mut agent = Ws::connect(&addr, &admin_token).await;
@@ -169,7 +173,44 @@ async fn first_start_chat_sigterm_restart() {
         .unwrap()
         .to_owned();
 
-    // The conversation is there, for both sides.
+    // The conversation is there, over REST and over the WebSocket, for
+    // both sides.
+    let history = http(
+        &addr,
+        "GET",
+        &format!("/api/v1/tickets/{ticket_id}/messages"),
+        Some(&customer_token),
+        None,
+    )
+    .await;
+    assert_eq!(history.status, 200, "{}", history.body);
+    let bodies: Vec<Value> = history.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].clone())
+        .collect();
+    assert_eq!(
+        bodies,
+        [
+            "The login page says my password is wrong.",
+            "Please try resetting your password."
+        ]
+    );
+    let ticket = http(
+        &addr,
+        "GET",
+        &format!("/api/v1/tickets/{ticket_id}"),
+        Some(&admin_token),
+        None,
+    )
+    .await;
+    assert_eq!(ticket.status, 200, "{}", ticket.body);
+    assert_eq!(
+        ticket.json()["status"],
+        "in_progress",
+        "claimed before the restart"
+    );
     for token in [&customer_token, &admin_token] {
         let mut ws = Ws::connect(&addr, token).await;
         ws.send(json!({ "type": "subscribe", "req": 1, "ticket_id": ticket_id, "last_seq": 0 }))
