@@ -249,3 +249,93 @@ impl App {
         auth["tokens"]["access_token"].as_str().unwrap().to_owned()
     }
 }
+
+/// A signed-in user of a test: id, email and bearer token.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+}
+
+impl Actor {
+    pub fn token(&self) -> Option<&str> {
+        Some(&self.token)
+    }
+}
+
+static CLIENT_IDS: AtomicU64 = AtomicU64::new(1);
+
+/// A process-unique `client_msg_id`.
+pub fn client_id() -> String {
+    format!("c-{}", CLIENT_IDS.fetch_add(1, Ordering::Relaxed))
+}
+
+impl App {
+    /// A customer registered over HTTP.
+    pub async fn customer(&self, name: &str) -> Actor {
+        let (email, auth) = self.register(name).await;
+        Actor {
+            id: auth["user"]["id"].as_str().unwrap().to_owned(),
+            email,
+            token: auth["tokens"]["access_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// The app's first admin (bootstrapped through the desk, as a host
+    /// does at start-up), logged in over HTTP. Once per app.
+    pub async fn admin(&self) -> Actor {
+        let email = email("admin");
+        let user = self
+            .desk
+            .bootstrap_admin(&email, PASSWORD, "Admin")
+            .await
+            .unwrap()
+            .expect("the app had no admin yet");
+        let r = self
+            .post(
+                "/api/v1/auth/login",
+                json!({ "email": email, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.json());
+        Actor {
+            id: user.id.to_string(),
+            email,
+            token: r.json()["tokens"]["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        }
+    }
+
+    /// A registered user the admin made an agent (the token stays valid:
+    /// the role is read at every request).
+    pub async fn agent(&self, admin: &Actor, name: &str) -> Actor {
+        let a = self.customer(name).await;
+        let r = self
+            .call(
+                "PUT",
+                &format!("/api/v1/users/{}/role", a.id),
+                admin.token(),
+                json!({ "role": "agent" }),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.json());
+        a
+    }
+
+    /// A ticket opened by `customer` over HTTP.
+    pub async fn ticket(&self, customer: &Actor, subject: &str) -> Value {
+        let r = self
+            .call(
+                "POST",
+                "/api/v1/tickets",
+                customer.token(),
+                json!({ "subject": subject, "body": "Please help.", "client_msg_id": client_id() }),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.json());
+        r.json()
+    }
+}
