@@ -22,6 +22,48 @@ const BODY_ROUTES: &[(&str, &str, bool)] = &[
     ("POST", "/api/v1/auth/change-password", true),
     ("PATCH", "/api/v1/widget/profile", true),
     ("POST", "/api/v1/widget/sessions", false),
+    ("POST", "/api/v1/tickets", true),
+    (
+        "PATCH",
+        "/api/v1/tickets/0195a1b2-0000-7000-8000-000000000001",
+        true,
+    ),
+    (
+        "PUT",
+        "/api/v1/tickets/0195a1b2-0000-7000-8000-000000000001/assignee",
+        true,
+    ),
+    (
+        "POST",
+        "/api/v1/tickets/0195a1b2-0000-7000-8000-000000000001/messages",
+        true,
+    ),
+    (
+        "POST",
+        "/api/v1/tickets/0195a1b2-0000-7000-8000-000000000001/receipts",
+        true,
+    ),
+    ("POST", "/api/v1/categories", true),
+    (
+        "PATCH",
+        "/api/v1/categories/0195a1b2-0000-7000-8000-000000000001",
+        true,
+    ),
+    (
+        "PUT",
+        "/api/v1/users/0195a1b2-0000-7000-8000-000000000001/role",
+        true,
+    ),
+    (
+        "PUT",
+        "/api/v1/users/0195a1b2-0000-7000-8000-000000000001/disabled",
+        true,
+    ),
+    (
+        "PATCH",
+        "/api/v1/users/0195a1b2-0000-7000-8000-000000000001/agent",
+        true,
+    ),
 ];
 
 async fn headers_for(app: &support::App, auth: bool, ct: Option<&str>) -> Vec<(String, String)> {
