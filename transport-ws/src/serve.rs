@@ -24,9 +24,6 @@ const DRAIN: Duration = Duration::from_secs(5);
 /// defaults are 128 KiB each way).
 pub(crate) fn socket_config(max_frame_bytes: usize) -> WebSocketConfig {
     WebSocketConfig::default()
-        // Allocated at the handshake and kept for the connection's life:
-        // 512 bytes holds a typical frame; a larger one grows the buffer to
-        // its size (at most the frame limit). It also caps one socket read.
         .read_buffer_size(512)
         .write_buffer_size(0)
         .max_write_buffer_size(256 * 1024)
@@ -51,7 +48,7 @@ pub async fn serve(
         tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => {
-                let (tcp, addr) = match accepted {
+                let (tcp, _) = match accepted {
                     Ok(a) => a,
                     Err(e) => {
                         // Out of file descriptors and the like: back off a little.
@@ -60,10 +57,7 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let gw = gateway.clone();
-                sessions.spawn(async move {
-                    connection(gw, tcp, PeerInfo { source_ip: Some(addr.ip().to_string()) }).await;
-                });
+                sessions.spawn(connection(gateway.clone(), tcp));
             }
             Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
         }
@@ -76,20 +70,30 @@ pub async fn serve(
     sessions.abort_all();
 }
 
-async fn connection(gateway: Arc<Gateway>, tcp: TcpStream, peer: PeerInfo) {
-    let _ = tcp.set_nodelay(true);
-    // Boxed: the handshake's state is as large as an idle session's and is
-    // needed only briefly; inline, every connection would carry it for life.
-    let Some(ws) = Box::pin(handshake(gateway.config(), tcp)).await else {
-        return;
-    };
-    let (sink, stream) = ws.split();
-    let sink = sink.with(|f| {
-        futures_util::future::ok::<_, tokio_tungstenite::tungstenite::Error>(to_message(f))
-    });
-    let stream =
-        stream.filter_map(|m| futures_util::future::ready(m.map(from_message).transpose()));
-    session::run(gateway, Box::pin(sink), Box::pin(stream), peer).await;
+/// One connection's task. Not an `async fn`: an async fn keeps a second
+/// copy of its arguments for its whole life, an async block does not. The
+/// peer's address is read from the socket here rather than passed in, for
+/// the same reason: what the task is spawned with it carries for life.
+#[allow(clippy::manual_async_fn)]
+fn connection(gateway: Arc<Gateway>, tcp: TcpStream) -> impl Future<Output = ()> {
+    async move {
+        let _ = tcp.set_nodelay(true);
+        let peer = PeerInfo {
+            source_ip: tcp.peer_addr().ok().map(|a| a.ip().to_string()),
+        };
+        // Boxed: the handshake's state is as large as an idle session's and
+        // is needed only briefly; inline, every connection would carry it.
+        let Some(ws) = Box::pin(handshake(gateway.config(), tcp)).await else {
+            return;
+        };
+        let (sink, stream) = ws.split();
+        let sink = sink.with(|f| {
+            futures_util::future::ok::<_, tokio_tungstenite::tungstenite::Error>(to_message(f))
+        });
+        let stream =
+            stream.filter_map(|m| futures_util::future::ready(m.map(from_message).transpose()));
+        session::run(gateway, Box::pin(sink), Box::pin(stream), peer).await;
+    }
 }
 
 /// The WebSocket handshake with the `Origin` check, within the auth timeout.

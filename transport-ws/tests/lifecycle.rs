@@ -325,3 +325,59 @@ async fn agent_presence_follows_connections_with_a_grace_period() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_clients_are_pinged_and_silent_ones_dropped_after_the_idle_timeout() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    within(60, async {
+        let srv = spawn_server(|g| {
+            g.ping_interval = Duration::from_millis(200);
+            g.idle_timeout = Duration::from_secs(1);
+        })
+        .await;
+        let cust = srv.customer("carl").await;
+
+        // A client that keeps reading answers every ping (the library does),
+        // so it stays connected well past the idle timeout.
+        let mut alive = srv.connect_as(&cust.token).await;
+        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let reader = tokio::spawn(async move {
+            let started = Instant::now();
+            let mut pings = 0;
+            loop {
+                tokio::select! {
+                    _ = &mut stop_rx => return (alive, pings, started.elapsed()),
+                    m = alive.ws.next() => match m {
+                        Some(Ok(Message::Ping(_))) => pings += 1,
+                        other => panic!("unexpected while idle: {other:?}"),
+                    },
+                }
+            }
+        });
+
+        // A client that stops reading answers none: dropped once the idle
+        // timeout has passed, not before.
+        let silent = srv.connect_as(&cust.token).await;
+        let started = Instant::now();
+        srv.wait_connections(2).await;
+        srv.wait_connections(1).await;
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(800), "dropped after {took:?}");
+        drop(silent);
+
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        stop_tx.send(()).unwrap();
+        let (mut alive, pings, idle) = reader.await.unwrap();
+        assert!(idle > Duration::from_secs(2), "{idle:?}");
+        let expected = idle.as_millis() / 200;
+        assert!(
+            (expected.saturating_sub(3)..=expected + 1).contains(&pings),
+            "{pings} pings in {idle:?}"
+        );
+        assert!(alive.ping().await.is_empty());
+        assert_eq!(srv.gateway.connections(), 1);
+    })
+    .await;
+}

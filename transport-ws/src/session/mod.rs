@@ -10,6 +10,7 @@ mod requests;
 
 use std::collections::HashMap;
 use std::fmt::Display;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -66,17 +67,6 @@ struct Followed {
     _stop: oneshot::Sender<()>,
 }
 
-/// What woke a serving session.
-// Short-lived (between the select and the handling): boxing the event would
-// cost an allocation per event and save no memory while idle.
-#[allow(clippy::large_enum_variant)]
-enum Wake {
-    TokenDeadline,
-    Frame(WsFrame),
-    Live(Source, Delivery),
-    Ping,
-}
-
 /// Why a session ends.
 enum End {
     /// Close after flushing, with this code and reason.
@@ -107,57 +97,67 @@ struct Session {
 
 /// Runs one connection to its end. Never panics on client input; every
 /// failure becomes an `error` frame or a documented close code.
-pub async fn run<Si, St, E>(gateway: Arc<Gateway>, sink: Si, mut stream: St, peer: PeerInfo)
+// Not an `async fn`: an async fn keeps a second copy of its arguments for
+// its whole life, an async block does not; that is room every idle
+// connection would carry.
+#[allow(clippy::manual_async_fn)]
+pub fn run<Si, St, E>(
+    gateway: Arc<Gateway>,
+    sink: Si,
+    mut stream: St,
+    peer: PeerInfo,
+) -> impl Future<Output = ()>
 where
     Si: Sink<WsFrame> + Send + Unpin + 'static,
     St: Stream<Item = Result<WsFrame, E>> + Send + Unpin,
     E: Display,
 {
-    let (mut out, writer) = Outbox::start(sink, gateway.config.outbound_queue);
-    let Some(slot) = gateway.open_connection() else {
-        out.close_now(close_codes::TOO_MANY_CONNECTIONS, "server_full");
-        drop(out);
-        let _ = writer.await;
-        return;
-    };
-    // Boxed: opening awaits the desk and the store, a state several times
-    // that of a serving session, which every idle connection would otherwise
-    // carry for life. The session itself is boxed too: a value moved between
-    // async fns keeps a copy in each of them.
-    let (out, slot, end) = match Box::pin(open(gateway, &mut stream, out, slot, peer)).await {
-        Ok(mut s) => {
-            let end = s.serve(&mut stream).await;
-            let Session { out, slot, .. } = *s;
-            (out, slot, end)
-        }
-        Err(closed) => closed,
-    };
-    finish(out, writer, end).await;
-    // The connection counts until its last frame is written.
-    drop(slot);
+    async move {
+        let (mut out, writer) = Outbox::start(sink, gateway.config.outbound_queue);
+        let Some(slot) = gateway.open_connection() else {
+            out.close_now(close_codes::TOO_MANY_CONNECTIONS, "server_full");
+            drop(out);
+            let _ = writer.await;
+            return;
+        };
+        // Boxed: opening awaits the desk and the store, a state several
+        // times that of a serving session, which every idle connection
+        // would otherwise carry for life; so would closing, for its timers.
+        // The session is boxed too: a value moved between async fns keeps a
+        // copy in each of them.
+        let closing = match Box::pin(open(gateway, &mut stream, out, slot, peer)).await {
+            Ok(mut s) => {
+                let end = s.serve(&mut stream).await;
+                let Session { out, slot, .. } = *s;
+                Closing { out, slot, end }
+            }
+            Err(closing) => *closing,
+        };
+        Box::pin(finish(closing, writer)).await;
+    }
 }
 
 /// Opens the session: authenticates (the first frame, within the deadline),
 /// binds the slot to the user, says `hello` and follows the user's own
-/// channel. On failure, hands back what [`finish`] needs.
+/// channel. On failure, hands back what closing needs.
 async fn open<St, E>(
     gateway: Arc<Gateway>,
     stream: &mut St,
     out: Outbox,
     mut slot: ConnectionSlot,
     peer: PeerInfo,
-) -> Result<Box<Session>, (Outbox, ConnectionSlot, End)>
+) -> Result<Box<Session>, Box<Closing>>
 where
     St: Stream<Item = Result<WsFrame, E>> + Send + Unpin,
     E: Display,
 {
     let (principal, token) = match authenticate(&gateway, stream, &out).await {
         Ok(ok) => ok,
-        Err(end) => return Err((out, slot, end)),
+        Err(end) => return Err(Box::new(Closing { out, slot, end })),
     };
     if !slot.bind(&principal).await {
         let end = End::Close(close_codes::TOO_MANY_CONNECTIONS, "too_many_connections");
-        return Err((out, slot, end));
+        return Err(Box::new(Closing { out, slot, end }));
     }
     let cfg = &gateway.config;
     let desk = &gateway.desk;
@@ -177,7 +177,11 @@ where
         },
     };
     if out.push(&hello).is_err() {
-        return Err((out, slot, End::Gone));
+        return Err(Box::new(Closing {
+            out,
+            slot,
+            end: End::Gone,
+        }));
     }
     // The user's own channel: revocations, assignments, notifications.
     let user = desk
@@ -208,7 +212,15 @@ where
     Ok(s)
 }
 
-async fn finish(mut out: Outbox, writer: tokio::task::JoinHandle<()>, end: End) {
+/// A session that ends: its queue, its counted slot, and why.
+struct Closing {
+    out: Outbox,
+    slot: ConnectionSlot,
+    end: End,
+}
+
+async fn finish(closing: Closing, writer: tokio::task::JoinHandle<()>) {
+    let Closing { mut out, slot, end } = closing;
     match end {
         End::Close(code, reason) => out.close_after_flush(code, reason).await,
         End::CloseNow(code, reason) => out.close_now(code, reason),
@@ -216,6 +228,8 @@ async fn finish(mut out: Outbox, writer: tokio::task::JoinHandle<()>, end: End) 
     }
     drop(out);
     let _ = writer.await;
+    // The connection counts until its last frame is written.
+    drop(slot);
 }
 
 /// Waits for the `auth` frame and checks its token.
@@ -267,59 +281,70 @@ where
 
 impl Session {
     /// Serves until something ends the session.
-    async fn serve<St, E>(&mut self, stream: &mut St) -> End
+    // Not an `async fn`, for the reason given at `run`.
+    #[allow(clippy::manual_async_fn)]
+    fn serve<'a, St, E>(&'a mut self, stream: &'a mut St) -> impl Future<Output = End> + 'a
     where
         St: Stream<Item = Result<WsFrame, E>> + Send + Unpin,
         E: Display,
     {
-        let idle_timeout = self.gw.config.idle_timeout;
-        let mut shutdown = self.gw.shutdown_signal();
-        let mut ping = tokio::time::interval(self.gw.config.ping_interval);
-        ping.tick().await;
-        let idle = tokio::time::sleep(idle_timeout);
-        tokio::pin!(idle);
-        loop {
-            let token_deadline = self.token_deadline();
-            // The select only says what woke the session; the handling
-            // follows it, so its state and the select's never share room.
-            let wake = tokio::select! {
-                biased;
-                _ = shutdown.changed() => return End::Close(close_codes::GOING_AWAY, "going_away"),
-                () = &mut idle => return End::Gone,
-                () = sleep_until_opt(token_deadline) => Wake::TokenDeadline,
-                frame = stream.next() => match frame {
-                    None | Some(Err(_)) => return End::Gone,
-                    Some(Ok(f)) => Wake::Frame(f),
-                },
-                item = self.live.next(), if !self.live.is_empty() => match item {
-                    Some((source, delivery)) => Wake::Live(source, delivery),
-                    None => continue,
-                },
-                _ = ping.tick() => Wake::Ping,
-            };
-            // Boxed: handling a frame or an event awaits the desk and the
-            // store, a state many times that of a waiting session, which
-            // every idle connection would otherwise carry. One await for
-            // both keeps `wake` out of the waiting state too.
-            let handling = match wake {
-                Wake::TokenDeadline => match self.on_token_deadline() {
-                    Some(end) => return end,
-                    None => continue,
-                },
-                Wake::Ping => match self.out.push_raw(WsFrame::Ping(Vec::new())) {
-                    Err(e) => return self.push_failed(e),
-                    Ok(()) => continue,
-                },
-                Wake::Frame(frame) => {
-                    idle.as_mut().reset(TokioInstant::now() + idle_timeout);
-                    Either::Left(Box::pin(self.on_frames(frame, stream)))
+        async move {
+            let mut shutdown = self.gw.shutdown_signal();
+            let start = TokioInstant::now();
+            let mut idle_at = start + self.gw.config.idle_timeout;
+            let mut ping_at = start + self.gw.config.ping_interval;
+            // One timer for the idle timeout, the token deadline and the next
+            // ping: a timer is ~100 bytes that every idle connection carries.
+            let timer = tokio::time::sleep_until(idle_at.min(ping_at));
+            tokio::pin!(timer);
+            loop {
+                let token_at = self.token_deadline();
+                {
+                    let wake_at = token_at.map_or(idle_at, |t| t.min(idle_at)).min(ping_at);
+                    if timer.deadline() != wake_at {
+                        timer.as_mut().reset(wake_at);
+                    }
                 }
-                Wake::Live(source, delivery) => {
-                    Either::Right(Box::pin(self.on_live(source, delivery)))
+                // Handling a frame or an event awaits the desk and the store, a
+                // state many times that of a waiting session, which every idle
+                // connection would otherwise carry: the select only starts it,
+                // boxed, and it runs after the select is gone.
+                let handling = tokio::select! {
+                    biased;
+                    _ = shutdown.changed() => return End::Close(close_codes::GOING_AWAY, "going_away"),
+                    () = &mut timer => {
+                        let now = TokioInstant::now();
+                        if now >= idle_at {
+                            return End::Gone;
+                        }
+                        if token_at.is_some_and(|t| now >= t)
+                            && let Some(end) = self.on_token_deadline()
+                        {
+                            return end;
+                        }
+                        if now >= ping_at {
+                            ping_at = now + self.gw.config.ping_interval;
+                            if let Err(e) = self.out.push_raw(WsFrame::Ping(Vec::new())) {
+                                return self.push_failed(e);
+                            }
+                        }
+                        continue;
+                    }
+                    frame = stream.next() => match frame {
+                        None | Some(Err(_)) => return End::Gone,
+                        Some(Ok(frame)) => {
+                            idle_at = TokioInstant::now() + self.gw.config.idle_timeout;
+                            Either::Left(Box::pin(self.on_frames(frame, stream)))
+                        }
+                    },
+                    item = self.live.next(), if !self.live.is_empty() => match item {
+                        Some((source, delivery)) => Either::Right(Box::pin(self.on_live(source, delivery))),
+                        None => continue,
+                    },
+                };
+                if let Some(end) = handling.await {
+                    return end;
                 }
-            };
-            if let Some(end) = handling.await {
-                return end;
             }
         }
     }
@@ -490,13 +515,6 @@ impl Session {
                 .then_some(End::Close(close_codes::RATE_LIMITED, "rate_limited"));
         }
         self.on_request(frame).await
-    }
-}
-
-async fn sleep_until_opt(at: Option<TokioInstant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }
 
