@@ -483,3 +483,42 @@ async fn long_gap_is_replayed_in_full_through_a_small_queue_with_live_traffic() 
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsubscribing_stops_a_ticket_and_resubscribing_resumes_it_exactly_once() {
+    within(60, async {
+        let srv = spawn_server(|_| {}).await;
+        let cust = srv.customer("carl").await;
+        let agent = srv.agent("alice").await;
+        let t = srv.open_ticket(&cust, "on and off").await.id.as_uuid();
+
+        // An agent follows the ticket's public and staff topics as one stream.
+        let mut a = srv.connect_as(&agent.token).await;
+        assert_eq!(a.subscribe(t, 0).await.len(), 1);
+        let s2 = srv.post(&cust, t, "two").await;
+        assert_eq!(a.recv_message().await.seq, s2);
+
+        let req = a.req();
+        let ack = a
+            .request(ClientFrame::Unsubscribe { req, ticket_id: t })
+            .await;
+        assert!(matches!(ack, ServerFrame::Ack { .. }), "{ack:?}");
+        let s3 = srv.post(&cust, t, "three").await;
+        let s4 = srv.post(&cust, t, "four").await;
+        let seen = a.quiet(Duration::from_millis(300)).await;
+        assert!(
+            !seen
+                .iter()
+                .any(|f| matches!(f, ServerFrame::Message { .. }) && mentions(f, t)),
+            "messages after unsubscribing: {seen:?}"
+        );
+
+        // Resubscribing from what it has replays the gap once, then live.
+        let replayed: Vec<u64> = a.subscribe(t, s2).await.iter().map(|m| m.seq).collect();
+        assert_exact(&replayed, s3, s4);
+        let s5 = srv.post(&cust, t, "five").await;
+        assert_eq!(a.recv_message().await.seq, s5);
+        assert!(a.ping().await.is_empty());
+    })
+    .await;
+}

@@ -45,18 +45,20 @@ impl Session {
         } else {
             None
         };
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let stop = futures_util::future::FutureExt::shared(stop_rx);
-        let tagged = |s: neurochat_core::ports::Subscription| -> Live {
-            s.map(move |d| (Source::Ticket(ticket), d))
-                .take_until(stop.clone())
-                .boxed()
+        // One stream per ticket (staff get its staff topic merged in), so a
+        // plain oneshot can stop it: no shared stop future, one entry in
+        // `live`.
+        let events = match staff {
+            Some(staff) => futures_util::stream::select(public, staff).boxed(),
+            None => public,
         };
-        self.live.push(tagged(public));
-        if let Some(s) = staff {
-            self.live.push(tagged(s));
-        }
-        // Re-subscribing replaces the old streams (dropping its stop handle ends them).
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let live: Live = events
+            .map(move |d| (Source::Ticket(ticket), d))
+            .take_until(stop_rx)
+            .boxed();
+        self.live.push(live);
+        // Re-subscribing replaces the old stream (dropping its stop handle ends it).
         self.followed.insert(
             ticket,
             Followed {
