@@ -8,7 +8,7 @@
 //! # Layout
 //! - [`test_steps`] — `cargo xtask test`, the one test command (CI runs it too).
 //! - [`lint_steps`] — `cargo xtask lint`: formatting, clippy, rustdoc, wasm32.
-//! - [`run_steps`] — `cargo xtask run`: the example program, in release.
+//! - [`run_steps`] — `cargo xtask run`: the example server, in release.
 //! - [`bench_steps`] — `cargo xtask bench`: criterion benches with short times.
 
 use std::ffi::OsString;
@@ -24,7 +24,8 @@ usage: cargo xtask <command>
 commands:
   test         run every test: the workspace, then the in-memory store conformance suite
   lint         cargo fmt --check, clippy -D warnings, rustdoc -D warnings, wasm32 check of the protocol
-  run [DB]     run the embed-sqlite example in release against DB (default ./neurochat.db)
+  run [ARGS]   run the example server (neurochat-server) in release, in the current
+               directory (./neurochat.db); ARGS go to the server, e.g. `run -- --help`
   bench        run the criterion benches with short warm-up and measurement times
   help         print this message";
 
@@ -38,6 +39,9 @@ struct Step {
     env: Vec<(&'static str, &'static str)>,
     /// Printed after a failure: the usual cause, if there is one worth naming.
     hint: Option<&'static str>,
+    /// Run in the directory `cargo xtask` was started from instead of the
+    /// workspace root (for programs whose relative paths are the user's).
+    in_user_dir: bool,
 }
 
 impl Step {
@@ -48,7 +52,14 @@ impl Step {
             args: args.iter().map(OsString::from).collect(),
             env: Vec::new(),
             hint: None,
+            in_user_dir: false,
         }
+    }
+
+    /// Runs this step in the directory `cargo xtask` was started from.
+    fn in_user_dir(mut self) -> Step {
+        self.in_user_dir = true;
+        self
     }
 
     /// Adds an environment variable for this step.
@@ -140,24 +151,28 @@ fn lint_steps() -> Vec<Step> {
     ]
 }
 
-/// `cargo xtask run [DB]`: until the HTTP server exists, the example program
-/// is what shows the library end to end. Without `DB` it uses
-/// `./neurochat.db` in the workspace root (ignored by git).
+/// `cargo xtask run [ARGS]`: the example server, zero config: it listens on
+/// 127.0.0.1:8080 over `./neurochat.db` (and its key file, both ignored by
+/// git) in the directory the command was started from, so its relative
+/// paths and any path in `ARGS` mean what the user typed. Release, because
+/// argon2 logins in a debug build are slow.
 fn run_steps(passthrough: Vec<OsString>) -> Vec<Step> {
     vec![
         Step::cargo(
-            "embed-sqlite example",
+            "example server",
             &[
                 "run",
                 "--release",
                 "--package",
-                "neurochat-examples",
+                "neurochat-server",
                 "--bin",
-                "embed-sqlite",
+                "neurochat-server",
                 "--",
             ],
         )
-        .args(passthrough),
+        .args(passthrough)
+        .in_user_dir()
+        .hint("is port 8080 taken? pass another: `cargo xtask run --listen 127.0.0.1:8081`"),
     ]
 }
 
@@ -220,15 +235,15 @@ fn xtask() -> Result<()> {
             no_args("bench")?;
             ("bench", bench_steps())
         }
+        // Everything after `run` goes to the server; a leading `--` is
+        // dropped (to the server it would end the options, so `run -- --help`
+        // would not show the help).
         Some("run") => {
-            if rest.len() > 1 {
-                bail!("`run` takes at most one argument, the database path\n\n{USAGE}");
-            }
-            // Steps run from the workspace root; keep a relative path
-            // meaning what it meant where the user typed it.
-            let cwd = std::env::current_dir().context("current directory")?;
-            let db = rest.iter().map(|p| cwd.join(p).into_os_string()).collect();
-            ("run", run_steps(db))
+            let args = match rest.split_first() {
+                Some((first, args)) if first == "--" => args.to_vec(),
+                _ => rest,
+            };
+            ("run", run_steps(args))
         }
         None | Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
@@ -239,9 +254,11 @@ fn xtask() -> Result<()> {
     run_all(title, &steps)
 }
 
-/// Runs `steps` in order from the workspace root, stopping at the first failure.
+/// Runs `steps` in order from the workspace root (or, for steps marked so,
+/// the user's directory), stopping at the first failure.
 fn run_all(title: &str, steps: &[Step]) -> Result<()> {
     let root = workspace_root()?;
+    let user_dir = std::env::current_dir().context("current directory")?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let started = Instant::now();
     let total = steps.len();
@@ -253,7 +270,7 @@ fn run_all(title: &str, steps: &[Step]) -> Result<()> {
         let status = Command::new(&cargo)
             .args(&step.args)
             .envs(step.env.iter().copied())
-            .current_dir(&root)
+            .current_dir(if step.in_user_dir { &user_dir } else { &root })
             .status()
             .with_context(|| format!("could not start cargo for step `{}`", step.name))?;
         if !status.success() {

@@ -102,8 +102,10 @@ impl Server {
 
     /// Sends SIGTERM and waits for the process to exit.
     pub fn terminate(&mut self) -> ExitStatus {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
+        // The shell's builtin `kill`: /bin/kill (procps) is not on every
+        // minimal machine, and std has no way to send a signal.
+        let status = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {}", self.pid())])
             .status()
             .unwrap();
         assert!(status.success(), "kill -TERM failed");
