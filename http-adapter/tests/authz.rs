@@ -305,3 +305,82 @@ async fn unknown_and_malformed_ids_are_404_on_every_id_route() {
         }
     }
 }
+
+/// A junk sweep over every documented operation, as every role, with odd
+/// bodies and query strings: some 4xx each time, never a 5xx, and always a
+/// problem document with a stable code.
+#[tokio::test]
+async fn no_operation_answers_5xx_to_junk() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let agent = app.agent(&admin, "JunkAgent").await;
+    let owner = app.customer("JunkOwner").await;
+    let ticket = app.ticket(&owner, "Junk").await;
+    let t = ticket["id"].as_str().unwrap().to_owned();
+    let doc = serde_json::to_value(neurochat_http::openapi()).unwrap();
+    let queries = [
+        "",
+        "?limit=0",
+        "?limit=4294967296",
+        "?cursor=%00%FF&status=&sort=",
+        "?before_seq=18446744073709551615&after_seq=0",
+        "?from=9999-12-31T23:59:59Z&to=0000-01-01T00:00:00Z",
+        "?q=%22%27%3B--%20*%20OR%201%3D1&assignee=me",
+    ];
+    let bodies = [
+        "{}",
+        "null",
+        "[]",
+        "{\"status\":\"closed\",\"priority\":\"low\"}",
+        "{\"body\":\"\u{0000}\",\"client_msg_id\":\"\"}",
+    ];
+    let callers = [None, Some(&owner), Some(&agent), Some(&admin)];
+    let mut count = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if path == "/ws" {
+            continue;
+        }
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_none() {
+                continue;
+            }
+            for id in [
+                t.as_str(),
+                owner.id.as_str(),
+                "00000000-0000-0000-0000-000000000000",
+            ] {
+                let p = path.replace("{id}", id);
+                for caller in callers {
+                    let auth = caller.map(|a| format!("Bearer {}", a.token));
+                    let mut h = vec![("content-type", "application/json")];
+                    if let Some(a) = &auth {
+                        h.push(("authorization", a.as_str()));
+                    }
+                    let variants: Vec<(String, &str)> = if method == "get" {
+                        queries.iter().map(|q| (format!("{p}{q}"), "")).collect()
+                    } else {
+                        bodies.iter().map(|b| (p.clone(), *b)).collect()
+                    };
+                    for (url, body) in variants {
+                        let r = app
+                            .send(&method.to_uppercase(), &url, &h, body.to_owned())
+                            .await;
+                        count += 1;
+                        assert!(
+                            r.status < 500,
+                            "{method} {url} {body}: {} {:?}",
+                            r.status,
+                            r.body
+                        );
+                        if r.status >= 400 {
+                            let code = r.json()["code"].as_str().unwrap_or_default().to_owned();
+                            assert!(!code.is_empty(), "{method} {url}: a stable code");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("{count} junk requests, none 5xx");
+    assert!(count > 1000, "{count} requests");
+}
