@@ -344,17 +344,15 @@ async fn ticket_listings_and_jobs_use_indexes() {
     assert_no_table_scan(&lines, "customer page");
     assert_searches(&lines, "tickets_customer_idx", "customer page");
     // An agent's open queue: one index gives both the filter and the order.
-    for (what, filter, index) in [
-        (
-            "agent queue",
-            TicketFilter {
-                statuses: vec![TicketStatus::New, TicketStatus::InProgress],
-                assignee: AssigneeFilter::User(user_id),
-                ..ticket_filter()
-            },
-            "tickets_assignee_idx",
-        ),
-    ] {
+    for (what, filter, index) in [(
+        "agent queue",
+        TicketFilter {
+            statuses: vec![TicketStatus::New, TicketStatus::InProgress],
+            assignee: AssigneeFilter::User(user_id),
+            ..ticket_filter()
+        },
+        "tickets_assignee_idx",
+    )] {
         let lines = store
             .query_plan(StoreQuery::ListTickets(&filter))
             .await
