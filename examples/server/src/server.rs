@@ -123,20 +123,31 @@ pub async fn run(settings: Settings) -> Result<()> {
     println!("  API docs:   {scheme}://{addr}/api/v1/openapi.json");
     tracing::info!(%addr, scheme, "listening");
 
-    tokio::select! {
-        // Stop first: once asked to stop, the server ends by itself too, and
-        // that is no error.
+    let finished = tokio::select! {
         biased;
-        () = stopped(stopping.clone()) => {}
-        done = &mut server => {
-            // The server ended without being asked to: an I/O error.
+        () = stopped(stopping.clone()) => None,
+        done = &mut server => Some(done),
+    };
+    // Once asked to stop, the server also ends by itself, and the select
+    // may see that first even though `biased` polls the stop branch first:
+    // a watch receiver waiting in `changed()` only wakes when its own
+    // notification arrives, which can come after another task has already
+    // reacted to the new value. So the value decides: only an end without a
+    // stop request is an error.
+    let finished = match finished {
+        Some(done) if !*stopping.borrow() => {
             done.context("the server task")?.context("serving")?;
             bail!("the server stopped unexpectedly");
         }
-    }
+        other => other,
+    };
 
     let deadline = Instant::now() + settings.shutdown_timeout;
-    match tokio::time::timeout_at(deadline, &mut server).await {
+    let done = match finished {
+        Some(done) => Ok(done),
+        None => tokio::time::timeout_at(deadline, &mut server).await,
+    };
+    match done {
         Ok(done) => {
             if let Err(e) = done
                 .context("the server task")

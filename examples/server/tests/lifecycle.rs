@@ -295,3 +295,98 @@ async fn help_documents_every_option_and_bad_databases_fail_clearly() {
         assert!(!err.contains("secret"), "{err}");
     }
 }
+
+#[tokio::test]
+async fn configured_by_environment_with_json_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data.db");
+    let url = format!("sqlite://{}", db.display());
+    let password = "configured admin password 123";
+    let mut server = Server::start_with_env(
+        dir.path(),
+        &[],
+        &[
+            ("NEUROCHAT_LISTEN", "127.0.0.1:0"),
+            ("NEUROCHAT_DATABASE_URL", &url),
+            ("NEUROCHAT_ADMIN_EMAIL", "boss@example.com"),
+            ("NEUROCHAT_ADMIN_PASSWORD", password),
+            ("NEUROCHAT_LOG_FORMAT", "json"),
+        ],
+    );
+    assert!(db.exists(), "the database is where the URL says");
+    assert!(
+        dir.path().join("data.db.key").exists(),
+        "the key file beside it"
+    );
+    assert!(
+        !server.printed.iter().any(|l| l.contains(password)),
+        "a configured password is never printed: {:?}",
+        server.printed
+    );
+    let admin = login(&server.addr, "boss@example.com", password).await;
+    assert_eq!(admin["user"]["role"], "admin");
+    assert!(server.terminate().success());
+
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    assert!(!log.contains(password), "no password in the log");
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() >= 3, "{log}");
+    for line in lines {
+        let entry: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        assert!(
+            entry["level"].is_string() && entry["message"].is_string(),
+            "{line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_request_in_flight_at_sigterm_is_finished() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &["--listen", "127.0.0.1:0"]);
+    let body =
+        json!({ "email": "nobody@example.com", "password": "wrong password 123" }).to_string();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut tcp = tokio::net::TcpStream::connect(&server.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{first}",
+        server.addr,
+        body.len()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    // Let the server read the head and start the handler, which now waits
+    // for the rest of the body.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    // SIGTERM from another thread (terminate() waits for the exit, which
+    // needs this request to finish).
+    let pid = server.pid();
+    let signal = std::thread::spawn(move || {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("kill -TERM {pid}")])
+            .status()
+            .unwrap()
+    });
+    assert!(signal.join().unwrap().success());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    // New connections are refused by now...
+    assert!(
+        tokio::net::TcpStream::connect(&server.addr).await.is_err(),
+        "the listener is closed"
+    );
+    // ...but the request in flight is answered.
+    tcp.write_all(rest.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(support::STEP, tcp.read_to_end(&mut raw))
+        .await
+        .unwrap()
+        .unwrap();
+    let raw = String::from_utf8_lossy(&raw);
+    assert!(raw.starts_with("HTTP/1.1 401"), "{raw}");
+    assert!(server.terminate_wait().success());
+}

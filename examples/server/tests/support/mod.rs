@@ -27,12 +27,19 @@ pub struct Server {
     pub printed: Vec<String>,
     /// `host:port` from the banner.
     pub addr: String,
+    /// The server's stderr, for failure messages.
+    log: std::path::PathBuf,
 }
 
 impl Server {
     /// Starts the binary in `dir` with `args` and waits for the banner line
     /// with the bound address.
     pub fn start(dir: &Path, args: &[&str]) -> Server {
+        Server::start_with_env(dir, args, &[])
+    }
+
+    /// Like [`Server::start`], with these environment variables set.
+    pub fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -51,6 +58,7 @@ impl Server {
                 cmd.env_remove(k);
             }
         }
+        cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().expect("starting neurochat-server");
         let stdout = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
@@ -67,6 +75,7 @@ impl Server {
             lines,
             printed: Vec::new(),
             addr: String::new(),
+            log: dir.join("server.log"),
         };
         let banner = server.wait_for_line("NeuroChat listening on ", dir);
         let url = banner.trim_start_matches("NeuroChat listening on ");
@@ -100,7 +109,7 @@ impl Server {
         self.child.as_ref().unwrap().id()
     }
 
-    /// Sends SIGTERM and waits for the process to exit.
+    /// Sends SIGTERM and waits for the process to exit, which must be clean.
     pub fn terminate(&mut self) -> ExitStatus {
         // The shell's builtin `kill`: /bin/kill (procps) is not on every
         // minimal machine, and std has no way to send a signal.
@@ -109,6 +118,11 @@ impl Server {
             .status()
             .unwrap();
         assert!(status.success(), "kill -TERM failed");
+        self.terminate_wait()
+    }
+
+    /// Waits for the process to exit after a signal sent elsewhere.
+    pub fn terminate_wait(&mut self) -> ExitStatus {
         let mut child = self.child.take().unwrap();
         let deadline = Instant::now() + STEP;
         loop {
@@ -117,6 +131,12 @@ impl Server {
                 while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
                     self.printed.push(line);
                 }
+                assert!(
+                    status.success(),
+                    "exit status {status}; printed {:?}; log:\n{}",
+                    self.printed,
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
                 return status;
             }
             if Instant::now() > deadline {
