@@ -8,6 +8,7 @@
 //! queue allocates only while frames wait and frees its buffer once drained.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -47,7 +48,7 @@ struct Shared {
 struct State {
     queue: VecDeque<WsFrame>,
     /// Set by [`Outbox::close_now`]: write this close instead of the queue.
-    urgent: Option<(u16, String)>,
+    urgent: Option<(u16, &'static str)>,
     /// The session dropped its [`Outbox`]: nothing more will be queued.
     session_gone: bool,
     /// The writer ended: nothing more will be written.
@@ -168,13 +169,13 @@ impl Outbox {
     }
 
     /// Closes now, dropping whatever is queued.
-    pub(crate) fn close_now(&mut self, code: u16, reason: &str) {
+    pub(crate) fn close_now(&mut self, code: u16, reason: &'static str) {
         {
             let mut st = self.shared.lock();
             if st.urgent.is_some() {
                 return;
             }
-            st.urgent = Some((code, reason.to_owned()));
+            st.urgent = Some((code, reason));
         }
         self.shared.control.notify_one();
     }
@@ -213,53 +214,61 @@ pub(crate) fn encode(frame: &ServerFrame) -> String {
     })
 }
 
-async fn write_loop<Si>(mut sink: Si, end: WriterEnd)
+/// The writer task. Not an `async fn`: an async fn keeps a second copy of
+/// its arguments for its whole life, an async block does not; that is room
+/// every idle connection would carry.
+#[allow(clippy::manual_async_fn)]
+fn write_loop<Si>(mut sink: Si, end: WriterEnd) -> impl Future<Output = ()>
 where
     Si: Sink<WsFrame> + Send + Unpin,
 {
-    let shared = &*end.0;
-    // What cuts the queue short, even in the middle of a write the peer does
-    // not drain (a full socket): an urgent close, or — once the session has
-    // ended and dropped its handle — the drain deadline. Otherwise a client
-    // that stops reading would keep this task, and the session waiting for
-    // it, alive for as long as it keeps its socket open.
-    let cut = async {
-        loop {
-            {
-                let mut st = shared.lock();
-                if let Some(close) = st.urgent.take() {
-                    return Some(close);
+    async move {
+        let shared = &*end.0;
+        // What cuts the queue short, even in the middle of a write the peer does
+        // not drain (a full socket): an urgent close, or — once the session has
+        // ended and dropped its handle — the drain deadline. Otherwise a client
+        // that stops reading would keep this task, and the session waiting for
+        // it, alive for as long as it keeps its socket open.
+        let cut = async {
+            loop {
+                {
+                    let mut st = shared.lock();
+                    if let Some(close) = st.urgent.take() {
+                        return Some(close);
+                    }
+                    if st.session_gone {
+                        break;
+                    }
                 }
-                if st.session_gone {
-                    break;
-                }
+                shared.control.notified().await;
             }
-            shared.control.notified().await;
+            // Boxed: needed once, at the end; inline it would be room every
+            // waiting writer carries.
+            Box::pin(tokio::time::sleep(DRAIN_TIMEOUT)).await;
+            None
+        };
+        let ended = tokio::select! {
+            biased;
+            close = cut => close.map_or(Drained::Ended, |(code, reason)| Drained::Urgent(code, reason)),
+            ended = drain(&mut sink, shared) => ended,
+        };
+        // The closing writes have their own deadlines, and are outside the
+        // select so their timers do not add to a waiting writer's size.
+        match ended {
+            Drained::Urgent(code, reason) => {
+                let _ = tokio::time::timeout(
+                    CLOSE_WRITE_TIMEOUT,
+                    sink.send(WsFrame::close(code, reason)),
+                )
+                .await;
+            }
+            Drained::CloseFed => {
+                let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, sink.flush()).await;
+            }
+            Drained::Ended => {}
         }
-        tokio::time::sleep(DRAIN_TIMEOUT).await;
-        None
-    };
-    let ended = tokio::select! {
-        biased;
-        close = cut => close.map_or(Drained::Ended, Drained::Urgent),
-        ended = drain(&mut sink, shared) => ended,
-    };
-    // The closing writes have their own deadlines, and are outside the
-    // select so their timers do not add to a waiting writer's size.
-    match ended {
-        Drained::Urgent((code, reason)) => {
-            let _ = tokio::time::timeout(
-                CLOSE_WRITE_TIMEOUT,
-                sink.send(WsFrame::close(code, &reason)),
-            )
-            .await;
-        }
-        Drained::CloseFed => {
-            let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, sink.flush()).await;
-        }
-        Drained::Ended => {}
+        let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, sink.close()).await;
     }
-    let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, sink.close()).await;
 }
 
 /// How the writing of the queue ended.
@@ -269,45 +278,48 @@ enum Drained {
     /// A queued close frame was fed to the socket; it still needs a flush.
     CloseFed,
     /// An urgent close cut the queue short: write this close frame.
-    Urgent((u16, String)),
+    Urgent(u16, &'static str),
 }
 
 /// Writes queued frames until the queue ends, a close frame is fed or the
-/// socket fails.
-async fn drain<Si>(sink: &mut Si, shared: &Shared) -> Drained
+/// socket fails. (Not an `async fn`, for the reason given at `write_loop`.)
+#[allow(clippy::manual_async_fn)]
+fn drain<'a, Si>(sink: &'a mut Si, shared: &'a Shared) -> impl Future<Output = Drained> + 'a
 where
     Si: Sink<WsFrame> + Send + Unpin,
 {
-    loop {
-        let next = {
-            let mut st = shared.lock();
-            let next = st.queue.pop_front();
-            if next.is_none() && st.session_gone {
+    async move {
+        loop {
+            let next = {
+                let mut st = shared.lock();
+                let next = st.queue.pop_front();
+                if next.is_none() && st.session_gone {
+                    return Drained::Ended;
+                }
+                if st.queue.is_empty() {
+                    // Drained: give the buffer back, so an idle connection
+                    // holds none.
+                    st.queue = VecDeque::new();
+                }
+                next
+            };
+            let Some(frame) = next else {
+                shared.queued.notified().await;
+                continue;
+            };
+            shared.room.notify_one();
+            let is_close = matches!(frame, WsFrame::Close(_));
+            // Feed without flushing while more is queued: one flush per burst.
+            if sink.feed(frame).await.is_err() {
                 return Drained::Ended;
             }
-            if st.queue.is_empty() {
-                // Drained: give the buffer back, so an idle connection
-                // holds none.
-                st.queue = VecDeque::new();
+            if is_close {
+                return Drained::CloseFed;
             }
-            next
-        };
-        let Some(frame) = next else {
-            shared.queued.notified().await;
-            continue;
-        };
-        shared.room.notify_one();
-        let is_close = matches!(frame, WsFrame::Close(_));
-        // Feed without flushing while more is queued: one flush per burst.
-        if sink.feed(frame).await.is_err() {
-            return Drained::Ended;
-        }
-        if is_close {
-            return Drained::CloseFed;
-        }
-        let burst_over = shared.lock().queue.is_empty();
-        if burst_over && sink.flush().await.is_err() {
-            return Drained::Ended;
+            let burst_over = shared.lock().queue.is_empty();
+            if burst_over && sink.flush().await.is_err() {
+                return Drained::Ended;
+            }
         }
     }
 }
