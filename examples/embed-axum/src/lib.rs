@@ -65,7 +65,7 @@ pub const DEMO_USERS: &[(HostUser, &str)] = &[
             name: "Alice Shopper",
             email: "alice@shop.example.com",
         },
-        "alice's shop password",
+        "alice-shop-password",
     ),
     (
         HostUser {
@@ -74,7 +74,7 @@ pub const DEMO_USERS: &[(HostUser, &str)] = &[
             name: "Bob Shopper",
             email: "bob@shop.example.com",
         },
-        "bob's shop password",
+        "bob-shop-password",
     ),
 ];
 

@@ -1,10 +1,10 @@
 //! `embed-axum`: the Acme Shop example app (see the library docs) on
-//! http://127.0.0.1:3000 over `./embed-axum.db`.
+//! `http://127.0.0.1:3000` over `./embed-axum.db`.
 //!
 //! ```text
 //! cargo run -p neurochat-example-embed-axum
 //! curl -c jar -H 'content-type: application/json' \
-//!      -d '{"username":"alice","password":"alice'"'"'s shop password"}' localhost:3000/login
+//!      -d '{"username":"alice","password":"alice-shop-password"}' localhost:3000/login
 //! curl -b jar localhost:3000/support-identity \
 //!   | curl -H 'content-type: application/json' -d @- localhost:3000/support/api/v1/widget/sessions
 //! ```

@@ -68,7 +68,7 @@ async fn a_logged_in_shop_user_becomes_a_verified_support_customer() {
     assert_eq!(status, 401);
 
     // Log in at the shop; its cookie gets the signed identity.
-    let login = json!({ "username": "alice", "password": "alice's shop password" });
+    let login = json!({ "username": "alice", "password": "alice-shop-password" });
     let (status, headers, _) = call(&app, post_json("/login", &login, None)).await;
     assert_eq!(status, 200);
     let cookie = headers
