@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use neurochat_transport_ws::GatewayConfig;
 
+use crate::metrics::MetricsAccess;
+
 /// A token bucket: `burst` requests at once, then one more every `refill`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quota {
@@ -112,6 +114,9 @@ pub struct HttpConfig {
     /// The real-time gateway behind `GET /ws` (its own `allowed_origins` is
     /// the WebSocket `Origin` allow-list).
     pub gateway: GatewayConfig,
+    /// Who may read `GET /metrics` (Prometheus text). Off by default (404):
+    /// see [`MetricsAccess`] for why and how to open it.
+    pub metrics: MetricsAccess,
 }
 
 impl Default for HttpConfig {
@@ -123,6 +128,7 @@ impl Default for HttpConfig {
             rate_limits: RateLimits::default(),
             client_ip: ClientIpSource::Peer,
             gateway: GatewayConfig::default(),
+            metrics: MetricsAccess::Off,
         }
     }
 }

@@ -25,10 +25,12 @@
 //!   `categories`, `users` (admin, agents, data rights), `admin` (metrics,
 //!   audit), `health`, `ws`.
 //! - [`mod@openapi`] — the document's fixed parts and the protocol body schemas.
+//! - [`metrics`] — `GET /metrics` (Prometheus text) and [`MetricsAccess`].
 
 pub mod config;
 pub mod error;
 mod extract;
+pub mod metrics;
 mod middleware;
 pub mod openapi;
 mod ratelimit;
@@ -46,6 +48,7 @@ use utoipa_axum::routes;
 
 pub use config::{ClientIpSource, EndpointLimits, HttpConfig, Quota, RateLimits};
 pub use error::{ApiError, Problem};
+pub use metrics::MetricsAccess;
 pub use middleware::REQUEST_ID_HEADER;
 
 use crate::state::AppState;
@@ -86,6 +89,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::admin::audit))
         .routes(routes!(routes::health::healthz))
         .routes(routes!(routes::health::readyz))
+        .routes(routes!(routes::health::metrics))
         .routes(routes!(routes::ws::upgrade))
         .routes(routes!(openapi::document))
 }
@@ -128,6 +132,9 @@ pub fn router_with_gateway(gateway: Arc<Gateway>, config: HttpConfig) -> Router 
     }
     router
         .layer(axum::middleware::from_fn(middleware::security_headers))
-        .layer(axum::middleware::from_fn(middleware::request_id_and_trace))
+        .layer(axum::middleware::from_fn_with_state(
+            state.0.metrics.clone(),
+            middleware::request_id_and_trace,
+        ))
         .with_state(state)
 }

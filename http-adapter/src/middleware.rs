@@ -1,5 +1,6 @@
 //! Request id and tracing span, security headers, timeout, fallbacks and CORS.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
@@ -11,6 +12,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::Instrument as _;
 
 use crate::error::{ApiError, REQUEST_ID};
+use crate::metrics::Metrics;
 
 /// The request id header, read from the client (if sane) and always returned.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -29,8 +31,13 @@ fn sane_request_id(v: &HeaderValue) -> Option<String> {
 /// Outermost layer: gives every request an id (`x-request-id`, echoed on the
 /// response and in error bodies) and a tracing span. The span records the
 /// method, the route template (never the raw URI, whose query could carry a
-/// token) and the outcome; headers and bodies are never logged.
-pub(crate) async fn request_id_and_trace(req: Request, next: Next) -> Response {
+/// token) and the outcome; headers and bodies are never logged. The same
+/// route, status and duration go to the `/metrics` registry.
+pub(crate) async fn request_id_and_trace(
+    State(metrics): State<Arc<Metrics>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let id = req
         .headers()
         .get(&REQUEST_ID_HEADER)
@@ -49,13 +56,16 @@ pub(crate) async fn request_id_and_trace(req: Request, next: Next) -> Response {
         status = tracing::field::Empty,
         ms = tracing::field::Empty,
     );
+    let method = req.method().clone();
     let started = Instant::now();
     let mut resp = REQUEST_ID
         .scope(id.clone(), next.run(req))
         .instrument(span.clone())
         .await;
     span.record("status", resp.status().as_u16());
-    span.record("ms", started.elapsed().as_millis() as u64);
+    let took = started.elapsed();
+    span.record("ms", took.as_millis() as u64);
+    metrics.record_request(&method, &route, resp.status().as_u16(), took);
     span.in_scope(|| tracing::debug!("request done"));
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert(REQUEST_ID_HEADER, v);

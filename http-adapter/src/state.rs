@@ -7,6 +7,7 @@ use neurochat_core::Desk;
 use neurochat_transport_ws::Gateway;
 
 use crate::config::{EndpointLimits, HttpConfig};
+use crate::metrics::Metrics;
 use crate::ratelimit::KeyedLimiter;
 
 /// Per-IP and per-account limiters of one endpoint.
@@ -41,11 +42,15 @@ pub(crate) struct Shared {
     pub(crate) ticket_create: EndpointLimiters,
     /// The OpenAPI document as JSON, set once the router is assembled.
     pub(crate) openapi: std::sync::OnceLock<String>,
+    /// What `GET /metrics` reports; recorded into by the outermost layer.
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl AppState {
     pub(crate) fn new(gateway: Arc<Gateway>, config: HttpConfig) -> Self {
         let max = config.rate_limits.max_tracked_keys;
+        let metrics = Arc::new(Metrics::default());
+        metrics.watch_escalations(gateway.desk());
         AppState(Arc::new(Shared {
             desk: gateway.desk().clone(),
             login: EndpointLimiters::new(config.rate_limits.login, max),
@@ -55,6 +60,7 @@ impl AppState {
             gateway,
             config,
             openapi: std::sync::OnceLock::new(),
+            metrics,
         }))
     }
 

@@ -45,6 +45,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/openapi.json"),
     ("get", "/healthz"),
     ("get", "/readyz"),
+    ("get", "/metrics"),
     ("get", "/ws"),
     ("patch", "/api/v1/widget/profile"),
     ("post", "/api/v1/auth/change-password"),

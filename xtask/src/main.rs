@@ -10,10 +10,13 @@
 //! - [`lint_steps`] — `cargo xtask lint`: formatting, clippy, rustdoc, wasm32.
 //! - [`run_steps`] — `cargo xtask run`: the example server, in release.
 //! - [`bench_steps`] — `cargo xtask bench`: criterion benches with short times.
+//! - [`fuzz_api`] — `cargo xtask fuzz-api`: schemathesis against the REST
+//!   API's OpenAPI document (also the last step of `cargo xtask test`).
 
 use std::ffi::OsString;
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
@@ -22,11 +25,15 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  test         run every test: the workspace, then the in-memory store conformance suite
+  test         run every test: the workspace, the in-memory store conformance suite,
+               then fuzz-api
   lint         cargo fmt --check, clippy -D warnings, rustdoc -D warnings, wasm32 check of the protocol
   run [ARGS]   run the example server (neurochat-server) in release, in the current
                directory (./neurochat.db); ARGS go to the server, e.g. `run -- --help`
   bench        run the criterion benches with short warm-up and measurement times
+  fuzz-api     fuzz the REST API from its OpenAPI document with schemathesis (no 5xx,
+               no response-schema violations); skipped loudly if schemathesis is
+               missing, an error instead under CI=true. SCHEMATHESIS=PATH picks the binary
   help         print this message";
 
 /// One command of a subcommand's sequence.
@@ -225,7 +232,12 @@ fn xtask() -> Result<()> {
     let (title, steps) = match command.as_deref() {
         Some("test") => {
             no_args("test")?;
-            ("test", test_steps())
+            run_all("test", &test_steps())?;
+            return fuzz_api();
+        }
+        Some("fuzz-api") => {
+            no_args("fuzz-api")?;
+            return fuzz_api();
         }
         Some("lint") => {
             no_args("lint")?;
@@ -300,4 +312,168 @@ fn workspace_root() -> Result<PathBuf> {
         .parent()
         .map(Path::to_path_buf)
         .context("xtask is expected to live one level below the workspace root")
+}
+
+/// Test cases schemathesis generates per operation and phase: one round of
+/// all phases is about 2,000 requests over the 37 operations (~12 s).
+const FUZZ_EXAMPLES: &str = "20";
+/// The whole run's budget in seconds: schemathesis repeats its fuzzing and
+/// stateful phases with new data until it is spent (~7,000 requests on two
+/// cores), so the step takes a bounded minute, not a variable one.
+const FUZZ_SECONDS: &str = "60";
+
+/// `cargo xtask fuzz-api`: starts `neurochat-http`'s `api_server` example
+/// (the router over a fresh SQLite file, rate limits off, an admin token
+/// printed) on a free port, runs schemathesis against its
+/// `/api/v1/openapi.json` with the admin's token, and fails on any 5xx or
+/// response that does not match its documented schema.
+///
+/// Left out: `/ws` (an upgrade, not REST) and `POST /auth/logout`, which
+/// would end the admin session every later request relies on (the
+/// black-box tests cover it).
+fn fuzz_api() -> Result<()> {
+    let root = workspace_root()?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let st = std::env::var_os("SCHEMATHESIS").unwrap_or_else(|| OsString::from("schemathesis"));
+    let version = Command::new(&st).arg("--version").output();
+    match version {
+        Ok(out) if out.status.success() => {
+            eprintln!();
+            eprintln!(
+                "==> fuzz-api: {}",
+                String::from_utf8_lossy(&out.stdout).trim()
+            );
+        }
+        _ if ci => bail!(
+            "fuzz-api: schemathesis ({}) is not installed; under CI=true that is a failure \
+             (.ci/run installs it)",
+            st.to_string_lossy()
+        ),
+        _ => {
+            eprintln!();
+            eprintln!("################################################################");
+            eprintln!("##  SKIPPED: fuzz-api (schemathesis is not installed)");
+            eprintln!("##  The REST API was NOT fuzzed. Install it and rerun:");
+            eprintln!("##    python3 -m venv /tmp/st && /tmp/st/bin/pip install schemathesis");
+            eprintln!("##    SCHEMATHESIS=/tmp/st/bin/schemathesis cargo xtask fuzz-api");
+            eprintln!("################################################################");
+            return Ok(());
+        }
+    }
+
+    let status = Command::new(&cargo)
+        .args([
+            "build",
+            "-q",
+            "-p",
+            "neurochat-http",
+            "--example",
+            "api_server",
+        ])
+        .current_dir(&root)
+        .status()
+        .context("could not start cargo to build the api_server example")?;
+    if !status.success() {
+        bail!("fuzz-api: building the api_server example failed ({status})");
+    }
+    // The server lives until its stdin closes: dropping `child.stdin` stops
+    // it, whatever happens below, with no signals or stray processes.
+    let mut child = Command::new(&cargo)
+        .args([
+            "run",
+            "-q",
+            "-p",
+            "neurochat-http",
+            "--example",
+            "api_server",
+        ])
+        .current_dir(&root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("could not start the api_server example")?;
+    let stdin = child.stdin.take();
+    let stdout = child.stdout.take().context("api_server stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let (mut url, mut token) = (None, None);
+    for line in lines.by_ref() {
+        let line = line.context("reading api_server output")?;
+        if let Some(u) = line.strip_prefix("listening ") {
+            url = Some(u.to_owned());
+        } else if let Some(t) = line.strip_prefix("admin-token ") {
+            token = Some(t.to_owned());
+        } else if line == "ready" {
+            break;
+        }
+    }
+    let (Some(url), Some(token)) = (url, token) else {
+        drop(stdin);
+        let _ = child.wait();
+        bail!("fuzz-api: the api_server example stopped before it was ready");
+    };
+
+    // schemathesis writes its reports and example database into the
+    // current directory: keep them in target/.
+    let work = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), PathBuf::from)
+        .join("fuzz-api");
+    std::fs::create_dir_all(&work).context("creating target/fuzz-api")?;
+    let schema = format!("{url}/api/v1/openapi.json");
+    let args: Vec<String> = vec![
+        "run".into(),
+        schema,
+        "--url".into(),
+        url.clone(),
+        "--checks".into(),
+        "not_a_server_error,response_schema_conformance".into(),
+        "--max-examples".into(),
+        FUZZ_EXAMPLES.into(),
+        "--workers".into(),
+        "2".into(),
+        "--seed".into(),
+        "1".into(),
+        "--no-shrink".into(),
+        "--request-timeout".into(),
+        "15".into(),
+        "--max-time".into(),
+        FUZZ_SECONDS.into(),
+        "--generation-database".into(),
+        "none".into(),
+        "--exclude-path".into(),
+        "/ws".into(),
+        "--exclude-path".into(),
+        "/api/v1/auth/logout".into(),
+    ];
+    eprintln!(
+        "    $ {} {} -H 'Authorization: Bearer <admin token>'",
+        st.to_string_lossy(),
+        args.join(" ")
+    );
+    let started = Instant::now();
+    let status = Command::new(&st)
+        .args(&args)
+        .arg("-H")
+        .arg(format!("Authorization: Bearer {token}"))
+        .current_dir(&work)
+        .status();
+    drop(stdin);
+    let mut requests = None;
+    for line in lines.map_while(Result::ok) {
+        if let Some(n) = line.strip_prefix("requests ") {
+            requests = n.parse::<u64>().ok();
+        }
+    }
+    let _ = child.wait();
+    let status = status.context("could not start schemathesis")?;
+    let requests = requests.map_or_else(|| "an unknown number of".to_owned(), |n| n.to_string());
+    eprintln!(
+        "fuzz-api: the server answered {requests} requests in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    if !status.success() {
+        bail!("fuzz-api: schemathesis found failures ({status}); see its report above");
+    }
+    eprintln!("<== fuzz-api ok: no 5xx, no response-schema violations");
+    Ok(())
 }
