@@ -162,16 +162,16 @@ impl Session {
                 })
             }
             Event::TicketChanged { ticket, change } => {
-                let seen = self.seen_versions.get(&ticket.id).copied().unwrap_or(0);
+                let seen_versions = &mut self.rarely().seen_versions;
+                let seen = seen_versions.get(&ticket.id).copied().unwrap_or(0);
                 if ticket.version <= seen && change != neurochat_core::events::TicketChange::Created
                 {
                     return None;
                 }
-                if self.seen_versions.len() >= SEEN_VERSIONS_MAX {
-                    self.seen_versions.clear();
+                if seen_versions.len() >= SEEN_VERSIONS_MAX {
+                    seen_versions.clear();
                 }
-                self.seen_versions
-                    .insert(ticket.id, ticket.version.max(seen));
+                seen_versions.insert(ticket.id, ticket.version.max(seen));
                 if !self.principal.is_staff() && ticket.customer_id != self.principal.user_id() {
                     return None;
                 }

@@ -77,6 +77,15 @@ enum End {
     Gone,
 }
 
+/// Per-ticket state only some connections ever need (typing throttles,
+/// ticket-event versions): boxed on first use, so an idle connection holds a
+/// pointer rather than two empty maps.
+#[derive(Default)]
+struct Rarely {
+    typing_sent: HashMap<TicketId, Instant>,
+    seen_versions: HashMap<TicketId, i64>,
+}
+
 struct Session {
     gw: Arc<Gateway>,
     out: Outbox,
@@ -89,8 +98,7 @@ struct Session {
     inbox: bool,
     live: SelectAll<Live>,
     bucket: TokenBucket,
-    typing_sent: HashMap<TicketId, Instant>,
-    seen_versions: HashMap<TicketId, i64>,
+    rarely: Option<Box<Rarely>>,
     violations: u32,
     slot: ConnectionSlot,
 }
@@ -201,8 +209,7 @@ where
         followed: HashMap::new(),
         inbox: false,
         live: SelectAll::new(),
-        typing_sent: HashMap::new(),
-        seen_versions: HashMap::new(),
+        rarely: None,
         violations: 0,
         slot,
     });
@@ -347,6 +354,10 @@ impl Session {
                 }
             }
         }
+    }
+
+    fn rarely(&mut self) -> &mut Rarely {
+        self.rarely.get_or_insert_with(Box::default)
     }
 
     /// When the token needs attention next: the re-auth request, then the close.

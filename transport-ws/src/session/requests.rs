@@ -112,23 +112,27 @@ impl Session {
             ClientFrame::TypingStart { ticket_id } => {
                 let t = TicketId(ticket_id);
                 let now = Instant::now();
-                let throttled = self
-                    .typing_sent
+                let interval = self.gw.config.typing_interval;
+                let most = self.gw.config.max_subscriptions;
+                let typing_sent = &mut self.rarely().typing_sent;
+                let throttled = typing_sent
                     .get(&t)
-                    .is_some_and(|at| now.duration_since(*at) < self.gw.config.typing_interval);
+                    .is_some_and(|at| now.duration_since(*at) < interval);
                 if throttled {
                     return None;
                 }
-                if self.typing_sent.len() > self.gw.config.max_subscriptions {
-                    self.typing_sent.clear();
+                if typing_sent.len() > most {
+                    typing_sent.clear();
                 }
-                self.typing_sent.insert(t, now);
+                typing_sent.insert(t, now);
                 if let Err(e) = desk.set_typing(&p, t, true).await {
                     return self.reply_error(None, e.to_body(), false);
                 }
             }
             ClientFrame::TypingStop { ticket_id } => {
-                self.typing_sent.remove(&TicketId(ticket_id));
+                if let Some(rarely) = &mut self.rarely {
+                    rarely.typing_sent.remove(&TicketId(ticket_id));
+                }
                 if let Err(e) = desk.set_typing(&p, TicketId(ticket_id), false).await {
                     return self.reply_error(None, e.to_body(), false);
                 }
