@@ -127,6 +127,10 @@ pub fn router_with_gateway(gateway: Arc<Gateway>, config: HttpConfig) -> Router 
             cfg.request_timeout,
             middleware::timeout,
         ));
+    // Compression sits inside CORS and the headers layers, so their headers
+    // land on the compressed response, and outside the timeout, so a slow
+    // client reading a compressed body is not counted against the handler.
+    router = router.layer(middleware::compression());
     if let Some(cors) = middleware::cors(&cfg.allowed_origins) {
         router = router.layer(cors);
     }

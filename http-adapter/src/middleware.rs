@@ -8,6 +8,8 @@ use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use neurochat_protocol::v1::ErrorCode;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate as _, SizeAbove};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::Instrument as _;
 
@@ -148,4 +150,22 @@ pub(crate) fn cors(origins: &[String]) -> Option<CorsLayer> {
             .expose_headers([REQUEST_ID_HEADER, header::RETRY_AFTER])
             .max_age(Duration::from_secs(600)),
     )
+}
+
+/// Smallest body worth compressing: below about a kilobyte gzip's header
+/// and the CPU cost outweigh the saving (a problem document, a single
+/// ticket). Pages of tickets, message history and the OpenAPI document are
+/// well above it.
+const COMPRESS_ABOVE: u64 = 1024;
+
+/// gzip for clients that send `Accept-Encoding: gzip`, on responses over
+/// [`COMPRESS_ABOVE`] bytes (never images, gRPC or event streams: tower's
+/// default predicate). BREACH needs a secret and attacker-chosen text in
+/// one compressed response *and* a way to make the victim's browser send
+/// authenticated requests; this API authenticates by bearer header, which
+/// a cross-site page cannot attach, so compressing token responses is safe.
+pub(crate) fn compression() -> CompressionLayer<impl tower_http::compression::Predicate> {
+    CompressionLayer::new()
+        .gzip(true)
+        .compress_when(DefaultPredicate::new().and(SizeAbove::new(COMPRESS_ABOVE)))
 }
