@@ -113,9 +113,11 @@ async fn lookups_use_indexes() {
             "EXPLAIN QUERY PLAN SELECT * FROM tickets WHERE id = ?",
             &[&id],
         ),
+        // (A customer's tickets sorted by activity are found by
+        // tickets_customer_idx and sorted: see ticket_listings_and_jobs_use_indexes.)
         (
             "tickets of a customer",
-            "EXPLAIN QUERY PLAN SELECT * FROM tickets WHERE customer_id = ? ORDER BY updated_at DESC, id DESC LIMIT 50",
+            "EXPLAIN QUERY PLAN SELECT * FROM tickets WHERE customer_id = ?",
             &[&id],
         ),
         (

@@ -27,6 +27,9 @@ pub struct GatewayConfig {
     /// Frames queued for a client that does not read before it is cut off
     /// (`slow_consumer`).
     pub outbound_queue: usize,
+    /// How long a live event waits for room in a full outbound queue before
+    /// the client is cut off as slow (bursts are not slowness).
+    pub slow_consumer_grace: Duration,
     /// How often the server pings an idle client.
     pub ping_interval: Duration,
     /// A client silent for this long (no frame, no pong) is dropped.
@@ -56,6 +59,7 @@ impl Default for GatewayConfig {
             max_connections: 50_000,
             allowed_origins: None,
             outbound_queue: 512,
+            slow_consumer_grace: Duration::from_secs(1),
             ping_interval: Duration::from_secs(20),
             idle_timeout: Duration::from_secs(60),
             reauth_lead: Duration::from_secs(60),

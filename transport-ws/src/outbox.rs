@@ -316,7 +316,15 @@ where
             if is_close {
                 return Drained::CloseFed;
             }
-            let burst_over = shared.lock().queue.is_empty();
+            let mut burst_over = shared.lock().queue.is_empty();
+            if burst_over {
+                // Let the tasks that are ready run first: under load they
+                // queue more for this socket, and one write then carries it
+                // all (a send per frame was most of a busy server's time).
+                // With nothing else to run this returns at once.
+                tokio::task::yield_now().await;
+                burst_over = shared.lock().queue.is_empty();
+            }
             if burst_over && sink.flush().await.is_err() {
                 return Drained::Ended;
             }

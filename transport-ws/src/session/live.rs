@@ -133,9 +133,11 @@ impl Session {
                     if source == Source::User
                         && (self.principal.is_staff() || m.kind != MessageKind::InternalNote)
                     {
-                        return self.send(&ServerFrame::Message {
-                            message: (&m).into(),
-                        });
+                        return self
+                            .send_live(&ServerFrame::Message {
+                                message: (&m).into(),
+                            })
+                            .await;
                     }
                     return None;
                 };
@@ -157,9 +159,10 @@ impl Session {
                     .stats()
                     .messages_relayed
                     .fetch_add(1, Ordering::Relaxed);
-                self.send(&ServerFrame::Message {
+                self.send_live(&ServerFrame::Message {
                     message: (&m).into(),
                 })
+                .await
             }
             Event::TicketChanged { ticket, change } => {
                 let seen_versions = &mut self.rarely().seen_versions;
@@ -175,10 +178,11 @@ impl Session {
                 if !self.principal.is_staff() && ticket.customer_id != self.principal.user_id() {
                     return None;
                 }
-                self.send(&ServerFrame::TicketEvent {
+                self.send_live(&ServerFrame::TicketEvent {
                     ticket: TicketView::from(&ticket),
                     change: change.into(),
                 })
+                .await
             }
             Event::Typing {
                 ticket_id,
@@ -188,40 +192,48 @@ impl Session {
                 if user_id == self.principal.user_id() || !self.followed.contains_key(&ticket_id) {
                     return None;
                 }
-                self.send(&ServerFrame::Typing {
+                self.send_live(&ServerFrame::Typing {
                     ticket_id: ticket_id.as_uuid(),
                     user_id: user_id.as_uuid(),
                     active,
                 })
+                .await
             }
             Event::Receipt {
                 ticket_id,
                 user_id,
                 delivered_seq,
                 read_seq,
-            } => self.send(&ServerFrame::Receipt {
-                receipt: ReceiptView {
-                    ticket_id: ticket_id.as_uuid(),
-                    user_id: user_id.as_uuid(),
-                    delivered_seq: u64::try_from(delivered_seq).unwrap_or(0),
-                    read_seq: u64::try_from(read_seq).unwrap_or(0),
-                },
-            }),
+            } => {
+                self.send_live(&ServerFrame::Receipt {
+                    receipt: ReceiptView {
+                        ticket_id: ticket_id.as_uuid(),
+                        user_id: user_id.as_uuid(),
+                        delivered_seq: u64::try_from(delivered_seq).unwrap_or(0),
+                        read_seq: u64::try_from(read_seq).unwrap_or(0),
+                    },
+                })
+                .await
+            }
             Event::AvailabilityChanged {
                 user_id,
                 availability,
-            } => self.send(&ServerFrame::Availability {
-                user_id: user_id.as_uuid(),
-                availability: availability.into(),
-            }),
+            } => {
+                self.send_live(&ServerFrame::Availability {
+                    user_id: user_id.as_uuid(),
+                    availability: availability.into(),
+                })
+                .await
+            }
             Event::Escalated { ticket, reason } => {
                 if !self.principal.is_staff() {
                     return None;
                 }
-                self.send(&ServerFrame::Escalation {
+                self.send_live(&ServerFrame::Escalation {
                     ticket_id: ticket.id.as_uuid(),
                     reason: reason.as_str().to_owned(),
                 })
+                .await
             }
             Event::SessionsRevoked { .. } => {
                 // Something about this user's sessions changed: re-check ours.

@@ -403,6 +403,23 @@ impl Session {
         self.out.push(frame).err().map(|e| self.push_failed(e))
     }
 
+    /// Queues a live event. A full queue is given `slow_consumer_grace` to
+    /// drain before the client counts as slow: one batch of pipelined sends
+    /// publishes many events at once, more than a reading client's queue
+    /// may have room for in that instant.
+    async fn send_live(&mut self, frame: &ServerFrame) -> Option<End> {
+        match self.out.push(frame) {
+            Ok(()) => None,
+            Err(PushError::Full) => self
+                .out
+                .push_paced(frame, self.gw.config.slow_consumer_grace)
+                .await
+                .err()
+                .map(|e| self.push_failed(e)),
+            Err(e) => Some(self.push_failed(e)),
+        }
+    }
+
     /// Replies to a request with an error; counts it as a violation when the
     /// client should have known better.
     fn reply_error(&mut self, req: Option<u64>, body: ErrorBody, violation: bool) -> Option<End> {
