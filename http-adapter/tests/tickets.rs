@@ -30,8 +30,11 @@ async fn open_a_ticket_and_read_it_back() {
     assert_eq!(t["customer_id"], c.id.as_str());
     assert_eq!(t["last_seq"], 1);
     // A resend (lost answer) is the same ticket, not a second one.
+    // 200, not 201: nothing was created this time.
     let again = app.call("POST", "/api/v1/tickets", c.token(), body).await;
+    assert_eq!(again.status, 200);
     assert_eq!(again.json()["id"], t["id"]);
+    assert_eq!(again.json()["number"], t["number"]);
     let id = t["id"].as_str().unwrap();
     let got = app.get(&format!("/api/v1/tickets/{id}"), c.token()).await;
     assert_eq!(got.status, 200);
@@ -124,6 +127,28 @@ async fn staff_work_a_ticket_through_its_lifecycle() {
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["priority"], "urgent");
+    assert_eq!(r.json()["category_id"], cat["id"]);
+    // Absent leaves the category; `null` clears it.
+    let r = app
+        .call("PATCH", &path, ana.token(), json!({ "priority": "high" }))
+        .await;
+    assert_eq!(r.json()["category_id"], cat["id"]);
+    let r = app
+        .call("PATCH", &path, ana.token(), json!({ "category_id": null }))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    assert!(r.json()["category_id"].is_null(), "{:?}", r.json());
+    assert_eq!(r.json()["priority"], "high");
+    let r = app.get(&path, ana.token()).await;
+    assert!(r.json()["category_id"].is_null());
+    let r = app
+        .call(
+            "PATCH",
+            &path,
+            ana.token(),
+            json!({ "category_id": cat["id"] }),
+        )
+        .await;
     assert_eq!(r.json()["category_id"], cat["id"]);
 
     let r = app

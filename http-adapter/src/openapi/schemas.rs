@@ -393,7 +393,7 @@ pub struct UpdateTicketRequest {
     pub status: Option<TicketStatus>,
     /// New priority (staff).
     pub priority: Option<Priority>,
-    /// New active category (staff).
+    /// New active category (staff); `null` clears it.
     pub category_id: Option<Uuid>,
 }
 

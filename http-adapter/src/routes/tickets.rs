@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use neurochat_core::Principal;
 use neurochat_core::domain::{
-    AssigneeFilter, CategoryId, Priority, TicketCursor, TicketFilter, TicketId, TicketSort,
+    AssigneeFilter, CategoryId, Priority, Role, TicketCursor, TicketFilter, TicketId, TicketSort,
     TicketStatus, UserId,
 };
 use neurochat_core::service::tickets::NewTicket;
@@ -27,14 +27,16 @@ use crate::openapi::schemas;
 use crate::state::AppState;
 
 /// Opens a ticket with its first message (customers and widget visitors).
-/// Idempotent per `client_msg_id`: a resend answers the ticket the first
-/// attempt opened. Rate limited per client IP and per customer.
+/// Idempotent per `client_msg_id`: a resend answers 200 with the ticket the
+/// first attempt opened (201 only when this request opened it). Rate
+/// limited per client IP and per customer.
 #[utoipa::path(
     post, path = "/api/v1/tickets", tag = "tickets",
     request_body = schemas::CreateTicketRequest,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Opened (or the ticket a resend opened).", body = schemas::TicketView),
+        (status = 201, description = "Opened.", body = schemas::TicketView),
+        (status = 200, description = "A resend (same `client_msg_id`): the ticket the first attempt opened.", body = schemas::TicketView),
         (status = 403, description = "`forbidden`: only customers open tickets.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`category_archived`.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: `subject`, `body`, `client_msg_id`, `category_id`.", body = Problem, content_type = "application/problem+json"),
@@ -61,11 +63,28 @@ pub(crate) async fn create(
         category_id: category_id.map(CategoryId),
         priority: priority.map(Into::into),
     };
+    // Core answers a resend with the original ticket but does not say it
+    // was one; this indexed read (the same lookup core's own resend path
+    // makes) tells the two apart. Two identical requests racing each other
+    // both miss it and both get 201 with the one ticket core keeps.
+    let resend = principal.role() == Role::Customer
+        && state
+            .desk()
+            .store()
+            .fetch_ticket_by_first_message(principal.user_id(), &input.client_msg_id)
+            .await
+            .map_err(|e| ApiError::from(neurochat_core::Error::from(e)))?
+            .is_some();
     let (ticket, _) = state
         .desk()
         .create_ticket(&principal, input, &ip.ctx())
         .await?;
-    Ok((StatusCode::CREATED, Json((&ticket).into())))
+    let status = if resend {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json((&ticket).into())))
 }
 
 /// One page of tickets: filtered, searched and sorted, with a keyset
@@ -205,9 +224,10 @@ pub(crate) async fn update(
         priority,
         category_id,
     } = body;
+    // Absent: leave the category; `null`: clear it; a value: set it.
     if let Some(c) = category_id {
         ticket = desk
-            .set_ticket_category(&principal, id, Some(CategoryId(c)), &ctx)
+            .set_ticket_category(&principal, id, c.map(CategoryId), &ctx)
             .await?;
     }
     if let Some(p) = priority {

@@ -162,9 +162,38 @@ pub struct UpdateTicketRequest {
     /// New priority.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
-    /// New category.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category_id: Option<Uuid>,
+    /// New category: absent leaves it, `null` clears it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "present_or_null"
+    )]
+    pub category_id: Option<Option<Uuid>>,
+}
+
+/// An optional field where `null` means something (clear it) and absence
+/// something else (leave it): `None` is absent, `Some(None)` is `null`.
+/// Serde alone maps both to `None`; the field also needs `#[serde(default)]`
+/// (absent → `None`) and `skip_serializing_if = "Option::is_none"`.
+mod present_or_null {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer, T: Serialize>(
+        v: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(inner) => inner.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        // Called only when the field is present: `null` → Some(None).
+        Option::<T>::deserialize(d).map(Some)
+    }
 }
 
 /// Staff: assign a ticket to an agent, or unassign it.

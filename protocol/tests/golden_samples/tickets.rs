@@ -34,7 +34,15 @@ pub(super) fn ticket_samples() -> Vec<Sample> {
             UpdateTicketRequest {
                 status: Some(TicketStatus::InProgress),
                 priority: Some(Priority::Urgent),
-                category_id: Some(CATEGORY),
+                category_id: Some(Some(CATEGORY)),
+            },
+        ),
+        sample(
+            "tickets.update_ticket_request.clear_category",
+            Rejected,
+            UpdateTicketRequest {
+                category_id: Some(None),
+                ..UpdateTicketRequest::default()
             },
         ),
         sample(
