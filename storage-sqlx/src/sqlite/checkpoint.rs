@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{Connection as _, SqliteConnection, SqlitePool};
 use tokio::sync::{Mutex, mpsc};
 use tokio::time::Instant;
 
@@ -136,6 +136,7 @@ pub(super) async fn run(
         // handful of pages.
         frames_per_commit: 16.0,
     };
+    let mut bg = Background::open(&pool).await;
     let mut last = Instant::now();
     loop {
         // A nudge, or the interval is over; `None`: the writer has ended.
@@ -156,10 +157,10 @@ pub(super) async fn run(
         } else if last.elapsed() >= CHECKPOINT_INTERVAL
             || pace.pending(committed, frame) >= CHECKPOINT_WAL_BYTES
         {
-            if let Some(frames) = pass(&pool, &shared).await {
+            if let Some(frames) = bg.pass(&pool, &shared).await {
                 pace.learn(committed, frames);
                 if frames * frame > RESTART_WAL_BYTES {
-                    restart(&pool, &turn, &shared, &tasks, &pace, frame).await;
+                    restart(&mut bg, &pool, &turn, &shared, &tasks, &pace, frame).await;
                     // The next commit starts the WAL over.
                     pace.learn(tasks.transactions(), 0);
                 }
@@ -181,7 +182,11 @@ pub(super) fn wal_size(wal: &Path) -> u64 {
 /// (by `pace`'s estimate) during the one before — each copies what was
 /// committed during the one before, so they get shorter — then a last one
 /// holding the writer turn, short as well.
+///
+/// The last pass runs on a pooled connection at normal priority: the writers
+/// wait for it.
 async fn restart(
+    bg: &mut Background,
     pool: &SqlitePool,
     turn: &Mutex<()>,
     shared: &Checkpoints,
@@ -191,7 +196,7 @@ async fn restart(
 ) {
     for _ in 0..4 {
         let before = tasks.transactions();
-        if pass(pool, shared).await.is_none() {
+        if bg.pass(pool, shared).await.is_none() {
             return;
         }
         if pace.bytes(tasks.transactions() - before, frame) <= CATCH_UP_BYTES {
@@ -202,12 +207,90 @@ async fn restart(
     pass(pool, shared).await;
 }
 
+/// How much lower than the server's threads the background passes run
+/// (Linux `nice` steps; the writers and the gateway stay at 0).
+const BACKGROUND_NICE: i32 = 10;
+
+/// The connection the background passes run on, when it could be opened: its
+/// SQLite thread runs at a lower CPU priority, so on a busy core a pass
+/// copies pages when the writers and the gateway have nothing to do, rather
+/// than taking turns with them (a pass of a few milliseconds otherwise
+/// lands in the latency of every message committed meanwhile).
+struct Background(Option<SqliteConnection>);
+
+impl Background {
+    /// Opens the connection from a thread of its own whose priority was
+    /// lowered first: sqlx starts each connection's SQLite thread from the
+    /// thread that connects, and a new thread inherits its parent's
+    /// priority. `Background(None)` (passes run on the pool) if that fails.
+    async fn open(pool: &SqlitePool) -> Background {
+        let options = (*pool.connect_options()).clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("neurochat-checkpoint-open".into())
+            .spawn(move || {
+                lower_this_threads_priority();
+                let opened = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())
+                    .and_then(|rt| {
+                        rt.block_on(SqliteConnection::connect_with(&options))
+                            .map_err(|e| e.to_string())
+                    });
+                let _ = tx.send(opened);
+            });
+        if let Err(error) = spawned {
+            tracing::debug!(%error, "checkpoint passes run on the pool");
+            return Background(None);
+        }
+        match rx.await {
+            Ok(Ok(conn)) => Background(Some(conn)),
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "checkpoint passes run on the pool");
+                Background(None)
+            }
+            Err(_) => Background(None),
+        }
+    }
+
+    /// One `PASSIVE` pass (see [`pass`]) on the background connection, or
+    /// on the pool once that connection failed.
+    async fn pass(&mut self, pool: &SqlitePool, shared: &Checkpoints) -> Option<u64> {
+        let Some(conn) = self.0.as_mut() else {
+            return pass(pool, shared).await;
+        };
+        let _running = shared.running.lock().await;
+        let counts: Result<(i64, i64, i64), _> = sqlx::query_as(PASSIVE_SQL).fetch_one(conn).await;
+        match counts {
+            Ok((0, frames, _)) => u64::try_from(frames).ok(),
+            Ok(_) => None,
+            Err(error) => {
+                tracing::warn!(%error, "WAL checkpoint failed; later passes use the pool");
+                self.0 = None;
+                None
+            }
+        }
+    }
+}
+
+/// Lowers the calling thread's CPU priority (Linux: `nice` is per thread).
+/// Elsewhere `nice` would lower the whole process, so nothing is changed.
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(error) = rustix::process::nice(BACKGROUND_NICE) {
+        tracing::debug!(%error, "checkpoint thread keeps its priority");
+    }
+}
+
+const PASSIVE_SQL: &str = "PRAGMA wal_checkpoint(PASSIVE)";
+
 /// One `PASSIVE` checkpoint: the frames in the WAL when it started, or
 /// `None` if it did not run (another connection was checkpointing, or an
 /// error, which is logged).
 async fn pass(pool: &SqlitePool, shared: &Checkpoints) -> Option<u64> {
     let _running = shared.running.lock().await;
-    let (busy, frames, _copied) = checkpoint(pool, "PRAGMA wal_checkpoint(PASSIVE)").await?;
+    let (busy, frames, _copied) = checkpoint(pool, PASSIVE_SQL).await?;
     if busy != 0 {
         return None;
     }
