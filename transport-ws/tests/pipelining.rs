@@ -96,3 +96,57 @@ async fn pipelined_sends_are_stored_and_answered_in_the_clients_order() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_ticket_opens_are_answered_in_order_and_a_resend_opens_nothing() {
+    within(60, async {
+        let srv = spawn_server(|c| {
+            c.frames_per_second = 10_000;
+            c.frame_burst = 10_000;
+        })
+        .await;
+        let cust = srv.customer("olga").await;
+        let mut c = srv.connect_as(&cust.token).await;
+        let keys: Vec<String> = (0..20).map(|_| cmid()).collect();
+        let mut reqs = Vec::new();
+        // Twenty opens, then the third one again, written before any reply is read.
+        for i in (0..20).chain([2]) {
+            let req = c.req();
+            c.send(ClientFrame::CreateTicket {
+                req,
+                subject: format!("question {i}"),
+                body: format!("first message {i}"),
+                client_msg_id: keys[i].clone(),
+                category_id: None,
+            })
+            .await;
+            reqs.push(req);
+        }
+        let mut tickets = Vec::new();
+        for req in &reqs {
+            // The customer's own channel also announces each new ticket.
+            let reply = c
+                .recv_until(|f| matches!(f, ServerFrame::Ack { .. } | ServerFrame::Error { .. }))
+                .await;
+            match reply {
+                ServerFrame::Ack {
+                    req: r,
+                    ticket_id: Some(t),
+                    seq: Some(1),
+                    ..
+                } => {
+                    assert_eq!(r, *req, "replies in request order");
+                    tickets.push(t);
+                }
+                other => panic!("expected the ack of {req}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            tickets[20], tickets[2],
+            "the resend answers with the first ticket"
+        );
+        let distinct: std::collections::HashSet<_> = tickets.iter().collect();
+        assert_eq!(distinct.len(), 20, "twenty tickets, none twice");
+    })
+    .await;
+}
