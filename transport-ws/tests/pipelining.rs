@@ -1,6 +1,7 @@
-//! Pipelined sends: a client that sends many `send` frames without waiting
-//! gets them stored in its order and every reply in request order — also
-//! with a malformed frame and a resend mixed in — and nothing twice.
+//! Pipelined requests: a client that sends many `send` frames without
+//! waiting gets them stored in its order and every reply in request order —
+//! also with a malformed frame and a resend mixed in — and nothing twice;
+//! pipelined `create_ticket`s are answered in order too.
 #![allow(clippy::unwrap_used)]
 
 mod support;

@@ -35,17 +35,8 @@ use crate::ratelimit::TokenBucket;
 
 /// How long a replay may wait for room in the outbound queue.
 const REPLAY_PATIENCE: Duration = Duration::from_secs(10);
-/// Pipelined `send`s (or `create_ticket`s) stored together: one group
-/// commit per connection turn.
+/// Pipelined `send`s stored together (one group commit per connection turn).
 const PIPELINE_MAX: usize = 64;
-
-/// Requests a connection may pipeline: consecutive ones of a kind are
-/// stored together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Batchable {
-    Send,
-    CreateTicket,
-}
 /// Ticket versions remembered to drop duplicate ticket events.
 const SEEN_VERSIONS_MAX: usize = 4096;
 
@@ -457,15 +448,15 @@ impl Session {
         St: Stream<Item = Result<WsFrame, E>> + Send + Unpin,
         E: Display,
     {
-        let Some((kind, request)) = self.take_batchable(&first, None) else {
+        let Some(send) = self.take_send(&first) else {
             return self.on_frame(first).await;
         };
-        let mut batch = vec![request];
+        let mut sends = vec![send];
         let mut after = None;
         let mut gone = false;
-        // Every request gets its reply queued at once: take no more than fit.
+        // Every send gets its ack queued at once: take no more than fit.
         let most = PIPELINE_MAX.min(self.out.free()).max(1);
-        while batch.len() < most {
+        while sends.len() < most {
             let Some(next) = stream.next().now_or_never() else {
                 break;
             };
@@ -473,19 +464,15 @@ impl Session {
                 gone = true;
                 break;
             };
-            match self.take_batchable(&frame, Some(kind)) {
-                Some((_, request)) => batch.push(request),
+            match self.take_send(&frame) {
+                Some(send) => sends.push(send),
                 None => {
                     after = Some(frame);
                     break;
                 }
             }
         }
-        let end = match kind {
-            Batchable::Send => self.on_sends(batch).await,
-            Batchable::CreateTicket => self.on_creates(batch).await,
-        };
-        if let Some(end) = end {
+        if let Some(end) = self.on_sends(sends).await {
             return Some(end);
         }
         if gone {
@@ -497,36 +484,20 @@ impl Session {
         }
     }
 
-    /// The frame as a well-formed `send` or `create_ticket` (of `kind`, if
-    /// given) within the rate limit, or `None` (handled one at a time by
-    /// [`Self::on_frame`], which answers it).
-    fn take_batchable(
-        &mut self,
-        frame: &WsFrame,
-        kind: Option<Batchable>,
-    ) -> Option<(Batchable, ClientFrame)> {
+    /// The frame as a well-formed `send` within the rate limit, or `None`
+    /// (handled one at a time by [`Self::on_frame`], which answers it).
+    fn take_send(&mut self, frame: &WsFrame) -> Option<ClientFrame> {
         let WsFrame::Text(text) = frame else {
             return None;
         };
-        let tag = match kind {
-            Some(Batchable::Send) => "\"send\"",
-            Some(Batchable::CreateTicket) => "\"create_ticket\"",
-            None if text.contains("\"send\"") => "\"send\"",
-            None => "\"create_ticket\"",
-        };
-        if text.len() > self.gw.config.max_frame_bytes || !text.contains(tag) {
+        if text.len() > self.gw.config.max_frame_bytes || !text.contains("\"send\"") {
             return None;
         }
         let parsed: ClientFrame = serde_json::from_str(text).ok()?;
-        let found = match parsed {
-            ClientFrame::Send { .. } => Batchable::Send,
-            ClientFrame::CreateTicket { .. } => Batchable::CreateTicket,
-            _ => return None,
-        };
-        if kind.is_some_and(|k| k != found) || !self.bucket.try_take() {
+        if !matches!(parsed, ClientFrame::Send { .. }) || !self.bucket.try_take() {
             return None;
         }
-        Some((found, parsed))
+        Some(parsed)
     }
 
     async fn on_frame(&mut self, frame: WsFrame) -> Option<End> {
