@@ -168,6 +168,16 @@ pub struct Cli {
     /// SIGINT/SIGTERM before they are cut off. (default: 10)
     #[arg(long, env = "NEUROCHAT_SHUTDOWN_TIMEOUT", value_name = "SECONDS")]
     pub shutdown_timeout: Option<u64>,
+
+    /// Bearer token a Prometheus scraper sends to read `GET /metrics`.
+    /// Without it `/metrics` answers 404. (default: none)
+    #[arg(
+        long,
+        env = "NEUROCHAT_METRICS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<SecretArg>,
 }
 
 impl fmt::Debug for Cli {
@@ -188,6 +198,7 @@ impl fmt::Debug for Cli {
             .field("allowed_origins", &self.allowed_origins)
             .field("identity_hmac_secret", &self.identity_hmac_secret)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("metrics_token", &self.metrics_token)
             .finish()
     }
 }
@@ -208,6 +219,7 @@ struct FileConfig {
     allowed_origins: Option<Vec<String>>,
     identity_hmac_secret: Option<SecretArg>,
     shutdown_timeout: Option<u64>,
+    metrics_token: Option<SecretArg>,
 }
 
 /// Where the data lives.
@@ -251,6 +263,8 @@ pub struct Settings {
     pub identity_hmac_secret: Option<Secret>,
     /// Grace period of a shutdown.
     pub shutdown_timeout: Duration,
+    /// The scraper's token for `GET /metrics` (`None`: not served).
+    pub metrics_token: Option<SecretArg>,
 }
 
 impl Cli {
@@ -316,6 +330,7 @@ impl Cli {
                     .or(file.shutdown_timeout)
                     .unwrap_or(10),
             ),
+            metrics_token: self.metrics_token.or(file.metrics_token),
         })
     }
 }

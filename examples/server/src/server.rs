@@ -15,7 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use neurochat_core::ports::Store;
 use neurochat_core::{Config, Desk};
-use neurochat_http::HttpConfig;
+use neurochat_http::{HttpConfig, MetricsAccess};
 use neurochat_storage_sqlx::SqliteStore;
 use neurochat_transport_ws::Gateway;
 use rand::RngCore as _;
@@ -70,6 +70,10 @@ pub async fn run(settings: Settings) -> Result<()> {
 
     let http = HttpConfig {
         allowed_origins: settings.allowed_origins.clone(),
+        metrics: match &settings.metrics_token {
+            Some(token) => MetricsAccess::BearerToken(token.expose().to_owned()),
+            None => MetricsAccess::Off,
+        },
         ..HttpConfig::default()
     };
     // The gateway's `Origin` allow-list stays open: WebSocket clients

@@ -272,6 +272,7 @@ async fn help_documents_every_option_and_bad_databases_fail_clearly() {
         "--allowed-origin",
         "--identity-hmac-secret",
         "--shutdown-timeout",
+        "--metrics-token",
     ] {
         assert!(text.contains(option), "--help lacks {option}:\n{text}");
     }
@@ -311,9 +312,23 @@ async fn configured_by_environment_with_json_logs() {
             ("NEUROCHAT_ADMIN_EMAIL", "boss@example.com"),
             ("NEUROCHAT_ADMIN_PASSWORD", password),
             ("NEUROCHAT_LOG_FORMAT", "json"),
+            ("NEUROCHAT_METRICS_TOKEN", "scraper-token-0123456789"),
         ],
     );
     assert!(db.exists(), "the database is where the URL says");
+    // `/metrics` for the scraper's token only.
+    let metrics = http(
+        &server.addr,
+        "GET",
+        "/metrics",
+        Some("scraper-token-0123456789"),
+        None,
+    )
+    .await;
+    assert_eq!(metrics.status, 200, "{}", metrics.body);
+    assert!(metrics.body.contains("neurochat_"), "{}", metrics.body);
+    let refused = http(&server.addr, "GET", "/metrics", Some("guess"), None).await;
+    assert_eq!(refused.status, 401);
     assert!(
         dir.path().join("data.db.key").exists(),
         "the key file beside it"
@@ -329,6 +344,10 @@ async fn configured_by_environment_with_json_logs() {
 
     let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
     assert!(!log.contains(password), "no password in the log");
+    assert!(
+        !log.contains("scraper-token"),
+        "no metrics token in the log"
+    );
     let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
     assert!(lines.len() >= 3, "{log}");
     for line in lines {
