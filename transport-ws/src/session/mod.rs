@@ -37,6 +37,8 @@ use crate::ratelimit::TokenBucket;
 const REPLAY_PATIENCE: Duration = Duration::from_secs(10);
 /// Pipelined `send`s stored together (one group commit per connection turn).
 const PIPELINE_MAX: usize = 64;
+/// Live events handled in one turn once one woke the session.
+const LIVE_DRAIN: usize = 32;
 /// Ticket versions remembered to drop duplicate ticket events.
 const SEEN_VERSIONS_MAX: usize = 4096;
 
@@ -345,7 +347,7 @@ impl Session {
                         }
                     },
                     item = self.live.next(), if !self.live.is_empty() => match item {
-                        Some((source, delivery)) => Either::Right(Box::pin(self.on_live(source, delivery))),
+                        Some((source, delivery)) => Either::Right(Box::pin(self.on_live_burst(source, delivery))),
                         None => continue,
                     },
                 };
@@ -354,6 +356,25 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Handles a live event and then the ones already waiting (up to
+    /// [`LIVE_DRAIN`]) in the same turn: a busy agent's inbox delivers
+    /// hundreds a second, and a trip round the select per event (its timer
+    /// re-armed, every branch polled) is what let the inbox fall behind.
+    async fn on_live_burst(&mut self, source: Source, delivery: Delivery) -> Option<End> {
+        if let Some(end) = self.on_live(source, delivery).await {
+            return Some(end);
+        }
+        for _ in 0..LIVE_DRAIN {
+            let Some(Some((source, delivery))) = self.live.next().now_or_never() else {
+                break;
+            };
+            if let Some(end) = self.on_live(source, delivery).await {
+                return Some(end);
+            }
+        }
+        None
     }
 
     fn rarely(&mut self) -> &mut Rarely {
