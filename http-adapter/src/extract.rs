@@ -316,6 +316,20 @@ impl Params {
         }
     }
 
+    /// The `cursor` a listing handed out, read back with `decode`.
+    pub(crate) fn cursor<T>(&mut self, decode: impl FnOnce(&str) -> Option<T>) -> Option<T> {
+        let raw = self.text("cursor")?;
+        let decoded = decode(&raw);
+        if decoded.is_none() {
+            self.invalid(
+                "cursor",
+                FieldErrorCode::InvalidFormat,
+                "Not a cursor this listing handed out.",
+            );
+        }
+        decoded
+    }
+
     /// A UUID.
     pub(crate) fn uuid(&mut self, key: &str) -> Option<Uuid> {
         let raw = self.last(key)?;

@@ -7,7 +7,7 @@ use neurochat_core::domain::{AuditFilter, AuditId, UserId};
 use neurochat_core::service::metrics::MetricsWindow;
 use neurochat_core::service::users::clamp_limit;
 use neurochat_protocol::v1::{
-    self as wire, AgentMetricsView, AuditEntryView, FieldErrorCode, Page, TeamMetricsView,
+    self as wire, AgentMetricsView, AuditEntryView, Page, TeamMetricsView,
 };
 
 use crate::error::{ApiError, Problem};
@@ -88,19 +88,7 @@ pub(crate) async fn audit(
     Auth(principal): Auth,
     QueryParams(mut q): QueryParams,
 ) -> Result<Json<Page<AuditEntryView>>, ApiError> {
-    let before = q
-        .text("cursor")
-        .and_then(|c| match uuid::Uuid::try_parse(&c) {
-            Ok(id) => Some(AuditId(id)),
-            Err(_) => {
-                q.invalid(
-                    "cursor",
-                    FieldErrorCode::InvalidFormat,
-                    "Not a cursor this listing handed out.",
-                );
-                None
-            }
-        });
+    let before = q.cursor(|c| uuid::Uuid::try_parse(c).ok().map(AuditId));
     let filter = AuditFilter {
         actor_id: q.uuid("actor_id").map(UserId),
         action: q.choice::<wire::AuditAction>("action").map(Into::into),

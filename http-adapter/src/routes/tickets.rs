@@ -126,20 +126,7 @@ pub(crate) async fn list(
             }
         },
     };
-    let after = match q.text("cursor") {
-        None => None,
-        Some(c) => {
-            let decoded = TicketCursor::decode(&c);
-            if decoded.is_none() {
-                q.invalid(
-                    "cursor",
-                    FieldErrorCode::InvalidFormat,
-                    "Not a cursor this listing handed out.",
-                );
-            }
-            decoded
-        }
-    };
+    let after = q.cursor(TicketCursor::decode);
     let filter = TicketFilter {
         customer_id: q.uuid("customer_id").map(UserId),
         statuses: statuses.into_iter().map(TicketStatus::from).collect(),

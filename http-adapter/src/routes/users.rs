@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use neurochat_core::domain::{UserFilter, UserId};
 use neurochat_core::service::users::clamp_limit;
 use neurochat_protocol::v1::{
-    self as wire, AgentSettingsRequest, AgentView, FieldErrorCode, Page, SetDisabledRequest,
-    SetRoleRequest, UserView,
+    self as wire, AgentSettingsRequest, AgentView, Page, SetDisabledRequest, SetRoleRequest,
+    UserView,
 };
 use serde_json::Value;
 
@@ -35,19 +35,7 @@ pub(crate) async fn list(
     Auth(principal): Auth,
     QueryParams(mut q): QueryParams,
 ) -> Result<Json<Page<UserView>>, ApiError> {
-    let after = q
-        .text("cursor")
-        .and_then(|c| match uuid::Uuid::try_parse(&c) {
-            Ok(id) => Some(UserId(id)),
-            Err(_) => {
-                q.invalid(
-                    "cursor",
-                    FieldErrorCode::InvalidFormat,
-                    "Not a cursor this listing handed out.",
-                );
-                None
-            }
-        });
+    let after = q.cursor(|c| uuid::Uuid::try_parse(c).ok().map(UserId));
     let filter = UserFilter {
         search: q.text("search"),
         role: q.choice::<wire::Role>("role").map(Into::into),
