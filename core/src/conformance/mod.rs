@@ -5,7 +5,7 @@
 //! Each scenario is a `pub async fn name(store: &dyn Store)` that panics on
 //! failure, grouped by area ([`users`], [`sessions`], [`audit`], [`tickets`],
 //! [`ticket_updates`], [`ticket_lists`], [`ticket_sorts`], [`ticket_queues`],
-//! [`messages`], [`categories`], [`outbox`], [`health`]); [`SCENARIOS`] lists
+//! [`messages`], [`receipts`], [`categories`], [`outbox`], [`health`]); [`SCENARIOS`] lists
 //! them all. [`store_conformance_tests!`](crate::store_conformance_tests)
 //! turns every scenario into a `#[tokio::test]` of the calling crate.
 //!
@@ -37,6 +37,7 @@ pub mod fixtures;
 pub mod health;
 pub mod messages;
 pub mod outbox;
+pub mod receipts;
 pub mod sessions;
 pub mod ticket_lists;
 pub mod ticket_queues;
@@ -149,6 +150,8 @@ macro_rules! __store_conformance_scenarios {
                 concurrent_duplicates_insert_once,
                 list_after_and_before,
                 list_hides_internal_notes,
+            ],
+            receipts: [
                 receipts_move_forward_only,
                 receipts_unknown_foreign_key,
                 list_receipts_ordered_by_user,
@@ -219,7 +222,7 @@ macro_rules! __store_conformance_expand {
 ///
 /// The macro defines one module per area (`users`, `sessions`, `audit`,
 /// `tickets`, `ticket_updates`, `ticket_lists`, `ticket_sorts`,
-/// `ticket_queues`, `messages`, `categories`, `outbox`, `health`) plus a private
+/// `ticket_queues`, `messages`, `receipts`, `categories`, `outbox`, `health`) plus a private
 /// `__store_conformance_make` function; invoke it once per module (wrap each
 /// backend in its own `mod` to test several in one file). Test names are the
 /// entries of [`SCENARIOS`](crate::conformance::SCENARIOS), e.g.
