@@ -21,6 +21,9 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 
+mod browser;
+mod web;
+
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
@@ -30,6 +33,8 @@ commands:
   lint         cargo fmt --check, clippy -D warnings, rustdoc -D warnings, wasm32 check of the protocol
   run [ARGS]   run the example server (neurochat-server) in release, in the current
                directory (./neurochat.db); ARGS go to the server, e.g. `run -- --help`
+  web          build the chat widget for wasm32 into target/web/ (sizes, 60 KB gzip budget)
+  test-browser run the headless Chromium tests (tests/browser/) against the example server
   bench        run the criterion benches with short warm-up and measurement times
   fuzz-api     fuzz the REST API from its OpenAPI document with schemathesis (no 5xx,
                no response-schema violations); skipped loudly if schemathesis is
@@ -238,6 +243,14 @@ fn xtask() -> Result<()> {
         Some("fuzz-api") => {
             no_args("fuzz-api")?;
             return fuzz_api();
+        }
+        Some("web") => {
+            no_args("web")?;
+            return web::build();
+        }
+        Some("test-browser") => {
+            no_args("test-browser")?;
+            return browser::run();
         }
         Some("lint") => {
             no_args("lint")?;
