@@ -1,9 +1,399 @@
 //! `cargo xtask web`: builds the web apps (the widget) for wasm32 into
 //! `target/web/` (see `docs/WIDGET.md`).
+//!
+//! The steps, each printed as it runs:
+//! 1. `rustup target add wasm32-unknown-unknown` (answers at once when the
+//!    target is installed; a failure only warns, the build then says why);
+//! 2. `cargo build -p neurochat-widget --lib --target wasm32-unknown-unknown
+//!    --profile wasm-release`;
+//! 3. the JS glue, generated in-process by `wasm-bindgen-cli-support`
+//!    (pinned to the exact `wasm-bindgen` of `Cargo.lock`), `--target web`;
+//! 4. `wasm-opt -Oz`, only with a binaryen ≥ 116 (`WASM_OPT=PATH`, npm's
+//!    `binaryen` in `target/web-tools/` or a `node_modules` of the
+//!    workspace, or one on `PATH`); Debian's 108 breaks wasm-bindgen output
+//!    at run time and is never used. Without one the step is skipped, and
+//!    says so;
+//! 5. content-hashed names, the loader's `__NEUROCHAT_GLUE__` filled in, a
+//!    `.gz` next to every file, `manifest.json`, a size table, and the
+//!    60 KB gzip budget of loader + glue + WASM.
 
-use anyhow::{Result, bail};
+use std::ffi::OsString;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result, bail};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use sha2::{Digest as _, Sha256};
+
+/// The widget crate.
+const CRATE: &str = "neurochat-widget";
+/// Its library's file stem (the crate name with `_`).
+const STEM: &str = "neurochat_widget";
+/// The stem of the hashed output files: `neurochat-widget-<hash>.js` and
+/// `neurochat-widget-<hash>_bg.wasm`.
+const OUT_STEM: &str = "neurochat-widget";
+/// The loader's source, relative to the workspace root.
+const LOADER: &str = "widget-wasm/loader/neurochat.js";
+/// What the build replaces, in the loader, with the hashed glue's file name
+/// (a name relative to the loader's own URL, e.g. `neurochat-widget-0123456789abcdef.js`).
+const GLUE_PLACEHOLDER: &str = "__NEUROCHAT_GLUE__";
+/// The loader's name in the output (stable: it is the URL sites embed).
+const LOADER_OUT: &str = "neurochat.js";
+/// Hex digits of the SHA-256 content hash kept in file names (64 bits).
+const HASH_LEN: usize = 16;
+/// Loader + glue + WASM, gzip, at most (docs/WIDGET.md).
+pub const BUDGET_GZIP: u64 = 60 * 1024;
+/// Oldest binaryen whose output wasm-bindgen modules survive (Debian's 108
+/// breaks the externref table).
+const WASM_OPT_MIN: u32 = 116;
+/// The wasm features rustc's wasm32-unknown-unknown output and wasm-bindgen's
+/// glue use; wasm-opt must accept them and may use no others.
+const WASM_OPT_FEATURES: &[&str] = &[
+    "--enable-mutable-globals",
+    "--enable-sign-ext",
+    "--enable-nontrapping-float-to-int",
+    "--enable-bulk-memory",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
 
 /// Builds the widget into `target/web/widget/` and checks its size budget.
 pub fn build() -> Result<()> {
-    bail!("`cargo xtask web` is not implemented yet")
+    let root = crate::workspace_root()?;
+    let target = target_dir(&root)?;
+    let out = target.join("web").join("widget");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+
+    // 1. The target (idempotent; offline when it is installed).
+    eprintln!();
+    eprintln!("==> web: wasm32 target");
+    eprintln!("    $ rustup target add wasm32-unknown-unknown");
+    match Command::new("rustup")
+        .args(["target", "add", "wasm32-unknown-unknown"])
+        .current_dir(&root)
+        .status()
+    {
+        Ok(s) if s.success() => {}
+        Ok(s) => eprintln!("warning: `rustup target add wasm32-unknown-unknown` failed ({s})"),
+        Err(e) => eprintln!("warning: could not run rustup ({e}); assuming the target is there"),
+    }
+
+    // 2. The module.
+    let args = [
+        "build",
+        "-p",
+        CRATE,
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+        // The profile strips symbols, which drops the `target_features`
+        // section wasm-bindgen reads to see which wasm features (reference
+        // types) the module uses. Keep it here; the glue generator removes
+        // the name and producers sections, and wasm-opt the rest.
+        "--config",
+        "profile.wasm-release.strip=false",
+    ];
+    eprintln!();
+    eprintln!("==> web: build the widget");
+    eprintln!("    $ cargo {}", args.join(" "));
+    let status = Command::new(&cargo)
+        .args(args)
+        .current_dir(&root)
+        .status()
+        .context("could not start cargo")?;
+    if !status.success() {
+        bail!(
+            "xtask web: building {CRATE} for wasm32 failed ({status}); if the target is \
+             missing: `rustup target add wasm32-unknown-unknown`"
+        );
+    }
+    let module = target
+        .join("wasm32-unknown-unknown")
+        .join("wasm-release")
+        .join(format!("{STEM}.wasm"));
+
+    // 3. The glue, into a scratch directory next to the output.
+    eprintln!();
+    eprintln!(
+        "==> web: JS glue (wasm-bindgen-cli-support {}, --target web)",
+        BINDGEN_VERSION
+    );
+    let scratch = target.join("web").join(".bindgen");
+    if scratch.exists() {
+        fs::remove_dir_all(&scratch).with_context(|| format!("clearing {}", scratch.display()))?;
+    }
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&module)
+        .web(true)
+        .map_err(|e| anyhow::anyhow!("{e:#}"))?
+        .typescript(false)
+        .omit_default_module_path(false)
+        .remove_name_section(true)
+        .remove_producers_section(true)
+        .generate(&scratch)
+        .map_err(|e| anyhow::anyhow!("wasm-bindgen: {e:#}"))
+        .with_context(|| format!("generating the glue of {}", module.display()))?;
+    if scratch.join("snippets").exists() {
+        bail!(
+            "xtask web: the widget uses JS snippets (`#[wasm_bindgen(inline_js)]` or \
+             `module = ...`), which the web build does not ship; keep JS in the loader"
+        );
+    }
+    let glue =
+        fs::read_to_string(scratch.join(format!("{STEM}.js"))).context("reading the glue")?;
+    let bg = scratch.join(format!("{STEM}_bg.wasm"));
+
+    // 4. wasm-opt, when a good one exists.
+    eprintln!();
+    eprintln!("==> web: wasm-opt -Oz");
+    let wasm = match find_wasm_opt(&root, &target) {
+        Ok((wasm_opt, version)) => {
+            let optimized = scratch.join(format!("{STEM}_bg.opt.wasm"));
+            let mut cmd = Command::new(&wasm_opt);
+            cmd.arg("-Oz")
+                .args(WASM_OPT_FEATURES)
+                .arg(&bg)
+                .arg("-o")
+                .arg(&optimized);
+            eprintln!("    $ {}", show(&cmd));
+            let status = cmd
+                .status()
+                .with_context(|| format!("could not run {}", wasm_opt.display()))?;
+            if !status.success() {
+                bail!("xtask web: wasm-opt (binaryen {version}) failed ({status})");
+            }
+            let before = fs::metadata(&bg).map(|m| m.len()).unwrap_or(0);
+            let bytes = fs::read(&optimized).context("reading wasm-opt's output")?;
+            eprintln!("    binaryen {version}: {before} → {} bytes", bytes.len());
+            bytes
+        }
+        Err(why) => {
+            eprintln!("    SKIPPED: {why}");
+            eprintln!(
+                "    (the module works without it, a few KB larger; for the real size: \
+                 `npm install --prefix target/web-tools binaryen@132`, or WASM_OPT=PATH)"
+            );
+            fs::read(&bg).context("reading the module")?
+        }
+    };
+
+    // 5. Hashed names: one hash over the glue (as generated) and the final
+    // module names the pair, so either changing renames both.
+    let hash = {
+        let mut h = Sha256::new();
+        h.update(glue.as_bytes());
+        h.update([0]);
+        h.update(&wasm);
+        let mut hex = hex::encode(h.finalize());
+        hex.truncate(HASH_LEN);
+        hex
+    };
+    let glue_name = format!("{OUT_STEM}-{hash}.js");
+    let wasm_name = format!("{OUT_STEM}-{hash}_bg.wasm");
+    // The glue's default module URL (`init()` without arguments) is
+    // `new URL('<stem>_bg.wasm', import.meta.url)`: point it at the hashed
+    // module, next to the glue.
+    let default_url = format!("'{STEM}_bg.wasm'");
+    match glue.matches(&default_url).count() {
+        1 => {}
+        n => bail!(
+            "xtask web: expected the glue to name its module {default_url} once, found {n} \
+             times (did wasm-bindgen's output change?)"
+        ),
+    }
+    let glue = glue.replace(&default_url, &format!("'{wasm_name}'"));
+
+    let loader_src = root.join(LOADER);
+    let loader = fs::read_to_string(&loader_src).with_context(|| {
+        format!(
+            "reading the loader {} (the widget crate's loader; see docs/WIDGET.md)",
+            loader_src.display()
+        )
+    })?;
+    if !loader.contains(GLUE_PLACEHOLDER) {
+        bail!("xtask web: the loader {LOADER} has no {GLUE_PLACEHOLDER} placeholder to fill");
+    }
+    let loader = loader.replace(GLUE_PLACEHOLDER, &glue_name);
+
+    if out.exists() {
+        fs::remove_dir_all(&out).with_context(|| format!("clearing {}", out.display()))?;
+    }
+    fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let files: [(&str, &[u8]); 3] = [
+        (LOADER_OUT, loader.as_bytes()),
+        (&glue_name, glue.as_bytes()),
+        (&wasm_name, &wasm),
+    ];
+    let mut sizes = Vec::new();
+    for (name, bytes) in files {
+        let gz = gzip(bytes)?;
+        write(&out.join(name), bytes)?;
+        write(&out.join(format!("{name}.gz")), &gz)?;
+        sizes.push((name.to_owned(), bytes.len() as u64, gz.len() as u64));
+    }
+    let manifest = serde_json::json!({
+        "loader": LOADER_OUT,
+        "glue": glue_name,
+        "wasm": wasm_name,
+        "sizes": sizes
+            .iter()
+            .map(|(name, raw, gzip)| (name.clone(), serde_json::json!({ "raw": raw, "gzip": gzip })))
+            .collect::<serde_json::Map<_, _>>(),
+    });
+    let manifest = serde_json::to_string_pretty(&manifest).context("manifest.json")?;
+    write(
+        &out.join("manifest.json"),
+        format!("{manifest}\n").as_bytes(),
+    )?;
+    let _ = fs::remove_dir_all(&scratch);
+
+    // The table and the budget.
+    let (raw, gz) = sizes
+        .iter()
+        .fold((0, 0), |(r, g), (_, raw, gz)| (r + raw, g + gz));
+    let width = sizes
+        .iter()
+        .map(|(n, _, _)| n.len())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    println!();
+    println!("{}", out.display());
+    println!("  {:<width$}  {:>9}  {:>9}", "file", "raw", "gzip");
+    for (name, raw, gz) in &sizes {
+        println!("  {name:<width$}  {raw:>9}  {gz:>9}");
+    }
+    println!("  {:<width$}  {raw:>9}  {gz:>9}", "total");
+    println!(
+        "  budget: {gz} of {BUDGET_GZIP} bytes gzip ({:.1}%)",
+        gz as f64 * 100.0 / BUDGET_GZIP as f64
+    );
+    if gz > BUDGET_GZIP {
+        bail!(
+            "xtask web: loader + glue + WASM are {gz} bytes gzip, over the budget of \
+             {BUDGET_GZIP} (docs/WIDGET.md)"
+        );
+    }
+    Ok(())
+}
+
+/// The wasm-bindgen version the glue generator is built from (`Cargo.lock`
+/// pins the widget's `wasm-bindgen` to the same).
+const BINDGEN_VERSION: &str = "0.2.130";
+
+/// `CARGO_TARGET_DIR` (relative to the current directory, as cargo reads
+/// it) or the workspace's `target/`.
+fn target_dir(root: &Path) -> Result<PathBuf> {
+    Ok(match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                std::env::current_dir()
+                    .context("current directory")?
+                    .join(dir)
+            }
+        }
+        _ => root.join("target"),
+    })
+}
+
+/// The first wasm-opt of binaryen ≥ [`WASM_OPT_MIN`], or why there is none.
+/// `WASM_OPT=PATH` is the only candidate when set.
+fn find_wasm_opt(root: &Path, target: &Path) -> std::result::Result<(PathBuf, u32), String> {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Some(path) = std::env::var_os("WASM_OPT").filter(|p| !p.is_empty()) {
+        candidates.push(PathBuf::from(path));
+    } else {
+        for dir in [
+            target.join("web-tools"),
+            root.to_path_buf(),
+            root.join("tests").join("browser"),
+        ] {
+            candidates.push(dir.join("node_modules").join(".bin").join("wasm-opt"));
+        }
+        candidates.push(PathBuf::from("wasm-opt"));
+    }
+    let mut refused = Vec::new();
+    for program in candidates {
+        let out = match Command::new(&program).arg("--version").output() {
+            Ok(out) if out.status.success() => out,
+            _ => continue,
+        };
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        match binaryen_version(&text) {
+            Some(v) if v >= WASM_OPT_MIN => {
+                eprintln!("    using {} (binaryen {v})", program.display());
+                return Ok((program, v));
+            }
+            v => refused.push(format!(
+                "{} is binaryen {} (< {WASM_OPT_MIN}: its output breaks wasm-bindgen modules), \
+                 not used",
+                program.display(),
+                v.map_or_else(
+                    || format!("of unknown version `{}`", text.trim()),
+                    |v| v.to_string()
+                )
+            )),
+        }
+    }
+    if refused.is_empty() {
+        Err(format!("no wasm-opt (binaryen ≥ {WASM_OPT_MIN}) found"))
+    } else {
+        Err(format!(
+            "no wasm-opt of binaryen ≥ {WASM_OPT_MIN} found; {}",
+            refused.join("; ")
+        ))
+    }
+}
+
+/// `wasm-opt version 132 (version_132)` → 132.
+fn binaryen_version(text: &str) -> Option<u32> {
+    let rest = &text[text.find("version")? + "version".len()..];
+    let digits: String = rest
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+    enc.write_all(bytes).context("gzip")?;
+    enc.finish().context("gzip")
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// A command line for the log.
+fn show(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::binaryen_version;
+
+    #[test]
+    fn binaryen_versions() {
+        assert_eq!(
+            binaryen_version("wasm-opt version 132 (version_132)\n"),
+            Some(132)
+        );
+        assert_eq!(binaryen_version("wasm-opt version 108\n"), Some(108));
+        assert_eq!(binaryen_version("wasm-opt\n"), None);
+    }
 }
