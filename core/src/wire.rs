@@ -33,7 +33,20 @@ enum_map!(Availability <=> wire::Availability { Online, Away, Offline });
 enum_map!(TicketStatus <=> wire::TicketStatus { New, InProgress, Resolved, Closed });
 enum_map!(Priority <=> wire::Priority { Low, Normal, High, Urgent });
 enum_map!(MessageKind <=> wire::MessageKind { Customer, Agent, System, InternalNote });
-enum_map!(TicketChange <=> wire::TicketChange { Created, Claimed, Assigned, Unassigned, Status, Priority, Category });
+// One way only: the wire's `resync` is the gateway's, no domain change.
+impl From<TicketChange> for wire::TicketChange {
+    fn from(d: TicketChange) -> Self {
+        match d {
+            TicketChange::Created => wire::TicketChange::Created,
+            TicketChange::Claimed => wire::TicketChange::Claimed,
+            TicketChange::Assigned => wire::TicketChange::Assigned,
+            TicketChange::Unassigned => wire::TicketChange::Unassigned,
+            TicketChange::Status => wire::TicketChange::Status,
+            TicketChange::Priority => wire::TicketChange::Priority,
+            TicketChange::Category => wire::TicketChange::Category,
+        }
+    }
+}
 enum_map!(AuditAction <=> wire::AuditAction {
     LoginSucceeded, LoginFailed, Logout, RefreshTokenReused, PasswordResetRequested,
     PasswordResetCompleted, PasswordChanged, EmailChanged, RoleChanged, UserDisabled,

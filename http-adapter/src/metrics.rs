@@ -267,11 +267,15 @@ impl Metrics {
              neurochat_ws_messages_relayed_total {}\n\
              # HELP neurochat_ws_slow_consumers_total WebSocket connections closed for reading too slowly.\n\
              # TYPE neurochat_ws_slow_consumers_total counter\n\
-             neurochat_ws_slow_consumers_total {}\n",
+             neurochat_ws_slow_consumers_total {}\n\
+             # HELP neurochat_ws_inbox_resyncs_total Times an agent's connection fell behind on the inbox and re-read the missed tickets from the store.\n\
+             # TYPE neurochat_ws_inbox_resyncs_total counter\n\
+             neurochat_ws_inbox_resyncs_total {}\n",
             gateway.connections(),
             stats.connections_opened.load(Ordering::Relaxed),
             stats.messages_relayed.load(Ordering::Relaxed),
             stats.slow_consumers.load(Ordering::Relaxed),
+            stats.inbox_resyncs.load(Ordering::Relaxed),
         );
 
         out.push_str(

@@ -20,6 +20,9 @@ pub struct GatewayStats {
     pub messages_relayed: AtomicU64,
     /// Connections closed because they read too slowly.
     pub slow_consumers: AtomicU64,
+    /// Inbox resynchronisations: an agent's connection fell behind on the
+    /// inbox topic and re-read the tickets it missed from the store.
+    pub inbox_resyncs: AtomicU64,
 }
 
 /// The real-time gateway: one per server, shared by all sessions.

@@ -18,25 +18,44 @@ const CAPACITY: usize = 1024;
 /// subscriber that lags resynchronises from the store.
 const SMALL_CAPACITY: usize = 32;
 
-fn capacity(topic: &Topic) -> usize {
-    match topic {
-        Topic::Inbox | Topic::Presence => CAPACITY,
-        Topic::Ticket(_) | Topic::TicketStaff(_) | Topic::User(_) => SMALL_CAPACITY,
-    }
-}
-
 /// The in-process [`EventBus`]: for a single node, and the reference for others.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryBus {
     // Events are shared behind an `Arc` so a channel slot costs a pointer,
     // not a whole event.
     topics: Mutex<HashMap<Topic, broadcast::Sender<Arc<Event>>>>,
+    shared_capacity: usize,
+    small_capacity: usize,
+}
+
+impl Default for MemoryBus {
+    fn default() -> Self {
+        Self::with_capacity(CAPACITY, SMALL_CAPACITY)
+    }
 }
 
 impl MemoryBus {
     /// An empty bus.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty bus buffering `shared` events on the inbox and presence
+    /// topics and `small` on the others (at least 1 each) before a slow
+    /// subscriber lags; tests use small values to make lag happen.
+    pub fn with_capacity(shared: usize, small: usize) -> Self {
+        MemoryBus {
+            topics: Mutex::default(),
+            shared_capacity: shared.max(1),
+            small_capacity: small.max(1),
+        }
+    }
+
+    fn capacity(&self, topic: &Topic) -> usize {
+        match topic {
+            Topic::Inbox | Topic::Presence => self.shared_capacity,
+            Topic::Ticket(_) | Topic::TicketStaff(_) | Topic::User(_) => self.small_capacity,
+        }
     }
 
     /// Topics with at least one live subscriber (for tests and metrics).
@@ -63,7 +82,7 @@ impl EventBus for MemoryBus {
     async fn subscribe(&self, topic: Topic) -> Result<Subscription, BusError> {
         let rx = {
             let mut topics = self.topics.lock().unwrap_or_else(|p| p.into_inner());
-            let cap = capacity(&topic);
+            let cap = self.capacity(&topic);
             topics
                 .entry(topic)
                 .or_insert_with(|| broadcast::channel(cap).0)

@@ -273,6 +273,9 @@ pub enum TicketChange {
     Priority,
     /// Its category changed.
     Category,
+    /// Its current state, re-read from storage after this connection fell
+    /// behind on the inbox and missed events (what changed is not known).
+    Resync,
 }
 
 impl TicketChange {
@@ -285,6 +288,7 @@ impl TicketChange {
         TicketChange::Status,
         TicketChange::Priority,
         TicketChange::Category,
+        TicketChange::Resync,
     ];
 
     /// The stable snake_case string of this change (same as its JSON form).
@@ -297,6 +301,7 @@ impl TicketChange {
             TicketChange::Status => "status",
             TicketChange::Priority => "priority",
             TicketChange::Category => "category",
+            TicketChange::Resync => "resync",
         }
     }
 }

@@ -5,16 +5,26 @@ use std::sync::atomic::Ordering;
 
 use futures_util::stream::StreamExt;
 use neurochat_core::Error;
-use neurochat_core::domain::{MessageKind, TicketId};
+use neurochat_core::domain::{
+    MessageKind, Ticket, TicketCursor, TicketFilter, TicketId, TicketSort,
+};
 use neurochat_core::events::{Event, Topic};
 use neurochat_core::ports::Delivery;
 use neurochat_core::service::chat::{HISTORY_PAGE_MAX, HistoryPage};
 use neurochat_protocol::v1::{
-    ErrorCode, MessageView, ReceiptView, ServerFrame, TicketView, close_codes,
+    ErrorCode, MessageView, ReceiptView, ServerFrame, TicketChange, TicketView, close_codes,
 };
 use tokio::sync::oneshot;
 
-use super::{End, Followed, Live, REPLAY_PATIENCE, SEEN_VERSIONS_MAX, Session, Source};
+use super::{
+    End, Followed, INBOX_RESYNC_MARGIN_MS, INBOX_RESYNC_MAX, Live, REPLAY_PATIENCE,
+    SEEN_VERSIONS_MAX, Session, Source,
+};
+
+/// Unix milliseconds (the inbox mark's unit, as in ticket cursors).
+pub(super) fn millis(t: time::OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
 
 impl Session {
     /// Follows a ticket from `after_seq`: live streams first (so nothing
@@ -113,16 +123,102 @@ impl Session {
         }
     }
 
+    /// Writes a ticket event unless this connection already has that
+    /// ticket at this version or a newer one (the same change can arrive
+    /// on several topics, and again through a resynchronisation).
+    async fn ticket_event(&mut self, ticket: &Ticket, change: TicketChange) -> Option<End> {
+        let seen_versions = &mut self.rarely().seen_versions;
+        let seen = seen_versions.get(&ticket.id).copied().unwrap_or(0);
+        if ticket.version <= seen {
+            return None;
+        }
+        if seen_versions.len() >= SEEN_VERSIONS_MAX {
+            seen_versions.clear();
+        }
+        seen_versions.insert(ticket.id, ticket.version);
+        if !self.principal.is_staff() && ticket.customer_id != self.principal.user_id() {
+            return None;
+        }
+        self.send_live(&ServerFrame::TicketEvent {
+            ticket: TicketView::from(ticket),
+            change,
+        })
+        .await
+    }
+
+    /// After the inbox topic dropped events for this connection: re-reads
+    /// the tickets changed since the inbox mark and writes those this
+    /// connection has not seen at their current version, as `created` when
+    /// they were opened since, else as `resync`. So a lagging agent still
+    /// learns of every ticket.
+    async fn resync_inbox(&mut self) -> Option<End> {
+        self.slot
+            .stats()
+            .inbox_resyncs
+            .fetch_add(1, Ordering::Relaxed);
+        let mark = self.rarely().inbox_mark;
+        let from = mark.saturating_sub(INBOX_RESYNC_MARGIN_MS);
+        let Ok(from_time) =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(from) * 1_000_000)
+        else {
+            return None;
+        };
+        let mut filter = TicketFilter {
+            updated_from: Some(from_time),
+            sort: TicketSort::UpdatedDesc,
+            limit: 100,
+            ..TicketFilter::default()
+        };
+        let mut read = 0usize;
+        let mut newest = mark;
+        while read < INBOX_RESYNC_MAX {
+            let page = match self
+                .gw
+                .desk
+                .list_tickets(&self.principal, filter.clone())
+                .await
+            {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::warn!(error = %e, "inbox resynchronisation failed");
+                    return None;
+                }
+            };
+            read += page.len();
+            for ticket in &page {
+                newest = newest.max(millis(ticket.updated_at));
+                let change = if millis(ticket.created_at) >= from {
+                    TicketChange::Created
+                } else {
+                    TicketChange::Resync
+                };
+                if let Some(end) = self.ticket_event(ticket, change).await {
+                    return Some(end);
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() as u32 >= filter.limit => {
+                    filter.after = Some(TicketCursor::of(last, TicketSort::UpdatedDesc));
+                }
+                _ => break,
+            }
+        }
+        let rarely = self.rarely();
+        rarely.inbox_mark = rarely.inbox_mark.max(newest);
+        None
+    }
+
     pub(super) async fn on_live(&mut self, source: Source, delivery: Delivery) -> Option<End> {
         let event = match delivery {
             Delivery::Event(e) => e,
             Delivery::Lagged(_) => {
-                // Events were dropped: messages are re-read from the store;
-                // ticket state arrives with the next change.
-                if let Source::Ticket(t) = source {
-                    return self.catch_up(t, i64::MAX).await;
-                }
-                return None;
+                // Events were dropped: messages and the inbox are re-read
+                // from the store. Presence arrives with the next change.
+                return match source {
+                    Source::Ticket(t) => self.catch_up(t, i64::MAX).await,
+                    Source::Inbox => self.resync_inbox().await,
+                    Source::Presence | Source::User => None,
+                };
             }
         };
         match event {
@@ -165,24 +261,11 @@ impl Session {
                 .await
             }
             Event::TicketChanged { ticket, change } => {
-                let seen_versions = &mut self.rarely().seen_versions;
-                let seen = seen_versions.get(&ticket.id).copied().unwrap_or(0);
-                if ticket.version <= seen && change != neurochat_core::events::TicketChange::Created
-                {
-                    return None;
+                if source == Source::Inbox {
+                    let rarely = self.rarely();
+                    rarely.inbox_mark = rarely.inbox_mark.max(millis(ticket.updated_at));
                 }
-                if seen_versions.len() >= SEEN_VERSIONS_MAX {
-                    seen_versions.clear();
-                }
-                seen_versions.insert(ticket.id, ticket.version.max(seen));
-                if !self.principal.is_staff() && ticket.customer_id != self.principal.user_id() {
-                    return None;
-                }
-                self.send_live(&ServerFrame::TicketEvent {
-                    ticket: TicketView::from(&ticket),
-                    change: change.into(),
-                })
-                .await
+                self.ticket_event(&ticket, change.into()).await
             }
             Event::Typing {
                 ticket_id,

@@ -41,6 +41,13 @@ const PIPELINE_MAX: usize = 64;
 const LIVE_DRAIN: usize = 32;
 /// Ticket versions remembered to drop duplicate ticket events.
 const SEEN_VERSIONS_MAX: usize = 4096;
+/// How far before the inbox mark a resynchronisation starts reading: a
+/// ticket's `updated_at` is taken before its commit and its event published
+/// after it, so events can reach the topic slightly out of `updated_at`
+/// order. Tickets re-read twice cost a version check, not a frame.
+const INBOX_RESYNC_MARGIN_MS: i64 = 2_000;
+/// The most tickets one inbox resynchronisation re-reads.
+const INBOX_RESYNC_MAX: usize = 10_000;
 
 /// What the transport knows about the peer.
 #[derive(Debug, Clone, Default)]
@@ -86,6 +93,11 @@ enum End {
 struct Rarely {
     typing_sent: HashMap<TicketId, Instant>,
     seen_versions: HashMap<TicketId, i64>,
+    /// Inbox subscribers: the latest `updated_at` (unix ms) of a ticket event
+    /// written from the inbox topic, or when the inbox was subscribed; a
+    /// resynchronisation after a lag re-reads tickets changed since (less
+    /// [`INBOX_RESYNC_MARGIN_MS`]).
+    inbox_mark: i64,
 }
 
 struct Session {

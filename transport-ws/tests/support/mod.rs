@@ -16,7 +16,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use neurochat_core::config::PasswordHashing;
 use neurochat_core::domain::{Role, Ticket, TicketId, UserId};
-use neurochat_core::memory::MemoryMailer;
+use neurochat_core::memory::{MemoryBus, MemoryMailer};
 use neurochat_core::service::auth::Registration;
 use neurochat_core::service::chat::PostMessage;
 use neurochat_core::service::identity::VisitorStart;
@@ -94,6 +94,7 @@ pub struct TestServer {
     pub mailer: Arc<MemoryMailer>,
     desk_config: Config,
     gateway_config: GatewayConfig,
+    bus: Option<Arc<MemoryBus>>,
 }
 
 /// A server with default desk settings and the gateway configured by `tweak`.
@@ -111,10 +112,22 @@ pub async fn spawn_server_with(
     desk_tweak(&mut dc);
     let mut gc = GatewayConfig::default();
     gateway_tweak(&mut gc);
-    start(dir, dc, gc).await
+    start(dir, dc, gc, None).await
 }
 
-async fn start(dir: tempfile::TempDir, dc: Config, gc: GatewayConfig) -> TestServer {
+/// A server with default settings whose desk publishes on `bus` (e.g. one
+/// with tiny buffers, to make subscribers lag).
+pub async fn spawn_server_on_bus(bus: Arc<MemoryBus>) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    start(dir, desk_config(), GatewayConfig::default(), Some(bus)).await
+}
+
+async fn start(
+    dir: tempfile::TempDir,
+    dc: Config,
+    gc: GatewayConfig,
+    bus: Option<Arc<MemoryBus>>,
+) -> TestServer {
     let store = timeout(
         Duration::from_secs(15),
         SqliteStore::open(dir.path().join("neurochat.db")),
@@ -123,10 +136,11 @@ async fn start(dir: tempfile::TempDir, dc: Config, gc: GatewayConfig) -> TestSer
     .expect("opening the store timed out")
     .unwrap();
     let mailer = Arc::new(MemoryMailer::new());
-    let desk = Desk::builder(Arc::new(store), dc.clone())
-        .mailer(mailer.clone())
-        .build()
-        .unwrap();
+    let mut builder = Desk::builder(Arc::new(store), dc.clone()).mailer(mailer.clone());
+    if let Some(bus) = &bus {
+        builder = builder.bus(bus.clone());
+    }
+    let desk = builder.build().unwrap();
     let gateway = Gateway::new(desk.clone(), gc.clone());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -148,6 +162,7 @@ async fn start(dir: tempfile::TempDir, dc: Config, gc: GatewayConfig) -> TestSer
         mailer,
         desk_config: dc,
         gateway_config: gc,
+        bus,
     }
 }
 
@@ -185,11 +200,12 @@ impl TestServer {
             gateway,
             desk_config,
             gateway_config,
+            bus,
             ..
         } = self;
         drop(gateway);
         drop(desk);
-        start(dir, desk_config, gateway_config).await
+        start(dir, desk_config, gateway_config, bus).await
     }
 
     async fn login_user(&self, email: &str) -> TestUser {
