@@ -35,10 +35,19 @@ use crate::ratelimit::TokenBucket;
 
 /// How long a replay may wait for room in the outbound queue.
 const REPLAY_PATIENCE: Duration = Duration::from_secs(10);
-/// Pipelined `send`s stored together (one group commit per connection turn).
+/// Pipelined `send`s (or `create_ticket`s) stored together: one group
+/// commit per connection turn.
 const PIPELINE_MAX: usize = 64;
 /// Live events handled in one turn once one woke the session.
 const LIVE_DRAIN: usize = 32;
+
+/// Requests a connection may pipeline: consecutive ones of a kind are
+/// stored together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Batchable {
+    Send,
+    CreateTicket,
+}
 /// Ticket versions remembered to drop duplicate ticket events.
 const SEEN_VERSIONS_MAX: usize = 4096;
 /// How far before the inbox mark a resynchronisation starts reading: a
@@ -481,15 +490,15 @@ impl Session {
         St: Stream<Item = Result<WsFrame, E>> + Send + Unpin,
         E: Display,
     {
-        let Some(send) = self.take_send(&first) else {
+        let Some((kind, request)) = self.take_batchable(&first, None) else {
             return self.on_frame(first).await;
         };
-        let mut sends = vec![send];
+        let mut batch = vec![request];
         let mut after = None;
         let mut gone = false;
-        // Every send gets its ack queued at once: take no more than fit.
+        // Every request gets its reply queued at once: take no more than fit.
         let most = PIPELINE_MAX.min(self.out.free()).max(1);
-        while sends.len() < most {
+        while batch.len() < most {
             let Some(next) = stream.next().now_or_never() else {
                 break;
             };
@@ -497,15 +506,19 @@ impl Session {
                 gone = true;
                 break;
             };
-            match self.take_send(&frame) {
-                Some(send) => sends.push(send),
+            match self.take_batchable(&frame, Some(kind)) {
+                Some((_, request)) => batch.push(request),
                 None => {
                     after = Some(frame);
                     break;
                 }
             }
         }
-        if let Some(end) = self.on_sends(sends).await {
+        let end = match kind {
+            Batchable::Send => self.on_sends(batch).await,
+            Batchable::CreateTicket => self.on_creates(batch).await,
+        };
+        if let Some(end) = end {
             return Some(end);
         }
         if gone {
@@ -517,20 +530,36 @@ impl Session {
         }
     }
 
-    /// The frame as a well-formed `send` within the rate limit, or `None`
-    /// (handled one at a time by [`Self::on_frame`], which answers it).
-    fn take_send(&mut self, frame: &WsFrame) -> Option<ClientFrame> {
+    /// The frame as a well-formed `send` or `create_ticket` (of `kind`, if
+    /// given) within the rate limit, or `None` (handled one at a time by
+    /// [`Self::on_frame`], which answers it).
+    fn take_batchable(
+        &mut self,
+        frame: &WsFrame,
+        kind: Option<Batchable>,
+    ) -> Option<(Batchable, ClientFrame)> {
         let WsFrame::Text(text) = frame else {
             return None;
         };
-        if text.len() > self.gw.config.max_frame_bytes || !text.contains("\"send\"") {
+        let tag = match kind {
+            Some(Batchable::Send) => "\"send\"",
+            Some(Batchable::CreateTicket) => "\"create_ticket\"",
+            None if text.contains("\"send\"") => "\"send\"",
+            None => "\"create_ticket\"",
+        };
+        if text.len() > self.gw.config.max_frame_bytes || !text.contains(tag) {
             return None;
         }
         let parsed: ClientFrame = serde_json::from_str(text).ok()?;
-        if !matches!(parsed, ClientFrame::Send { .. }) || !self.bucket.try_take() {
+        let found = match parsed {
+            ClientFrame::Send { .. } => Batchable::Send,
+            ClientFrame::CreateTicket { .. } => Batchable::CreateTicket,
+            _ => return None,
+        };
+        if kind.is_some_and(|k| k != found) || !self.bucket.try_take() {
             return None;
         }
-        Some(parsed)
+        Some((found, parsed))
     }
 
     async fn on_frame(&mut self, frame: WsFrame) -> Option<End> {

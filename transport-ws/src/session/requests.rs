@@ -67,29 +67,8 @@ impl Session {
                 };
             }
             send @ ClientFrame::Send { .. } => return self.on_sends(vec![send]).await,
-            ClientFrame::CreateTicket {
-                req,
-                subject,
-                body,
-                client_msg_id,
-                category_id,
-            } => {
-                let input = NewTicket {
-                    subject,
-                    body,
-                    client_msg_id,
-                    category_id: category_id.map(Into::into),
-                    priority: None,
-                };
-                return match desk.create_ticket(&p, input, &self.ctx).await {
-                    Ok((ticket, message)) => self.send(&ServerFrame::Ack {
-                        req,
-                        message_id: Some(message.id.as_uuid()),
-                        seq: u64::try_from(message.seq).ok(),
-                        ticket_id: Some(ticket.id.as_uuid()),
-                    }),
-                    Err(e) => self.reply(req, e),
-                };
+            create @ ClientFrame::CreateTicket { .. } => {
+                return self.on_creates(vec![create]).await;
             }
             ClientFrame::Claim { req, ticket_id } => {
                 return match desk.claim_ticket(&p, TicketId(ticket_id), &self.ctx).await {
@@ -194,6 +173,53 @@ impl Session {
                     message_id: Some(posted.message.id.as_uuid()),
                     seq: u64::try_from(posted.message.seq).ok(),
                     ticket_id: Some(ticket_id),
+                }),
+                Err(e) => self.reply(req, e),
+            };
+            if end.is_some() {
+                return end;
+            }
+        }
+        None
+    }
+
+    /// Opens tickets (`create_ticket` frames, nothing else) concurrently —
+    /// so they share a group commit — and acknowledges each, in order.
+    pub(super) async fn on_creates(&mut self, creates: Vec<ClientFrame>) -> Option<End> {
+        let desk = self.gw.desk.clone();
+        let p = self.principal.clone();
+        let ctx = &self.ctx;
+        let mut reqs = Vec::with_capacity(creates.len());
+        let mut opens = Vec::with_capacity(creates.len());
+        for frame in creates {
+            if let ClientFrame::CreateTicket {
+                req,
+                subject,
+                body,
+                client_msg_id,
+                category_id,
+            } = frame
+            {
+                reqs.push(req);
+                let input = NewTicket {
+                    subject,
+                    body,
+                    client_msg_id,
+                    category_id: category_id.map(Into::into),
+                    priority: None,
+                };
+                let (desk, p) = (&desk, &p);
+                opens.push(async move { desk.create_ticket(p, input, ctx).await });
+            }
+        }
+        let outcomes = futures_util::future::join_all(opens).await;
+        for (req, outcome) in reqs.into_iter().zip(outcomes) {
+            let end = match outcome {
+                Ok((ticket, message)) => self.send(&ServerFrame::Ack {
+                    req,
+                    message_id: Some(message.id.as_uuid()),
+                    seq: u64::try_from(message.seq).ok(),
+                    ticket_id: Some(ticket.id.as_uuid()),
                 }),
                 Err(e) => self.reply(req, e),
             };
