@@ -1,0 +1,170 @@
+// (c) A reload keeps the conversation; `NeuroChat.identify` with a valid
+// HMAC signature binds the visitor to that customer (their earlier ticket
+// appears); a forged signature is refused with `identity_invalid` and
+// shows nobody else's data.
+
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { api, connectAgent, createAgent, loginAdmin, openTicketAs, signIdentity, ticketMessages } from './lib/agent.mjs';
+import { scenario } from './lib/browser.mjs';
+import { shopPage } from './lib/host.mjs';
+import { until, Widget } from './lib/widget.mjs';
+
+/** Opens the panel unless it is open already (a reload may restore it). */
+async function ensureOpen(w) {
+  await w.ready();
+  if (!(await w.state()).panelOpen) await w.open();
+  await w.input.waitFor({ state: 'visible' });
+}
+
+scenario('reload keeps the conversation: same ticket, same messages', async (fx) => {
+  const { server, host } = fx;
+  const agent = await createAgent(server);
+  const inbox = fx.track(await connectAgent(server, agent));
+  const { page, log } = await fx.newVisitor();
+  await page.goto(host.page('/', shopPage(server)));
+  const w = new Widget(page);
+  await w.ready();
+  await w.open();
+
+  await w.send('Where is my parcel?');
+  await w.waitForMessage('Where is my parcel?', { who: 'own', withSeq: true });
+  const ticket = await inbox.waitForNewTicket();
+  await inbox.claim(ticket.id);
+  await inbox.subscribe(ticket.id, 0);
+  await inbox.send(ticket.id, 'Let me check.');
+  await w.waitForMessage('Let me check.', { who: 'agent', withSeq: true });
+  const before = (await w.state()).msgs;
+
+  await page.reload();
+  await ensureOpen(w);
+  await until(async () => (await w.state()).msgs.length >= before.length, {
+    label: 'the conversation restored after the reload',
+  });
+  const restored = await w.state();
+  assert.deepEqual(
+    restored.msgs.map((m) => [m.who, m.seq, m.body]),
+    before.map((m) => [m.who, m.seq, m.body]),
+    'same messages, same seqs after the reload',
+  );
+
+  // Still the same ticket: a message written after the reload lands in it.
+  await w.send('Any news?');
+  const m = await w.waitForMessage('Any news?', { who: 'own', withSeq: true });
+  const got = await inbox.waitForMessage(ticket.id, 'Any news?');
+  assert.equal(got.ticket_id, ticket.id, 'the message after the reload went to the same ticket');
+  assert.equal(m.seq, got.seq);
+  const created = inbox.frames.filter((f) => f.type === 'ticket_event' && f.change === 'created');
+  assert.equal(created.length, 1, 'no second ticket was opened');
+  assert.deepEqual(log.errors, []);
+});
+
+scenario('identify with a valid HMAC lands in that customer’s history', async (fx) => {
+  const { server, host } = fx;
+  const identity = { userId: 'shop-user-4711', email: 'erika@example.com', name: 'Erika Mustermann' };
+  const earlier = await openTicketAs(server, identity, {
+    subject: 'Earlier order',
+    body: 'My earlier order came damaged (from another visit).',
+  });
+
+  const { page, log } = await fx.newVisitor();
+  await page.goto(host.page('/', shopPage(server)));
+  const w = new Widget(page);
+  await w.ready();
+  await w.open();
+
+  const signature = signIdentity(identity);
+  const result = await page.evaluate(async (id) => {
+    try {
+      await window.NeuroChat.identify(id);
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, code: e?.code ?? null, message: String(e?.message ?? e) };
+    }
+  }, { ...identity, signature });
+  assert.deepEqual(result, { ok: true }, 'identify resolves');
+
+  // Their earlier ticket appears: in the history list or as the
+  // conversation shown.
+  const seen = await until(
+    () =>
+      page.evaluate(({ ticketId, body }) => {
+        const root = document.getElementById('neurochat-root').shadowRoot;
+        if (root.querySelector(`.nc-history button.nc-conversation[data-ticket-id="${ticketId}"]`)) return 'history';
+        const bodies = [...root.querySelectorAll('li.nc-msg .nc-body')].map((b) => b.textContent);
+        return bodies.includes(body) ? 'conversation' : null;
+      }, { ticketId: earlier.ticket.id, body: 'My earlier order came damaged (from another visit).' }),
+    { label: `the earlier ticket ${earlier.ticket.id} in the widget` },
+  );
+  assert.ok(seen === 'history' || seen === 'conversation');
+
+  // A message written now belongs to that customer.
+  const admin = await loginAdmin(server);
+  await w.send('Following up on my order.');
+  await w.waitForMessage('Following up on my order.', { who: 'own', withSeq: true });
+  const list = await api(server, 'GET', `/api/v1/tickets?limit=100`, { token: admin.token });
+  const mine = list.items.filter((t) => t.customer_id === earlier.user.id);
+  assert.ok(mine.length >= 1);
+  let found = false;
+  for (const t of mine) {
+    const msgs = await ticketMessages(server, admin.token, t.id);
+    if (msgs.some((m) => m.body === 'Following up on my order.')) found = true;
+  }
+  assert.ok(found, 'the message after identify is stored on a ticket of the identified customer');
+  assert.deepEqual(log.errors, []);
+});
+
+scenario('identify with a forged signature is refused and shows no one else’s data', async (fx) => {
+  const { server, host } = fx;
+  const victim = { userId: 'shop-user-1', email: 'victim@example.com', name: 'Victor Victim' };
+  const secretBody = 'PRIVATE: my card ending 4242 was charged twice';
+  const theirs = await openTicketAs(server, victim, { subject: 'Double charge', body: secretBody });
+
+  const { page, context } = await fx.newVisitor();
+  await page.goto(host.page('/', shopPage(server)));
+  const w = new Widget(page);
+  await w.ready();
+  await w.open();
+
+  const forged = signIdentity(victim, 'not-the-server-secret-but-32-bytes-long!!');
+  const result = await page.evaluate(async (id) => {
+    try {
+      await window.NeuroChat.identify(id);
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, code: e?.code ?? null, isError: e instanceof Error };
+    }
+  }, { ...victim, signature: forged });
+  assert.deepEqual(result, { ok: false, code: 'identity_invalid', isError: true }, 'identify rejects with identity_invalid');
+
+  // Nothing of the victim anywhere: not in the widget, not in storage.
+  await sleep(1_000);
+  const leak = await page.evaluate(({ ticketId, body, email, name }) => {
+    const root = document.getElementById('neurochat-root').shadowRoot;
+    const text = root.textContent + [...root.querySelectorAll('input, textarea')].map((i) => i.value).join(' ');
+    const storage = Object.keys(localStorage)
+      .map((k) => `${k}=${localStorage.getItem(k)}`)
+      .join('\n');
+    return {
+      inWidget: [ticketId, body, email, name].filter((s) => text.includes(s)),
+      inStorage: [ticketId, body, email, name].filter((s) => storage.includes(s)),
+      historyButtons: root.querySelectorAll(`[data-ticket-id="${ticketId}"]`).length,
+    };
+  }, { ticketId: theirs.ticket.id, body: secretBody, email: victim.email, name: victim.name });
+  assert.deepEqual(leak, { inWidget: [], inStorage: [], historyButtons: 0 }, 'no data of the victim');
+
+  // Still an anonymous visitor: what they write opens their own ticket,
+  // not one of the victim's.
+  await w.send('Hello?');
+  await w.waitForMessage('Hello?', { who: 'own', withSeq: true });
+  const admin = await loginAdmin(server);
+  const list = await api(server, 'GET', `/api/v1/tickets?limit=100`, { token: admin.token });
+  const victimTickets = list.items.filter((t) => t.customer_id === theirs.user.id);
+  for (const t of victimTickets) {
+    const msgs = await ticketMessages(server, admin.token, t.id);
+    assert.ok(!msgs.some((m) => m.body === 'Hello?'), 'the anonymous visitor wrote into none of the victim’s tickets');
+  }
+  assert.equal((await w.state()).msgs.some((m) => m.body === secretBody), false);
+  await context.close();
+});
