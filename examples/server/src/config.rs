@@ -22,6 +22,10 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE: &str = "sqlite://neurochat.db";
 /// The first admin's email when none is configured.
 pub const DEFAULT_ADMIN_EMAIL: &str = "admin@example.com";
+/// The widget's built files (`cargo xtask web`), relative to the working
+/// directory: right when the server runs from the workspace root
+/// (`cargo xtask run` passes the absolute path instead).
+pub const DEFAULT_WEB_DIR: &str = "target/web/widget";
 
 /// A secret given on the command line, in the environment or in the file.
 /// Its `Debug` never prints it, so the parsed flags can be logged or shown
@@ -178,6 +182,12 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub metrics_token: Option<SecretArg>,
+
+    /// Directory with the chat widget's built files (`cargo xtask web`),
+    /// served under `/widget/`. When it is missing the server still starts
+    /// and `/widget/*` answers 404. (default: target/web/widget)
+    #[arg(long, env = "NEUROCHAT_WEB_DIR", value_name = "DIR")]
+    pub web_dir: Option<PathBuf>,
 }
 
 impl fmt::Debug for Cli {
@@ -199,6 +209,7 @@ impl fmt::Debug for Cli {
             .field("identity_hmac_secret", &self.identity_hmac_secret)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("metrics_token", &self.metrics_token)
+            .field("web_dir", &self.web_dir)
             .finish()
     }
 }
@@ -220,6 +231,7 @@ struct FileConfig {
     identity_hmac_secret: Option<SecretArg>,
     shutdown_timeout: Option<u64>,
     metrics_token: Option<SecretArg>,
+    web_dir: Option<PathBuf>,
 }
 
 /// Where the data lives.
@@ -265,6 +277,8 @@ pub struct Settings {
     pub shutdown_timeout: Duration,
     /// The scraper's token for `GET /metrics` (`None`: not served).
     pub metrics_token: Option<SecretArg>,
+    /// The widget's built files, served under `/widget/`.
+    pub web_dir: PathBuf,
 }
 
 impl Cli {
@@ -331,6 +345,10 @@ impl Cli {
                     .unwrap_or(10),
             ),
             metrics_token: self.metrics_token.or(file.metrics_token),
+            web_dir: self
+                .web_dir
+                .or(file.web_dir)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_WEB_DIR)),
         })
     }
 }
@@ -409,6 +427,7 @@ mod tests {
         assert_eq!(s.key_file, PathBuf::from("neurochat.db.key"));
         assert_eq!(s.admin_email, DEFAULT_ADMIN_EMAIL);
         assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(s.web_dir, PathBuf::from(DEFAULT_WEB_DIR));
         assert!(s.tls.is_none() && s.jwt_key.is_none() && s.admin_password.is_none());
     }
 
@@ -420,7 +439,8 @@ mod tests {
             &file,
             "listen = \"127.0.0.1:9000\"\ndatabase = \"sqlite:///tmp/a.db\"\n\
              admin_password = \"file-secret-password\"\njwt_key = \"file-jwt-key-0123456789abcdef0123456789\"\n\
-             log_format = \"json\"\nallowed_origins = [\"https://shop.example.com\"]\n",
+             log_format = \"json\"\nallowed_origins = [\"https://shop.example.com\"]\n\
+             web_dir = \"/srv/widget\"\n",
         )
         .unwrap();
         let cli = Cli::try_parse_from([
@@ -441,6 +461,7 @@ mod tests {
         assert_eq!(s.key_file, PathBuf::from("/tmp/a.db.key"));
         assert_eq!(s.log_format, LogFormat::Json);
         assert_eq!(s.allowed_origins, ["https://shop.example.com"]);
+        assert_eq!(s.web_dir, PathBuf::from("/srv/widget"));
         let debug = format!("{s:?}");
         assert!(!debug.contains("file-secret-password"), "{debug}");
         assert!(!debug.contains("file-jwt-key"), "{debug}");

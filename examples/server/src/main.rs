@@ -7,13 +7,15 @@
 //! # Layout
 //! - `config` — flags, `NEUROCHAT_*` variables and the TOML file → `Settings`.
 //! - `keys` — the signing key: configured, or kept in a 0600 key file.
-//! - `server` — the router (API + `/demo`), serving, graceful shutdown.
+//! - `server` — the router (API, `/demo`, `/widget/`), serving, graceful shutdown.
 //! - `tls` — the rustls listener behind `--tls-cert` / `--tls-key`.
+//! - `widget` — the chat widget's built files under `/widget/` (`--web-dir`).
 
 mod config;
 mod keys;
 mod server;
 mod tls;
+mod widget;
 
 use std::process::ExitCode;
 

@@ -25,7 +25,7 @@ use tokio::time::Instant;
 
 use crate::config::{Database, Settings};
 use crate::keys::{self, KeySource};
-use crate::tls;
+use crate::{tls, widget};
 
 /// How often escalations, auto-close, reply emails and the mail outbox run.
 const BACKGROUND_EVERY: Duration = Duration::from_secs(15);
@@ -76,11 +76,13 @@ pub async fn run(settings: Settings) -> Result<()> {
         },
         ..HttpConfig::default()
     };
-    // The gateway's `Origin` allow-list stays open: WebSocket clients
-    // authenticate with a token in their first frame, never with cookies,
-    // so a foreign page gains nothing by connecting.
+    // The gateway's `Origin` allow-list stays open (`None`), so the widget
+    // connects from the server's own pages and from every host site alike:
+    // WebSocket clients authenticate with a token in their first frame,
+    // never with cookies, so a foreign page gains nothing by connecting.
+    // Filling it from --allowed-origin would instead shut out the server's
+    // own origin (the /demo page), which no setting names.
     let gateway = Gateway::new(desk.clone(), http.gateway.clone());
-    let app = app(gateway.clone(), http);
 
     let tcp = TcpListener::bind(settings.listen)
         .await
@@ -91,6 +93,7 @@ pub async fn run(settings: Settings) -> Result<()> {
     } else {
         "http"
     };
+    let app = app(gateway.clone(), http, &settings.web_dir);
 
     let (stop, stopping) = watch::channel(false);
     tokio::spawn(async move {
@@ -202,24 +205,24 @@ pub async fn run(settings: Settings) -> Result<()> {
     Ok(())
 }
 
-/// The API at the root, plus the demo page.
-pub fn app(gateway: Arc<Gateway>, http: HttpConfig) -> Router {
+/// The API at the root, the demo page, and the widget's files under
+/// `/widget/` (from `web_dir`).
+pub fn app(gateway: Arc<Gateway>, http: HttpConfig, web_dir: &std::path::Path) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/demo") }))
         .route("/demo", get(demo))
+        .merge(widget::router(web_dir))
         .merge(neurochat_http::router_with_gateway(gateway, http))
 }
 
-/// `/demo`: the page that will embed the widget.
+/// `/demo`: a host page embedding the widget with its one script tag, under
+/// the strict CSP docs/WIDGET.md gives host sites (same origin here, so
+/// `'self'` stands for the server).
 async fn demo() -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            // Nothing on the page loads or runs anything.
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-            ),
+            (header::CONTENT_SECURITY_POLICY, DEMO_CSP),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
             (header::REFERRER_POLICY, "no-referrer"),
         ],
@@ -227,7 +230,14 @@ async fn demo() -> impl IntoResponse {
     )
 }
 
-const DEMO_PAGE: &str = r#"<!doctype html>
+/// The demo page's policy: the widget's scripts and module from this
+/// origin, its REST calls and WebSocket to it, and nothing else.
+const DEMO_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+    connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; \
+    frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+const DEMO_PAGE: &str = concat!(
+    r#"<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -236,14 +246,17 @@ const DEMO_PAGE: &str = r#"<!doctype html>
 </head>
 <body>
 <h1>NeuroChat is running</h1>
-<p>This is the demo host page. The customer chat widget will appear here
-when it exists: it arrives with the widget issue. Until then the server
-speaks its REST API under <code>/api/v1</code> (described in
-<a href="/api/v1/openapi.json">/api/v1/openapi.json</a>) and the real-time
+<p>This is the demo host page: the customer chat widget sits in the corner
+(its launcher opens it). A site embeds it with one tag:</p>
+<pre><code>&lt;script src="https://SERVER/widget/neurochat.js" data-server="https://SERVER" async&gt;&lt;/script&gt;</code></pre>
+<p>No launcher? Build the widget with <code>cargo xtask web</code> and reload.
+The REST API lives under <code>/api/v1</code> (described in
+<a href="/api/v1/openapi.json">/api/v1/openapi.json</a>), the real-time
 protocol on <code>/ws</code>.</p>
-</body>
-</html>
-"#;
+"#,
+    r#"<script src="/widget/neurochat.js" async></script>"#,
+    "\n</body>\n</html>\n"
+);
 
 /// Creates the first admin if the database has none. A generated password
 /// is printed to stdout exactly once; it is never logged.
