@@ -12,9 +12,7 @@ pub const CAP_MS: u32 = 30_000;
 /// server restart thousands of widgets reconnect; the random half spreads
 /// them out, the fixed half keeps one widget from hammering a dead server.
 pub fn delay_ms(attempt: u32, random: f64) -> u32 {
-    let step = BASE_MS
-        .saturating_mul(1u32 << attempt.min(16))
-        .min(CAP_MS);
+    let step = BASE_MS.saturating_mul(1u32 << attempt.min(16)).min(CAP_MS);
     let half = step / 2;
     let r = if random.is_finite() {
         random.clamp(0.0, 1.0)

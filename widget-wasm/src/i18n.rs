@@ -235,8 +235,14 @@ mod tests {
             presence(Locale::De, None, Some(3 * 86400)),
             "Wir antworten meist innerhalb von 3 Tagen"
         );
-        assert_eq!(presence(Locale::En, None, None), "We'll reply as soon as we can");
-        assert_eq!(presence(Locale::De, Some(3), None), "3 Mitarbeitende online");
+        assert_eq!(
+            presence(Locale::En, None, None),
+            "We'll reply as soon as we can"
+        );
+        assert_eq!(
+            presence(Locale::De, Some(3), None),
+            "3 Mitarbeitende online"
+        );
     }
 
     #[test]

@@ -613,7 +613,9 @@ pub fn update(s: &mut State, input: Input) -> Vec<Effect> {
             prechat,
             online,
             visible,
-        } => boot(s, &mut fx, session, ticket, outbox, prechat, online, visible),
+        } => boot(
+            s, &mut fx, session, ticket, outbox, prechat, online, visible,
+        ),
         Input::Open => set_open(s, &mut fx, true),
         Input::Close => set_open(s, &mut fx, false),
         Input::Toggle => {
@@ -622,6 +624,7 @@ pub fn update(s: &mut State, input: Input) -> Vec<Effect> {
         }
         Input::Visible(v) => {
             s.visible = v;
+            mark_seen(s, &mut fx);
             if v && s.conn == Conn::Connecting && !s.socket && s.session.is_some() {
                 // Back to the tab: do not wait out a long backoff.
                 connect_now(s, &mut fx);
@@ -676,7 +679,11 @@ pub fn update(s: &mut State, input: Input) -> Vec<Effect> {
         Input::SelectTicket(id) => {
             if s.ticket.map(|t| t.id) != Some(id) {
                 leave_ticket(s, &mut fx);
-                let read = s.history.iter().find(|t| t.id == id).map_or(0, |t| t.last_seq);
+                let read = s
+                    .history
+                    .iter()
+                    .find(|t| t.id == id)
+                    .map_or(0, |t| t.last_seq);
                 if let Some(i) = s.history.iter().position(|t| t.id == id) {
                     s.status = Status::of(&s.history[i].status);
                 }
@@ -774,7 +781,11 @@ fn set_open(s: &mut State, fx: &mut Vec<Effect>, open: bool) {
         return;
     }
     s.open = open;
-    fx.push(Effect::Emit(if open { JsEvent::Open } else { JsEvent::Close }));
+    fx.push(Effect::Emit(if open {
+        JsEvent::Open
+    } else {
+        JsEvent::Close
+    }));
     fx.push(Effect::Focus(open));
     if open {
         if !s.status_fetched {
@@ -941,7 +952,8 @@ fn submit(s: &mut State, fx: &mut Vec<Effect>, raw: &str) {
         req: None,
     });
     persist_outbox(s, fx);
-    if let (Some(t), Conn::Online) = (s.ticket, s.conn) {
+    if let (Some(t), Conn::Online, true) = (s.ticket, s.conn, s.typing_sent_at.is_finite()) {
+        // Only after a typing_start: the message itself ends the typing.
         fx.push(frame(&ClientFrame::TypingStop { ticket_id: t.id }));
         s.typing_sent_at = f64::NEG_INFINITY;
     }
@@ -1330,7 +1342,10 @@ fn on_closed(s: &mut State, fx: &mut Vec<Effect>, code: u16) {
     if dead {
         // The session is gone for good: start over as a new visitor (the
         // old ticket belonged to the old one).
-        let code = s.last_auth_error.clone().unwrap_or_else(|| "session_revoked".to_owned());
+        let code = s
+            .last_auth_error
+            .clone()
+            .unwrap_or_else(|| "session_revoked".to_owned());
         let outbox: Vec<Pending> = std::mem::take(&mut s.outbox);
         forget_everything(s, fx);
         fx.push(Effect::Emit(JsEvent::Error(code)));
@@ -1389,7 +1404,10 @@ fn on_fetched(
                         user_id: r.user.id,
                         host_user,
                     });
-                    fx.push(Effect::Persist(Key::Session, s.session.as_ref().and_then(json)));
+                    fx.push(Effect::Persist(
+                        Key::Session,
+                        s.session.as_ref().and_then(json),
+                    ));
                     if s.identify_pending {
                         s.identify_pending = false;
                         fx.push(Effect::Identified(Ok(())));
@@ -1435,7 +1453,11 @@ fn on_fetched(
             if current.is_none() && s.outbox.is_empty() && s.creating.is_none() {
                 // A returning customer (e.g. just identified) continues their
                 // latest open conversation rather than starting blank.
-                if let Some(i) = s.history.iter().position(|t| Status::of(&t.status) == Status::Open) {
+                if let Some(i) = s
+                    .history
+                    .iter()
+                    .position(|t| Status::of(&t.status) == Status::Open)
+                {
                     let t = s.history.remove(i);
                     s.ticket = Some(TicketRef {
                         id: t.id,
@@ -1457,3 +1479,7 @@ fn on_fetched(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "state_tests.rs"]
+mod tests;

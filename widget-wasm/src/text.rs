@@ -57,8 +57,7 @@ pub fn linkify(body: &str) -> Vec<Segment<'_>> {
 }
 
 fn starts_with_ci(s: &str, prefix: &str) -> bool {
-    s.len() >= prefix.len()
-        && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 /// Byte length of the URL at the start of `s` (scheme included).
@@ -73,7 +72,9 @@ fn url_end(s: &str) -> usize {
     // Give trailing sentence punctuation back to the text.
     let mut url = &s[..end];
     loop {
-        let Some(last) = url.chars().last() else { break };
+        let Some(last) = url.chars().last() else {
+            break;
+        };
         let strip = match last {
             '.' | ',' | ';' | ':' | '!' | '?' | '\'' => true,
             ')' => url.matches('(').count() < url.matches(')').count(),
@@ -180,7 +181,9 @@ mod tests {
         );
         assert_eq!(
             linkify("javascript:alert(1) data:text/html,<b>x</b> ftp://x"),
-            vec![Segment::Text("javascript:alert(1) data:text/html,<b>x</b> ftp://x")]
+            vec![Segment::Text(
+                "javascript:alert(1) data:text/html,<b>x</b> ftp://x"
+            )]
         );
         assert_eq!(linkify("HTTP://A.B"), vec![Segment::Link("HTTP://A.B")]);
     }
@@ -241,7 +244,13 @@ mod tests {
 
     #[test]
     fn segments_rebuild_the_body() {
-        for body in ["", "x", "http://a http://b", "ü(http://a.b/(c))).", "http://a.b..."] {
+        for body in [
+            "",
+            "x",
+            "http://a http://b",
+            "ü(http://a.b/(c))).",
+            "http://a.b...",
+        ] {
             let joined: String = linkify(body)
                 .into_iter()
                 .map(|s| match s {
@@ -261,7 +270,10 @@ mod tests {
         let s = subject_of(&long);
         assert_eq!(s.chars().count(), SUBJECT_MAX);
         assert!(s.ends_with('…'));
-        assert_eq!(subject_of(&"a".repeat(SUBJECT_MAX)).chars().count(), SUBJECT_MAX);
+        assert_eq!(
+            subject_of(&"a".repeat(SUBJECT_MAX)).chars().count(),
+            SUBJECT_MAX
+        );
     }
 
     #[test]
@@ -274,8 +286,14 @@ mod tests {
     fn clock_shows_local_time() {
         assert_eq!(clock("2026-01-01T00:44:00Z", 0).as_deref(), Some("00:44"));
         assert_eq!(clock("2026-01-01T23:30:00Z", 60).as_deref(), Some("00:30"));
-        assert_eq!(clock("2026-01-01T00:10:00.123Z", -60).as_deref(), Some("23:10"));
-        assert_eq!(clock("2026-01-01T10:00:00+02:00", 0).as_deref(), Some("08:00"));
+        assert_eq!(
+            clock("2026-01-01T00:10:00.123Z", -60).as_deref(),
+            Some("23:10")
+        );
+        assert_eq!(
+            clock("2026-01-01T10:00:00+02:00", 0).as_deref(),
+            Some("08:00")
+        );
         assert_eq!(clock("garbage", 0), None);
         assert_eq!(clock("2026-01-01Tab:cd:00Z", 0), None);
     }
