@@ -649,11 +649,11 @@ pub fn update(s: &mut State, input: Input) -> Vec<Effect> {
         }
         Input::Submit(raw) => submit(s, &mut fx, &raw),
         Input::Typed => {
-            if let (Some(t), true) = (s.ticket, s.conn == Conn::Online) {
-                if s.now_ms - s.typing_sent_at >= TYPING_THROTTLE_MS {
-                    s.typing_sent_at = s.now_ms;
-                    fx.push(frame(&ClientFrame::TypingStart { ticket_id: t.id }));
-                }
+            if let (Some(t), Conn::Online) = (s.ticket, s.conn)
+                && s.now_ms - s.typing_sent_at >= TYPING_THROTTLE_MS
+            {
+                s.typing_sent_at = s.now_ms;
+                fx.push(frame(&ClientFrame::TypingStart { ticket_id: t.id }));
             }
             return fx;
         }
@@ -1159,12 +1159,12 @@ fn on_ack(
     ticket_id: Option<Uuid>,
 ) {
     match s.take_req(req) {
-        Some(Req::Subscribe(t)) => {
-            if s.sub == Sub::Replaying(req) && s.ticket.map(|c| c.id) == Some(t) {
-                s.sub = Sub::Live;
-                persist_ticket(s, fx);
-                flush(s, fx);
-            }
+        Some(Req::Subscribe(t))
+            if s.sub == Sub::Replaying(req) && s.ticket.map(|c| c.id) == Some(t) =>
+        {
+            s.sub = Sub::Live;
+            persist_ticket(s, fx);
+            flush(s, fx);
         }
         Some(Req::Send(id)) => {
             if let Some(p) = s.outbox.iter_mut().find(|p| p.id == id) {
@@ -1198,7 +1198,7 @@ fn on_ack(
             persist_outbox(s, fx);
             flush(s, fx);
         }
-        None => {}
+        Some(Req::Subscribe(_)) | None => {}
     }
 }
 

@@ -71,10 +71,7 @@ fn url_end(s: &str) -> usize {
     }
     // Give trailing sentence punctuation back to the text.
     let mut url = &s[..end];
-    loop {
-        let Some(last) = url.chars().last() else {
-            break;
-        };
+    while let Some(last) = url.chars().last() {
         let strip = match last {
             '.' | ',' | ';' | ':' | '!' | '?' | '\'' => true,
             ')' => url.matches('(').count() < url.matches(')').count(),
