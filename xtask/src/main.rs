@@ -6,9 +6,11 @@
 //! run and its name is the error.
 //!
 //! # Layout
-//! - [`test_steps`] — `cargo xtask test`, the one test command (CI runs it too).
+//! - [`test_steps`] — `cargo xtask test`, the one test command (CI runs it
+//!   too); after these steps it runs [`fuzz_api`] and then the browser tests
+//!   ([`browser::run`]).
 //! - [`lint_steps`] — `cargo xtask lint`: formatting, clippy, rustdoc, wasm32.
-//! - [`run_steps`] — `cargo xtask run`: the example server, in release.
+//! - [`run_steps`] — `cargo xtask run`: the widget, then the example server, in release.
 //! - [`bench_steps`] — `cargo xtask bench`: criterion benches with short times.
 //! - [`fuzz_api`] — `cargo xtask fuzz-api`: schemathesis against the REST
 //!   API's OpenAPI document (also the last step of `cargo xtask test`).
@@ -29,12 +31,15 @@ usage: cargo xtask <command>
 
 commands:
   test         run every test: the workspace, the in-memory store conformance suite,
-               then fuzz-api
+               fuzz-api, then test-browser
   lint         cargo fmt --check, clippy -D warnings, rustdoc -D warnings, wasm32 check of the protocol
-  run [ARGS]   run the example server (neurochat-server) in release, in the current
-               directory (./neurochat.db); ARGS go to the server, e.g. `run -- --help`
+  run [ARGS]   build the widget (as `web`; a failure only warns), then run the example
+               server (neurochat-server) in release, in the current directory
+               (./neurochat.db); ARGS go to the server, e.g. `run -- --help`
   web          build the chat widget for wasm32 into target/web/ (sizes, 60 KB gzip budget)
-  test-browser run the headless Chromium tests (tests/browser/) against the example server
+  test-browser run the headless Chromium tests (tests/browser/) against the example server;
+               skipped loudly without Chromium or Node >= 18, an error instead under
+               CI=true. NC_BROWSER_TESTS=outage,xss runs only the files naming one
   bench        run the criterion benches with short warm-up and measurement times
   fuzz-api     fuzz the REST API from its OpenAPI document with schemathesis (no 5xx,
                no response-schema violations); skipped loudly if schemathesis is
@@ -48,7 +53,7 @@ struct Step {
     /// Arguments to `cargo`.
     args: Vec<OsString>,
     /// Extra environment for this step only.
-    env: Vec<(&'static str, &'static str)>,
+    env: Vec<(&'static str, OsString)>,
     /// Printed after a failure: the usual cause, if there is one worth naming.
     hint: Option<&'static str>,
     /// Run in the directory `cargo xtask` was started from instead of the
@@ -75,8 +80,8 @@ impl Step {
     }
 
     /// Adds an environment variable for this step.
-    fn env(mut self, key: &'static str, value: &'static str) -> Step {
-        self.env.push((key, value));
+    fn env(mut self, key: &'static str, value: impl Into<OsString>) -> Step {
+        self.env.push((key, value.into()));
         self
     }
 
@@ -96,7 +101,7 @@ impl Step {
     fn display(&self) -> String {
         let mut s = String::new();
         for (k, v) in &self.env {
-            s.push_str(&format!("{k}={v} "));
+            s.push_str(&format!("{k}={} ", v.to_string_lossy()));
         }
         s.push_str("cargo");
         for a in &self.args {
@@ -107,7 +112,8 @@ impl Step {
     }
 }
 
-/// `cargo xtask test`.
+/// `cargo xtask test`: these cargo runs, then `fuzz-api`, then the browser
+/// tests (`test-browser`: headless Chromium against the example server).
 ///
 /// Services some tests will need (PostgreSQL, Redis) are to be started
 /// before these steps and handed to them through the environment; nothing of
@@ -168,24 +174,31 @@ fn lint_steps() -> Vec<Step> {
 /// git) in the directory the command was started from, so its relative
 /// paths and any path in `ARGS` mean what the user typed. Release, because
 /// argon2 logins in a debug build are slow.
-fn run_steps(passthrough: Vec<OsString>) -> Vec<Step> {
-    vec![
-        Step::cargo(
-            "example server",
-            &[
-                "run",
-                "--release",
-                "--package",
-                "neurochat-server",
-                "--bin",
-                "neurochat-server",
-                "--",
-            ],
-        )
-        .args(passthrough)
-        .in_user_dir()
-        .hint("is port 8080 taken? pass another: `cargo xtask run --listen 127.0.0.1:8081`"),
-    ]
+///
+/// The widget is built first (`cargo xtask web`, in the `Some("run")` arm)
+/// and served from `web_dir` (`target/web/widget/`), handed over as
+/// `NEUROCHAT_WEB_DIR` unless the environment sets it already (a
+/// `--web-dir` in `ARGS` wins over both).
+fn run_steps(passthrough: Vec<OsString>, web_dir: &Path) -> Vec<Step> {
+    let mut step = Step::cargo(
+        "example server",
+        &[
+            "run",
+            "--release",
+            "--package",
+            "neurochat-server",
+            "--bin",
+            "neurochat-server",
+            "--",
+        ],
+    )
+    .args(passthrough)
+    .in_user_dir()
+    .hint("is port 8080 taken? pass another: `cargo xtask run --listen 127.0.0.1:8081`");
+    if std::env::var_os("NEUROCHAT_WEB_DIR").is_none() {
+        step = step.env("NEUROCHAT_WEB_DIR", web_dir.as_os_str());
+    }
+    vec![step]
 }
 
 /// `cargo xtask bench`.
@@ -238,7 +251,8 @@ fn xtask() -> Result<()> {
         Some("test") => {
             no_args("test")?;
             run_all("test", &test_steps())?;
-            return fuzz_api();
+            fuzz_api()?;
+            return browser::run();
         }
         Some("fuzz-api") => {
             no_args("fuzz-api")?;
@@ -268,7 +282,20 @@ fn xtask() -> Result<()> {
                 Some((first, args)) if first == "--" => args.to_vec(),
                 _ => rest,
             };
-            ("run", run_steps(args))
+            // The widget first (not for `--help`/`--version`); without it
+            // the server still runs, and says its /widget/ files are missing.
+            let asks = |a: &OsString| {
+                ["-h", "--help", "-V", "--version"]
+                    .map(OsString::from)
+                    .contains(a)
+            };
+            if !args.iter().any(asks)
+                && let Err(e) = web::build()
+            {
+                eprintln!();
+                eprintln!("warning: the widget was not built ({e:#}); running the server anyway");
+            }
+            ("run", run_steps(args, &web::out_dir()?))
         }
         None | Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
@@ -294,7 +321,7 @@ fn run_all(title: &str, steps: &[Step]) -> Result<()> {
         let step_started = Instant::now();
         let status = Command::new(&cargo)
             .args(&step.args)
-            .envs(step.env.iter().copied())
+            .envs(step.env.iter().map(|(k, v)| (k, v)))
             .current_dir(if step.in_user_dir { &user_dir } else { &root })
             .status()
             .with_context(|| format!("could not start cargo for step `{}`", step.name))?;

@@ -60,11 +60,18 @@ const WASM_OPT_FEATURES: &[&str] = &[
     "--enable-multivalue",
 ];
 
+/// Where [`build`] writes: `target/web/widget/` (`CARGO_TARGET_DIR` respected).
+pub fn out_dir() -> Result<PathBuf> {
+    Ok(target_dir(&crate::workspace_root()?)?
+        .join("web")
+        .join("widget"))
+}
+
 /// Builds the widget into `target/web/widget/` and checks its size budget.
 pub fn build() -> Result<()> {
     let root = crate::workspace_root()?;
     let target = target_dir(&root)?;
-    let out = target.join("web").join("widget");
+    let out = out_dir()?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
 
     // 1. The target (idempotent; offline when it is installed).
