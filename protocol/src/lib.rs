@@ -17,6 +17,7 @@
 //!   category bodies, `TicketQuery`.
 //! - [`v1::messages`] — `MessageView`, `SendMessageRequest`, receipts,
 //!   `HistoryQuery`.
+//! - [`v1::widget`] — `WidgetStatusView`, the widget header's team status.
 //! - [`v1::frames`] — WebSocket frames (`ClientFrame`, `ServerFrame`) and
 //!   [`v1::close_codes`].
 //!

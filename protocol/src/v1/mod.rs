@@ -10,6 +10,7 @@ pub mod metrics;
 mod redact;
 pub mod tickets;
 pub mod users;
+pub mod widget;
 
 pub use audit::{AuditAction, AuditEntryView, AuditQuery};
 pub use auth::{
@@ -32,3 +33,4 @@ pub use users::{
     AgentSettingsRequest, AgentView, ChangeEmailRequest, SetDisabledRequest, SetRoleRequest,
     UpdateProfileRequest, UserQuery, UserView,
 };
+pub use widget::WidgetStatusView;

@@ -10,6 +10,7 @@ mod messages;
 mod metrics;
 mod tickets;
 mod users;
+mod widget;
 
 use neurochat_protocol::v1::*;
 use time::OffsetDateTime;
@@ -175,5 +176,6 @@ pub(crate) fn all_samples() -> Vec<Sample> {
     all.extend(messages::message_samples());
     all.extend(frames::frame_samples());
     all.extend(metrics::metrics_samples());
+    all.extend(widget::widget_samples());
     all
 }
