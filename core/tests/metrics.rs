@@ -292,3 +292,35 @@ async fn the_window_is_validated() {
     let year = MetricsWindow::new(t - Duration::days(366), t);
     assert!(d.team_metrics(&s.admin, year).await.is_ok());
 }
+
+/// The widget's public status: online staff counted (away and offline not),
+/// and the median first response of the last 7 days (None once it is older).
+#[tokio::test]
+async fn public_status_counts_online_staff_and_the_typical_first_response() {
+    use neurochat_core::domain::Availability;
+    let s = scenario().await;
+    let d = &s.env.desk;
+    assert_eq!(d.agents_online().await.unwrap(), 0, "staff start offline");
+    d.set_agent_settings(&s.a, s.a.user_id(), Some(Availability::Online), None)
+        .await
+        .unwrap();
+    d.set_agent_settings(&s.b, s.b.user_id(), Some(Availability::Away), None)
+        .await
+        .unwrap();
+    assert_eq!(d.agents_online().await.unwrap(), 1);
+    d.set_agent_settings(
+        &s.admin,
+        s.admin.user_id(),
+        Some(Availability::Online),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(d.agents_online().await.unwrap(), 2, "admins answer too");
+
+    // First responses after 1 (T0), 2 (T1), 4 (T3) and 10 (T2) minutes;
+    // T4 has only an internal note. Nearest-rank median: 2 minutes.
+    assert_eq!(d.typical_first_response().await.unwrap(), mins(2));
+    s.env.clock.advance(Duration::days(8));
+    assert_eq!(d.typical_first_response().await.unwrap(), None);
+}

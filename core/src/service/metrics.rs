@@ -23,12 +23,14 @@ use neurochat_protocol::v1::FieldErrorCode;
 use time::{Duration, OffsetDateTime};
 
 use crate::Desk;
-use crate::domain::{AuditAction, UserId};
+use crate::domain::{AuditAction, Availability, UserId};
 use crate::error::{Error, Result};
 use crate::principal::Principal;
 
 /// Longest metrics window accepted, in days.
 pub const WINDOW_MAX_DAYS: i64 = 366;
+/// How far back [`Desk::typical_first_response`] looks, in days.
+pub const TYPICAL_RESPONSE_DAYS: i64 = 7;
 
 /// The half-open time window `[from, to)` metrics are computed over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,6 +175,46 @@ fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
 }
 
 impl Desk {
+    /// How many enabled agents and admins are `online` right now (their
+    /// availability, which the gateway sets while they are connected). A
+    /// count only, for anyone (the widget's header): no principal needed.
+    #[tracing::instrument(skip_all)]
+    pub async fn agents_online(&self) -> Result<u32> {
+        let loads = self.inner.store.list_agent_loads().await?;
+        let online = loads
+            .iter()
+            .filter(|l| l.user.availability == Availability::Online && !l.user.disabled)
+            .count();
+        Ok(u32::try_from(online).unwrap_or(u32::MAX))
+    }
+
+    /// How soon the team usually answers: the median first-response time of
+    /// the tickets created in the last [`TYPICAL_RESPONSE_DAYS`] days that
+    /// have a first response (the team metrics' `first_response_median` over
+    /// that window); `None` when there is none. For anyone: a duration, no
+    /// identity. It reads the window's tickets, so callers serving it
+    /// publicly should cache it.
+    #[tracing::instrument(skip_all)]
+    pub async fn typical_first_response(&self) -> Result<Option<Duration>> {
+        let to = self.now();
+        let window = MetricsWindow::new(to - Duration::days(TYPICAL_RESPONSE_DAYS), to);
+        let tickets = self
+            .inner
+            .store
+            .list_tickets_in_window(window.from, window.to)
+            .await?;
+        let mut times: Vec<Duration> = tickets
+            .iter()
+            .filter(|t| window.contains(t.created_at))
+            .filter_map(|t| {
+                t.first_response_at
+                    .map(|f| (f - t.created_at).max(Duration::ZERO))
+            })
+            .collect();
+        times.sort_unstable();
+        Ok(percentile(&times, 0.5))
+    }
+
     /// Team metrics for `window`. Admins get every agent's row; agents get
     /// only their own row (plus the team totals); customers are refused.
     #[tracing::instrument(skip_all)]
