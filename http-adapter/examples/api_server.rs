@@ -159,6 +159,7 @@ async fn main() -> Result<()> {
             password_reset: off,
             writes: None,
             ticket_create: off,
+            widget_status: None,
             ..RateLimits::default()
         },
         metrics: MetricsAccess::Open,

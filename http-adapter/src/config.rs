@@ -49,6 +49,9 @@ pub struct RateLimits {
     /// per-IP limit is what stops a script that opens a fresh anonymous
     /// visitor session for every ticket.
     pub ticket_create: EndpointLimits,
+    /// `GET /api/v1/widget/status` (public, read on every page view of a
+    /// host site), per client IP.
+    pub widget_status: Option<Quota>,
     /// Entries kept per limiter before idle ones are evicted (bounds memory
     /// under a flood of distinct keys).
     pub max_tracked_keys: usize,
@@ -76,6 +79,8 @@ impl Default for RateLimits {
                 per_ip: Some(Quota::new(30, Duration::from_secs(10))),
                 per_account: Some(Quota::new(5, Duration::from_secs(60))),
             },
+            // Page views of a busy office behind one address, not a poller.
+            widget_status: Some(Quota::new(60, Duration::from_secs(1))),
             max_tracked_keys: 100_000,
         }
     }
@@ -117,6 +122,10 @@ pub struct HttpConfig {
     /// Who may read `GET /metrics` (Prometheus text). Off by default (404):
     /// see [`MetricsAccess`] for why and how to open it.
     pub metrics: MetricsAccess,
+    /// How long `GET /api/v1/widget/status` reuses its `reply_within_seconds`
+    /// (the median first response of the last 7 days, which reads that
+    /// week's tickets). `agents_online` is always current.
+    pub reply_within_cache: Duration,
 }
 
 impl Default for HttpConfig {
@@ -129,6 +138,7 @@ impl Default for HttpConfig {
             client_ip: ClientIpSource::Peer,
             gateway: GatewayConfig::default(),
             metrics: MetricsAccess::Off,
+            reply_within_cache: Duration::from_secs(300),
         }
     }
 }

@@ -16,7 +16,8 @@
 //! # Layout
 //! - [`router()`] / [`router_with_gateway()`] — the router; [`openapi()`] — its document.
 //! - [`config`] — [`HttpConfig`]: body limit, timeout, CORS origins, rate
-//!   limits (login, reset, writes per user, ticket creation), gateway.
+//!   limits (login, reset, writes per user, ticket creation, widget status),
+//!   gateway.
 //! - [`error`] — [`ApiError`] and the `application/problem+json` body ([`Problem`]).
 //! - `extract` — JSON bodies, the bearer principal, the client IP, rate-limit checks.
 //! - `middleware` — request id and span, security headers, timeout, 404/405, CORS.
@@ -66,6 +67,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::auth::me))
         .routes(routes!(routes::widget::start_session))
         .routes(routes!(routes::widget::update_profile))
+        .routes(routes!(routes::widget::status))
         .routes(routes!(routes::tickets::create, routes::tickets::list))
         .routes(routes!(routes::tickets::get, routes::tickets::update))
         .routes(routes!(routes::tickets::claim))

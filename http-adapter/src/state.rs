@@ -40,6 +40,12 @@ pub(crate) struct Shared {
     pub(crate) writes: Option<KeyedLimiter>,
     /// Ticket creation, per IP and per user.
     pub(crate) ticket_create: EndpointLimiters,
+    /// The widget's status, per IP.
+    pub(crate) widget_status: EndpointLimiters,
+    /// The widget status's last `reply_within_seconds` and when it was
+    /// computed. An async lock, held while computing, so a burst of page
+    /// views after it expires reads the tickets once.
+    pub(crate) reply_within: tokio::sync::Mutex<Option<(std::time::Instant, Option<u64>)>>,
     /// The OpenAPI document as JSON, set once the router is assembled.
     pub(crate) openapi: std::sync::OnceLock<String>,
     /// What `GET /metrics` reports; recorded into by the outermost layer.
@@ -57,6 +63,14 @@ impl AppState {
             reset: EndpointLimiters::new(config.rate_limits.password_reset, max),
             writes: config.rate_limits.writes.map(|q| KeyedLimiter::new(q, max)),
             ticket_create: EndpointLimiters::new(config.rate_limits.ticket_create, max),
+            widget_status: EndpointLimiters::new(
+                EndpointLimits {
+                    per_ip: config.rate_limits.widget_status,
+                    per_account: None,
+                },
+                max,
+            ),
+            reply_within: tokio::sync::Mutex::new(None),
             gateway,
             config,
             openapi: std::sync::OnceLock::new(),

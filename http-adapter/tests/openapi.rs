@@ -56,6 +56,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/auth/refresh"),
     ("post", "/api/v1/auth/register"),
     ("post", "/api/v1/widget/sessions"),
+    ("get", "/api/v1/widget/status"),
 ];
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options"];
@@ -351,6 +352,13 @@ fn body_schemas_match_the_protocol_golden_files() {
             ],
         ),
         ("TeamMetricsView", &["metrics.team_metrics_view.json"]),
+        (
+            "WidgetStatusView",
+            &[
+                "widget.widget_status_view.json",
+                "widget.widget_status_view.unknown.json",
+            ],
+        ),
     ];
     for (name, files) in cases {
         let schema = &doc["components"]["schemas"][*name];

@@ -272,6 +272,16 @@ pub struct VisitorProfileRequest {
     pub email: Option<String>,
 }
 
+/// The team's status for the widget's header (no identities).
+#[derive(ToSchema)]
+pub struct WidgetStatusView {
+    /// Agents and admins online now.
+    pub agents_online: u32,
+    /// Median first response of the last 7 days' tickets, in seconds;
+    /// `null` when none has a reply.
+    pub reply_within_seconds: Option<u64>,
+}
+
 /// Health answer.
 #[derive(ToSchema)]
 pub struct Health {

@@ -1,4 +1,7 @@
-//! `/api/v1/widget/*`: visitor sessions for the customer chat widget.
+//! `/api/v1/widget/*`: visitor sessions for the customer chat widget, and
+//! the team status its header shows.
+
+use std::time::Instant;
 
 use axum::Json;
 use axum::extract::State;
@@ -6,10 +9,11 @@ use axum::http::StatusCode;
 use neurochat_core::service::identity::VisitorStart;
 use neurochat_protocol::v1::{
     UserView, VisitorProfileRequest, VisitorSessionRequest, VisitorSessionResponse,
+    WidgetStatusView,
 };
 
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, Auth, ClientIp};
+use crate::extract::{ApiJson, Auth, ClientIp, rate_limit};
 use crate::openapi::schemas;
 use crate::state::AppState;
 
@@ -70,4 +74,51 @@ pub(crate) async fn update_profile(
         )
         .await?;
     Ok(Json((&user).into()))
+}
+
+/// The team's status for the widget's header, for anyone (no auth): how
+/// many agents are online now, and how soon the team usually replies.
+///
+/// - `agents_online`: enabled agents and admins whose availability is
+///   `online` (the gateway sets it while they are connected, and agents set
+///   it themselves), read at every request;
+/// - `reply_within_seconds`: the median first-response time of the tickets
+///   created in the last 7 days (the team metrics' `first_response_median`
+///   over that window), rounded up to whole seconds; `null` when none of
+///   them has a reply yet. Cached for `HttpConfig::reply_within_cache`.
+///
+/// Counts and a duration only: no agent's name, id or state.
+#[utoipa::path(
+    get, path = "/api/v1/widget/status", tag = "widget",
+    responses(
+        (status = 200, description = "Agents online now and the usual reply time.", body = schemas::WidgetStatusView),
+        (status = 429, description = "`rate_limited`: too many status reads from this address; see `Retry-After`.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub(crate) async fn status(
+    State(state): State<AppState>,
+    ip: ClientIp,
+) -> Result<Json<WidgetStatusView>, ApiError> {
+    rate_limit(&state.0.widget_status, ip, None)?;
+    let desk = state.desk();
+    let agents_online = desk.agents_online().await?;
+    let reply_within_seconds = {
+        let mut cached = state.0.reply_within.lock().await;
+        let ttl = state.0.config.reply_within_cache;
+        match *cached {
+            Some((at, value)) if at.elapsed() < ttl => value,
+            _ => {
+                let value = desk.typical_first_response().await?.map(|d| {
+                    let ms = u64::try_from(d.whole_milliseconds()).unwrap_or(0);
+                    ms.div_ceil(1000)
+                });
+                *cached = Some((Instant::now(), value));
+                value
+            }
+        }
+    };
+    Ok(Json(WidgetStatusView {
+        agents_online,
+        reply_within_seconds,
+    }))
 }
