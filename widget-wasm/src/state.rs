@@ -27,7 +27,9 @@ use uuid::Uuid;
 
 use crate::backoff;
 use crate::text;
-use crate::wire;
+use crate::wire::{self, Json, Reply};
+
+pub use crate::wire::FetchKind;
 
 /// Body limit before the server's `hello` says otherwise (the core's limit).
 pub const DEFAULT_MAX_BODY: usize = 4000;
@@ -163,14 +165,28 @@ pub struct Session {
     #[serde(default)]
     pub expires_at: String,
     /// The same instant in ms since the epoch (parsed by the web layer), so
-    /// the reducer can compare it with `now` without a date parser.
+    /// the reducer can compare it with `now` without a date parser; 0 when
+    /// unknown.
     #[serde(default)]
-    pub expires_ms: f64,
+    pub expires_ms: u64,
     /// The visitor's user id.
     pub user_id: Uuid,
     /// The host's user id when the session came from `identify()`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_user: Option<String>,
+}
+
+impl Session {
+    /// Reads a stored session.
+    pub fn from_json<J: Json>(j: &J) -> Option<Session> {
+        Some(Session {
+            token: j.str_at("token")?,
+            expires_at: j.str_at("expires_at").unwrap_or_default(),
+            expires_ms: j.u64_at("expires_ms").unwrap_or(0),
+            user_id: j.uuid_at("user_id")?,
+            host_user: j.str_at("host_user"),
+        })
+    }
 }
 
 /// The current ticket, as persisted.
@@ -184,6 +200,36 @@ pub struct TicketRef {
     /// Highest seq the visitor has seen (the unread badge counts above it).
     #[serde(default)]
     pub read_seq: u64,
+}
+
+impl TicketRef {
+    /// Reads a stored ticket reference.
+    pub fn from_json<J: Json>(j: &J) -> Option<TicketRef> {
+        Some(TicketRef {
+            id: j.uuid_at("id")?,
+            last_seq: j.u64_at("last_seq").unwrap_or(0),
+            read_seq: j.u64_at("read_seq").unwrap_or(0),
+        })
+    }
+}
+
+impl Pending {
+    /// Reads a stored outbox (entries that cannot be read are dropped).
+    pub fn list_from_json<J: Json>(j: &J) -> Vec<Pending> {
+        j.items()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| {
+                Some(Pending {
+                    id: p.str_at("id")?,
+                    ticket: p.uuid_at("ticket"),
+                    body: p.str_at("body").filter(|b| !b.is_empty())?,
+                    seq: None,
+                    req: None,
+                })
+            })
+            .collect()
+    }
 }
 
 /// Ticket status, as far as the widget cares.
@@ -249,17 +295,6 @@ pub enum Fetch {
     /// `GET /api/v1/tickets` with the visitor token.
     Tickets,
     /// `GET /api/v1/widget/status` (no auth).
-    Status,
-}
-
-/// Which request a [`Input::Fetched`] answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FetchKind {
-    /// The session start.
-    Session,
-    /// The ticket list.
-    Tickets,
-    /// The presence status.
     Status,
 }
 
@@ -342,14 +377,14 @@ pub enum Effect {
 /// Something that happened.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
-    /// Start-up with what `localStorage` held (raw JSON per slot).
+    /// Start-up with what `localStorage` held (unreadable slots are `None`).
     Boot {
         /// `…:session`.
-        session: Option<String>,
+        session: Option<Session>,
         /// `…:ticket`.
-        ticket: Option<String>,
+        ticket: Option<TicketRef>,
         /// `…:outbox`.
-        outbox: Option<String>,
+        outbox: Vec<Pending>,
         /// Whether a pre-chat form must be filled before the first session.
         prechat: bool,
         /// `navigator.onLine`.
@@ -388,21 +423,20 @@ pub enum Input {
     SelectTicket(Uuid),
     /// The WebSocket opened.
     Opened,
-    /// A text frame arrived.
-    Frame(String),
+    /// A text frame arrived (parsed; frames that are not JSON objects with
+    /// a `type` never get here).
+    Frame(wire::Frame),
     /// The WebSocket closed (or failed to open) with this code.
     Closed(u16),
-    /// An HTTP request finished: status 0 = network error.
+    /// An HTTP request finished.
     Fetched {
         /// Which request.
         kind: FetchKind,
-        /// HTTP status (0 when the request failed before a response).
-        status: u16,
-        /// The response text.
-        body: String,
+        /// What came back.
+        reply: Reply,
         /// For a session: its `expires_at` in ms since the epoch, parsed
         /// by the web layer (0 when unknown).
-        expires_ms: f64,
+        expires_ms: u64,
     },
     /// A scheduled timer fired.
     Timer(Timer),
@@ -655,7 +689,6 @@ pub fn update(s: &mut State, input: Input) -> Vec<Effect> {
                 s.typing_sent_at = s.now_ms;
                 fx.push(frame(&ClientFrame::TypingStart { ticket_id: t.id }));
             }
-            return fx;
         }
         Input::Prechat { name, email } => {
             s.prechat_needed = false;
@@ -705,14 +738,13 @@ pub fn update(s: &mut State, input: Input) -> Vec<Effect> {
                 }));
             }
         }
-        Input::Frame(text) => on_frame(s, &mut fx, &text),
+        Input::Frame(f) => on_frame(s, &mut fx, f),
         Input::Closed(code) => on_closed(s, &mut fx, code),
         Input::Fetched {
             kind,
-            status,
-            body,
+            reply,
             expires_ms,
-        } => on_fetched(s, &mut fx, kind, status, &body, expires_ms),
+        } => on_fetched(s, &mut fx, kind, reply, expires_ms),
         Input::Timer(t) => match t {
             Timer::Reconnect => {
                 if s.session.is_some() && s.network && !s.socket {
@@ -720,7 +752,10 @@ pub fn update(s: &mut State, input: Input) -> Vec<Effect> {
                 }
             }
             Timer::Typing => s.agent_typing = false,
-            Timer::Retry => flush(s, &mut fx),
+            Timer::Retry => {
+                ensure_session(s, &mut fx);
+                flush(s, &mut fx);
+            }
         },
     }
     receipts(s, &mut fx);
@@ -737,31 +772,26 @@ pub fn update(s: &mut State, input: Input) -> Vec<Effect> {
 fn boot(
     s: &mut State,
     fx: &mut Vec<Effect>,
-    session: Option<String>,
-    ticket: Option<String>,
-    outbox: Option<String>,
+    session: Option<Session>,
+    ticket: Option<TicketRef>,
+    outbox: Vec<Pending>,
     prechat: bool,
     online: bool,
     visible: bool,
 ) {
     s.network = online;
     s.visible = visible;
-    s.session = session
-        .as_deref()
-        .and_then(wire::parse::<Session>)
-        .filter(|x| x.expires_ms <= 0.0 || x.expires_ms > s.now_ms);
-    if s.session.is_none() && session.is_some() {
-        // Expired or unreadable: it belonged to a visitor we can no longer
-        // be, so its ticket and outbox go too.
+    let had_session = session.is_some();
+    s.session = session.filter(|x| x.expires_ms == 0 || x.expires_ms as f64 > s.now_ms);
+    if s.session.is_none() && had_session {
+        // Expired: it belonged to a visitor we can no longer be, so its
+        // ticket and outbox go too.
         fx.push(Effect::Persist(Key::Session, None));
         fx.push(Effect::Persist(Key::Ticket, None));
         fx.push(Effect::Persist(Key::Outbox, None));
     } else {
-        s.ticket = ticket.as_deref().and_then(wire::parse::<TicketRef>);
-        s.outbox = outbox
-            .as_deref()
-            .and_then(wire::parse::<Vec<Pending>>)
-            .unwrap_or_default();
+        s.ticket = ticket;
+        s.outbox = outbox;
         s.outbox.retain(|p| !p.body.is_empty());
     }
     if let Some(t) = &mut s.ticket {
@@ -832,6 +862,7 @@ fn identify(s: &mut State, fx: &mut Vec<Effect>, identity: HostIdentity) {
         HostIdentity::Jwt { .. } => None,
     };
     if host_user.is_some()
+        && !s.identify_pending
         && s.session.as_ref().and_then(|x| x.host_user.as_ref()) == host_user.as_ref()
     {
         // Same customer as the stored session, which was verified when it
@@ -1062,20 +1093,15 @@ fn mark_seen(s: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
-fn on_frame(s: &mut State, fx: &mut Vec<Effect>, text: &str) {
-    let Some(f) = wire::parse_frame(text) else {
-        return;
-    };
+fn on_frame(s: &mut State, fx: &mut Vec<Effect>, f: wire::Frame) {
     match f.kind.as_str() {
         "hello" => {
             s.conn = Conn::Online;
             s.authed = true;
             s.attempt = 0;
             s.last_auth_error = None;
-            if let Some(l) = f.limits {
-                s.max_body = usize::try_from(l.max_body_chars)
-                    .unwrap_or(DEFAULT_MAX_BODY)
-                    .max(1);
+            if let Some(n) = f.max_body_chars {
+                s.max_body = usize::try_from(n).unwrap_or(DEFAULT_MAX_BODY).max(1);
             }
             subscribe(s, fx);
             flush(s, fx);
@@ -1095,7 +1121,7 @@ fn on_frame(s: &mut State, fx: &mut Vec<Effect>, text: &str) {
             }
         }
         "error" => {
-            let code = f.error.map_or_else(|| "internal".to_owned(), |e| e.code);
+            let code = f.error.unwrap_or_else(|| "internal".to_owned());
             match f.req {
                 Some(req) => on_request_error(s, fx, req, code),
                 None => {
@@ -1378,78 +1404,54 @@ fn on_closed(s: &mut State, fx: &mut Vec<Effect>, code: u16) {
     fx.push(Effect::Schedule(Timer::Reconnect, delay));
 }
 
-fn on_fetched(
-    s: &mut State,
-    fx: &mut Vec<Effect>,
-    kind: FetchKind,
-    status: u16,
-    body: &str,
-    expires_ms: f64,
-) {
-    match kind {
-        FetchKind::Session => {
+fn on_fetched(s: &mut State, fx: &mut Vec<Effect>, kind: FetchKind, reply: Reply, expires_ms: u64) {
+    match (kind, reply) {
+        (FetchKind::Session, Reply::Session(r)) => {
             s.session_pending = false;
-            let host_user = s.pending_host_user.take();
-            let parsed = if status == 201 || status == 200 {
-                wire::parse::<wire::SessionResponse>(body)
-            } else {
-                None
-            };
-            match parsed {
-                Some(r) => {
-                    s.session = Some(Session {
-                        token: r.visitor_token,
-                        expires_at: r.expires_at,
-                        expires_ms,
-                        user_id: r.user.id,
-                        host_user,
-                    });
-                    fx.push(Effect::Persist(
-                        Key::Session,
-                        s.session.as_ref().and_then(json),
-                    ));
-                    if s.identify_pending {
-                        s.identify_pending = false;
-                        fx.push(Effect::Identified(Ok(())));
-                    }
-                    connect_now(s, fx);
-                    fetch_tickets(s, fx);
-                }
-                None => {
-                    let code = match status {
-                        0 => "network".to_owned(),
-                        _ => wire::problem_code(body).unwrap_or_else(|| "internal".to_owned()),
-                    };
-                    s.conn = if s.network { Conn::Idle } else { Conn::Offline };
-                    if s.identify_pending {
-                        s.identify_pending = false;
-                        fx.push(Effect::Identified(Err(code.clone())));
-                    } else if status == 0 || status >= 500 || status == 429 {
-                        // Try again later for the visitor's pending text.
-                        fx.push(Effect::Schedule(Timer::Retry, RETRY_MS));
-                    }
-                    fx.push(Effect::Emit(JsEvent::Error(code)));
-                }
+            s.session = Some(Session {
+                token: r.visitor_token,
+                expires_at: r.expires_at,
+                expires_ms,
+                user_id: r.user_id,
+                host_user: s.pending_host_user.take(),
+            });
+            fx.push(Effect::Persist(Key::Session, s.session.as_ref().and_then(json)));
+            if s.identify_pending {
+                s.identify_pending = false;
+                fx.push(Effect::Identified(Ok(())));
             }
+            connect_now(s, fx);
+            fetch_tickets(s, fx);
         }
-        FetchKind::Tickets => {
-            if status != 200 {
-                return;
-            }
-            let Some(page) = wire::parse::<wire::TicketPage>(body) else {
-                return;
+        (FetchKind::Session, other) => {
+            s.session_pending = false;
+            s.pending_host_user = None;
+            let (code, retry) = match other {
+                Reply::Network => ("network".to_owned(), true),
+                Reply::Problem(c) => {
+                    let retry = matches!(c.as_str(), "rate_limited" | "unavailable" | "internal");
+                    (c, retry)
+                }
+                _ => ("internal".to_owned(), true),
             };
+            s.conn = if s.network { Conn::Idle } else { Conn::Offline };
+            if s.identify_pending {
+                s.identify_pending = false;
+                fx.push(Effect::Identified(Err(code.clone())));
+            } else if retry {
+                // Try again later for the visitor's pending text.
+                fx.push(Effect::Schedule(Timer::Retry, RETRY_MS));
+            }
+            fx.push(Effect::Emit(JsEvent::Error(code)));
+        }
+        (FetchKind::Tickets, Reply::Tickets(items)) => {
             let current = s.ticket.map(|t| t.id);
             if let Some(c) = current
-                && let Some(t) = page.items.iter().find(|t| t.id == c)
+                && let Some(t) = items.iter().find(|t| t.id == c)
             {
                 s.status = Status::of(&t.status);
             }
-            s.history = page
-                .items
-                .into_iter()
-                .filter(|t| Some(t.id) != current)
-                .collect();
+            s.history = items.into_iter().filter(|t| Some(t.id) != current).collect();
             if current.is_none() && s.outbox.is_empty() && s.creating.is_none() {
                 // A returning customer (e.g. just identified) continues their
                 // latest open conversation rather than starting blank.
@@ -1470,13 +1472,9 @@ fn on_fetched(
                 }
             }
         }
-        FetchKind::Status => {
-            s.presence = if status == 200 {
-                wire::parse::<wire::Status>(body)
-            } else {
-                None
-            };
-        }
+        (FetchKind::Status, Reply::Status(st)) => s.presence = Some(st),
+        (FetchKind::Status, _) => s.presence = None,
+        (FetchKind::Tickets, _) => {}
     }
 }
 

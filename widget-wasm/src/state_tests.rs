@@ -42,10 +42,11 @@ impl H {
 
     fn boot(&mut self) {
         let [session, ticket, outbox] = self.storage.clone();
+        let read = |s: Option<String>| s.and_then(|s| serde_json::from_str::<Value>(&s).ok());
         self.step(Input::Boot {
-            session,
-            ticket,
-            outbox,
+            session: read(session).and_then(|v| Session::from_json(&v)),
+            ticket: read(ticket).and_then(|v| TicketRef::from_json(&v)),
+            outbox: read(outbox).map(|v| Pending::list_from_json(&v)).unwrap_or_default(),
             prechat: false,
             online: true,
             visible: true,
@@ -53,7 +54,18 @@ impl H {
     }
 
     fn frame(&mut self, v: Value) -> &Vec<Effect> {
-        self.step(Input::Frame(v.to_string()))
+        let f = wire::Frame::from_json(&v).expect("a frame");
+        self.step(Input::Frame(f))
+    }
+
+    /// An HTTP reply, read the way the web layer reads it.
+    fn fetched(&mut self, kind: FetchKind, status: u16, body: &str) -> &Vec<Effect> {
+        let v = serde_json::from_str::<Value>(body).ok();
+        self.step(Input::Fetched {
+            kind,
+            reply: wire::reply(kind, status, v.as_ref()),
+            expires_ms: 0,
+        })
     }
 
     /// Frames sent by the last step, parsed.
@@ -79,16 +91,15 @@ impl H {
     }
 
     fn session_response(&mut self) {
+        let body = json!({
+            "visitor_token": "ncv_tok",
+            "expires_at": "2030-01-01T00:00:00Z",
+            "user": {"id": ME, "role": "customer", "display_name": "Visitor"}
+        });
         self.step(Input::Fetched {
             kind: FetchKind::Session,
-            status: 201,
-            body: json!({
-                "visitor_token": "ncv_tok",
-                "expires_at": "2030-01-01T00:00:00Z",
-                "user": {"id": ME, "role": "customer", "display_name": "Visitor"}
-            })
-            .to_string(),
-            expires_ms: 1.0e13,
+            reply: wire::reply(FetchKind::Session, 201, Some(&body)),
+            expires_ms: 10_000_000_000_000,
         });
     }
 
@@ -467,7 +478,7 @@ fn an_expired_session_is_dropped_at_boot() {
     let mut h = H::new();
     h.s.now_ms = 2.0e12;
     h.storage[0] =
-        Some(json!({"token": "ncv_old", "expires_ms": 1.0e12, "user_id": ME}).to_string());
+        Some(json!({"token": "ncv_old", "expires_ms": 1_000_000_000_000u64, "user_id": ME}).to_string());
     h.storage[1] = Some(json!({"id": TICKET, "last_seq": 3}).to_string());
     h.boot();
     assert!(h.s.session.is_none());
@@ -798,14 +809,8 @@ fn identify_binds_the_customer_and_loads_their_tickets() {
             "status": status, "created_at": "2026-01-01T00:10:00Z",
             "updated_at": "2026-01-01T00:10:00Z", "last_seq": last})
     };
-    h.step(Input::Fetched {
-        kind: FetchKind::Tickets,
-        status: 200,
-        body:
-            json!({"items": [ticket(OTHER_TICKET, "closed", 3), ticket(TICKET, "in_progress", 5)]})
-                .to_string(),
-        expires_ms: 0.0,
-    });
+    h.fetched(FetchKind::Tickets, 200, &String::from(json!({"items": [ticket(OTHER_TICKET, "closed", 3), ticket(TICKET, "in_progress", 5)]})
+                .to_string()));
     // The latest open conversation continues; the closed one is history.
     assert_eq!(h.s.ticket.map(|t| (t.id, t.read_seq)), Some((tid(), 5)));
     assert_eq!(h.s.history.len(), 1);
@@ -827,14 +832,9 @@ fn a_refused_identity_shows_nobody_s_data() {
     h.step(Input::Identify(HostIdentity::Jwt {
         token: "bad".into(),
     }));
-    h.step(Input::Fetched {
-        kind: FetchKind::Session,
-        status: 401,
-        body: json!({"type": "urn:neurochat:problem:identity_invalid", "title": "Unauthorized",
+    h.fetched(FetchKind::Session, 401, &String::from(json!({"type": "urn:neurochat:problem:identity_invalid", "title": "Unauthorized",
             "status": 401, "detail": "no", "code": "identity_invalid", "message": "no"})
-        .to_string(),
-        expires_ms: 0.0,
-    });
+        .to_string()));
     assert!(h.has(&Effect::Identified(Err("identity_invalid".into()))));
     assert!(h.s.session.is_none());
     assert!(h.s.ticket.is_none());
@@ -859,7 +859,7 @@ fn prechat_comes_before_the_session() {
     h.step(Input::Boot {
         session: None,
         ticket: None,
-        outbox: None,
+        outbox: Vec::new(),
         prechat: true,
         online: true,
         visible: true,
@@ -886,19 +886,9 @@ fn prechat_comes_before_the_session() {
 #[test]
 fn status_presence_tolerates_a_missing_endpoint() {
     let mut h = H::online();
-    h.step(Input::Fetched {
-        kind: FetchKind::Status,
-        status: 404,
-        body: String::new(),
-        expires_ms: 0.0,
-    });
+    h.fetched(FetchKind::Status, 404, &String::from(String::new()));
     assert_eq!(h.s.presence, None);
-    h.step(Input::Fetched {
-        kind: FetchKind::Status,
-        status: 200,
-        body: r#"{"agents_online":2,"reply_within_seconds":null}"#.into(),
-        expires_ms: 0.0,
-    });
+    h.fetched(FetchKind::Status, 200, &String::from(r#"{"agents_online":2,"reply_within_seconds":null}"#));
     assert_eq!(h.s.presence.map(|p| p.agents_online), Some(2));
 }
 
@@ -907,12 +897,7 @@ fn a_failed_session_start_is_retried_for_pending_text() {
     let mut h = H::new();
     h.boot();
     h.step(Input::Open);
-    h.step(Input::Fetched {
-        kind: FetchKind::Session,
-        status: 0,
-        body: String::new(),
-        expires_ms: 0.0,
-    });
+    h.fetched(FetchKind::Session, 0, &String::from(String::new()));
     assert!(h.has(&Effect::Emit(JsEvent::Error("network".into()))));
     assert!(h.has(&Effect::Schedule(Timer::Retry, RETRY_MS)));
     h.step(Input::Submit("queued".into()));
@@ -954,19 +939,17 @@ fn garbage_never_panics() {
         "{\"type\":\"receipt\",\"receipt\":null}",
     ];
     for i in inputs {
-        h.step(Input::Frame(i.into()));
+        // What the web layer does: JSON.parse, then read the frame.
+        if let Some(f) = wire::parse_frame(i) {
+            h.step(Input::Frame(f));
+        }
     }
     // A message with an absurd seq only makes the widget resubscribe.
     h.frame(msg(u64::MAX, "agent", "x", None));
     for t in [Timer::Reconnect, Timer::Typing, Timer::Retry] {
         h.step(Input::Timer(t));
     }
-    h.step(Input::Fetched {
-        kind: FetchKind::Tickets,
-        status: 200,
-        body: "{\"items\":7}".into(),
-        expires_ms: f64::NAN,
-    });
+    h.fetched(FetchKind::Tickets, 200, &String::from("{\"items\":7}"));
     h.step(Input::Closed(0));
     h.step(Input::SelectTicket(Uuid::nil()));
     assert_eq!(h.s.max_body, 1);
@@ -980,7 +963,6 @@ fn earlier_conversations_can_be_reopened() {
         number: 2,
         subject: "old".into(),
         status: "closed".into(),
-        updated_at: String::new(),
         last_seq: 4,
     });
     h.step(Input::SelectTicket(

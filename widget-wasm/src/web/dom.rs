@@ -1,0 +1,676 @@
+//! Building and redrawing the widget's shadow DOM (classes and attributes
+//! are the contract in `docs/WIDGET.md`). Text goes in through
+//! `textContent` and text nodes only; nothing here writes HTML.
+
+use js_sys::{Array, Reflect};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element, HtmlElement, HtmlTextAreaElement, ShadowRoot};
+
+use super::{Config, dispatch, select_ticket, window};
+use crate::i18n::{self, Locale};
+use crate::state::{Author, Conn, Input, State, Status, Tick};
+use crate::text::{self, Segment};
+
+const CSS: &str = include_str!("style.css");
+
+/// One drawn message: its element and what it was drawn from.
+struct Drawn {
+    li: Element,
+    body: String,
+    seq: Option<u64>,
+    tick: Option<Tick>,
+}
+
+/// The widget's elements, kept so a redraw touches only what changed.
+pub(crate) struct View {
+    doc: Document,
+    launcher: Element,
+    badge: Element,
+    panel: Element,
+    team: Element,
+    presence: Element,
+    close: Element,
+    conn: Element,
+    banner: Element,
+    banner_text: Element,
+    new_conv: Element,
+    history: Element,
+    history_list: Element,
+    history_sig: String,
+    prechat: Element,
+    greeting: Element,
+    list: Element,
+    typing: Element,
+    composer: Element,
+    input: HtmlTextAreaElement,
+    counter: Element,
+    send: Element,
+    drawn: Vec<(String, Drawn)>,
+    order: Vec<String>,
+    labels_for: Option<Locale>,
+    tz_offset: i32,
+}
+
+fn el(doc: &Document, tag: &str, class: &str) -> Option<Element> {
+    let e = doc.create_element(tag).ok()?;
+    if !class.is_empty() {
+        e.set_class_name(class);
+    }
+    Some(e)
+}
+
+fn attr(e: &Element, k: &str, v: &str) {
+    let _ = e.set_attribute(k, v);
+}
+
+fn hide(e: &Element, hidden: bool) {
+    if let Some(h) = e.dyn_ref::<HtmlElement>() {
+        if h.hidden() != hidden {
+            h.set_hidden(hidden);
+        }
+    }
+}
+
+fn set_text(e: &Element, t: &str) {
+    if e.text_content().as_deref() != Some(t) {
+        e.set_text_content(Some(t));
+    }
+}
+
+fn append(parent: &Element, child: &Element) {
+    let _ = parent.append_child(child);
+}
+
+/// Adds a listener for the widget's lifetime.
+fn on<E: wasm_bindgen::convert::FromWasmAbi + 'static>(target: &web_sys::EventTarget, ev: &str, f: impl FnMut(E) + 'static) {
+    let c = Closure::<dyn FnMut(E)>::new(f);
+    let _ = target.add_event_listener_with_callback(ev, c.as_ref().unchecked_ref());
+    c.forget();
+}
+
+fn click(e: &Element, input: fn() -> Input) {
+    on(e, "click", move |_: web_sys::Event| dispatch(input()));
+}
+
+/// The launcher icon (a speech bubble), built node by node.
+fn icon(doc: &Document) -> Option<Element> {
+    const NS: Option<&str> = Some("http://www.w3.org/2000/svg");
+    let svg = doc.create_element_ns(NS, "svg").ok()?;
+    attr(&svg, "viewBox", "0 0 24 24");
+    attr(&svg, "aria-hidden", "true");
+    let p = doc.create_element_ns(NS, "path").ok()?;
+    attr(
+        &p,
+        "d",
+        "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+    );
+    append(&svg, &p);
+    Some(svg)
+}
+
+fn stylesheet(shadow: &ShadowRoot, doc: &Document, cfg: &Config) {
+    let css = format!(":host{{--nc-primary:{}}}{CSS}", cfg.color);
+    if let Ok(sheet) = web_sys::CssStyleSheet::new()
+        && sheet.replace_sync(&css).is_ok()
+    {
+        let _ = Reflect::set(shadow, &JsValue::from_str("adoptedStyleSheets"), &Array::of1(&sheet));
+        return;
+    }
+    // Browsers without constructed stylesheets (they also predate strict
+    // CSPs that would block this).
+    if let Some(style) = el(doc, "style", "") {
+        style.set_text_content(Some(&css));
+        let _ = shadow.append_child(&style);
+    }
+}
+
+impl View {
+    /// Builds the widget in `#neurochat-root`, reusing the loader's host,
+    /// shadow root and launcher when they exist.
+    pub(crate) fn build(cfg: &Config) -> Option<View> {
+        let doc = window()?.document()?;
+        let host = match doc.get_element_by_id("neurochat-root") {
+            Some(h) => h,
+            None => {
+                let h = el(&doc, "div", "")?;
+                h.set_id("neurochat-root");
+                append(&doc.body()?.into(), &h);
+                h
+            }
+        };
+        let shadow = match host.shadow_root() {
+            Some(s) => s,
+            None => host
+                .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+                .ok()?,
+        };
+        stylesheet(&shadow, &doc, cfg);
+        let wrap = el(&doc, "div", if cfg.left { "nc-wrap nc-left" } else { "nc-wrap" })?;
+        let launcher = match shadow.query_selector("button.nc-launcher").ok().flatten() {
+            Some(l) => l,
+            None => {
+                let l = el(&doc, "button", "nc-launcher")?;
+                append(&l, &icon(&doc)?);
+                l
+            }
+        };
+        attr(&launcher, "type", "button");
+        if let Some(t) = &cfg.launcher_text
+            && launcher.query_selector(".nc-launcher-text").ok().flatten().is_none()
+        {
+            let span = el(&doc, "span", "nc-launcher-text")?;
+            span.set_text_content(Some(t));
+            append(&launcher, &span);
+        }
+        let badge = el(&doc, "span", "nc-badge")?;
+        append(&launcher, &badge);
+        // The loader's click handler queued calls; ours goes straight in.
+        if let Some(h) = launcher.dyn_ref::<HtmlElement>() {
+            let f = Closure::<dyn FnMut()>::new(|| dispatch(Input::Toggle));
+            h.set_onclick(Some(f.as_ref().unchecked_ref()));
+            f.forget();
+        }
+
+        let panel = el(&doc, "section", "nc-panel")?;
+        attr(&panel, "role", "dialog");
+        attr(&panel, "id", "nc-panel");
+        attr(&launcher, "aria-controls", "nc-panel");
+        let header = el(&doc, "header", "nc-header")?;
+        let titles = el(&doc, "div", "nc-titles")?;
+        let team = el(&doc, "div", "nc-team")?;
+        team.set_text_content(Some(&cfg.team));
+        let presence = el(&doc, "div", "nc-presence")?;
+        append(&titles, &team);
+        append(&titles, &presence);
+        let close = el(&doc, "button", "nc-close")?;
+        attr(&close, "type", "button");
+        close.set_text_content(Some("×"));
+        click(&close, || Input::Close);
+        append(&header, &titles);
+        append(&header, &close);
+        let conn = el(&doc, "div", "nc-connection")?;
+        attr(&conn, "role", "status");
+        let banner = el(&doc, "div", "nc-ticket-status")?;
+        let banner_text = el(&doc, "span", "")?;
+        let new_conv = el(&doc, "button", "nc-new-conversation")?;
+        attr(&new_conv, "type", "button");
+        click(&new_conv, || Input::NewConversation);
+        append(&banner, &banner_text);
+        append(&banner, &new_conv);
+        let history = el(&doc, "nav", "nc-history")?;
+        let history_list = el(&doc, "div", "")?;
+        append(&history, &history_list);
+        on(&history_list, "click", |e: web_sys::Event| {
+            let target = e.target().and_then(|t| t.dyn_into::<Element>().ok());
+            if let Some(b) = target.and_then(|t| t.closest("button.nc-conversation").ok().flatten())
+                && let Some(id) = b.get_attribute("data-ticket-id")
+            {
+                select_ticket(&id);
+            }
+        });
+
+        let prechat = el(&doc, "form", "nc-prechat")?;
+        for (on_, name, ty) in [
+            (cfg.prechat_name, "name", "text"),
+            (cfg.prechat_email, "email", "email"),
+        ] {
+            if on_ {
+                let label = el(&doc, "label", "")?;
+                let span = el(&doc, "span", "")?;
+                let input = el(&doc, "input", "")?;
+                attr(&input, "name", name);
+                attr(&input, "type", ty);
+                attr(&input, "autocomplete", name);
+                append(&label, &span);
+                append(&label, &input);
+                append(&prechat, &label);
+            }
+        }
+        let start = el(&doc, "button", "nc-start")?;
+        attr(&start, "type", "submit");
+        append(&prechat, &start);
+        let form_ref = prechat.clone();
+        on(&prechat, "submit", move |e: web_sys::Event| {
+            e.prevent_default();
+            let value = |n: &str| {
+                form_ref
+                    .query_selector(&format!("input[name={n}]"))
+                    .ok()
+                    .flatten()
+                    .and_then(|i| i.dyn_into::<web_sys::HtmlInputElement>().ok())
+                    .map(|i| i.value())
+            };
+            dispatch(Input::Prechat {
+                name: value("name"),
+                email: value("email"),
+            });
+        });
+
+        let body = el(&doc, "div", "nc-scroll")?;
+        let greeting = el(&doc, "p", "nc-greeting")?;
+        let list = el(&doc, "ol", "nc-messages")?;
+        attr(&list, "aria-live", "polite");
+        attr(&list, "aria-relevant", "additions");
+        let typing = el(&doc, "div", "nc-typing")?;
+        append(&body, &history);
+        append(&body, &greeting);
+        append(&body, &list);
+        append(&body, &typing);
+
+        let composer = el(&doc, "form", "nc-composer")?;
+        let input: HtmlTextAreaElement = el(&doc, "textarea", "nc-input")?.dyn_into().ok()?;
+        attr(&input, "rows", "1");
+        let counter = el(&doc, "span", "nc-counter")?;
+        attr(&counter, "aria-live", "polite");
+        let send = el(&doc, "button", "nc-send")?;
+        attr(&send, "type", "submit");
+        append(&composer, &input);
+        append(&composer, &counter);
+        append(&composer, &send);
+        let submit_input = input.clone();
+        on(&composer, "submit", move |e: web_sys::Event| {
+            e.prevent_default();
+            let v = submit_input.value();
+            if !v.trim().is_empty() {
+                submit_input.set_value("");
+                dispatch(Input::Submit(v));
+                let _ = submit_input.focus();
+            }
+        });
+        let key_form = composer.clone();
+        on(&input, "keydown", move |e: web_sys::KeyboardEvent| {
+            if e.key() == "Enter" && !e.shift_key() && !e.is_composing() {
+                e.prevent_default();
+                if let Some(f) = key_form.dyn_ref::<web_sys::HtmlFormElement>() {
+                    let _ = f.request_submit();
+                }
+            }
+        });
+        on(&input, "input", |_: web_sys::Event| dispatch(Input::Typed));
+
+        for part in [&header, &conn, &banner, &prechat, &body, &composer] {
+            append(&panel, part);
+        }
+        append(&wrap, &panel);
+        append(&wrap, &launcher);
+        // Replace whatever the loader drew with the full widget.
+        while let Some(c) = shadow.first_child() {
+            let _ = shadow.remove_child(&c);
+        }
+        let _ = shadow.append_child(&wrap);
+        on(&shadow, "keydown", |e: web_sys::KeyboardEvent| {
+            if e.key() == "Escape" {
+                dispatch(Input::Close);
+            }
+        });
+
+        Some(View {
+            tz_offset: -(js_sys::Date::new_0().get_timezone_offset() as i32),
+            doc,
+            launcher,
+            badge,
+            panel,
+            team,
+            presence,
+            close,
+            conn,
+            banner,
+            banner_text,
+            new_conv,
+            history,
+            history_list,
+            history_sig: String::new(),
+            prechat,
+            greeting,
+            list,
+            typing,
+            composer,
+            input,
+            counter,
+            send,
+            drawn: Vec::new(),
+            order: Vec::new(),
+            labels_for: None,
+        })
+    }
+
+    fn labels(&mut self, cfg: &Config) {
+        if self.labels_for == Some(cfg.locale) {
+            return;
+        }
+        self.labels_for = Some(cfg.locale);
+        let s = cfg.locale.strings();
+        attr(&self.panel, "aria-label", s.chat);
+        attr(&self.panel, "lang", cfg.locale.tag());
+        attr(&self.close, "aria-label", s.close_chat);
+        set_text(&self.new_conv, s.new_conversation);
+        attr(&self.history, "aria-label", s.earlier);
+        set_text(&self.typing, s.typing);
+        attr(&self.input, "aria-label", s.input);
+        attr(&self.input, "placeholder", s.input);
+        set_text(&self.send, s.send);
+        set_text(
+            &self.greeting,
+            cfg.greeting.as_deref().unwrap_or(s.greeting),
+        );
+        if let Ok(labels) = self.prechat.query_selector_all("label") {
+            for i in 0..labels.length() {
+                let Some(l) = labels.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+                    continue;
+                };
+                let is_email = l.query_selector("input[name=email]").ok().flatten().is_some();
+                if let Ok(Some(span)) = l.query_selector("span") {
+                    set_text(&span, if is_email { s.email } else { s.name });
+                }
+            }
+        }
+        if let Ok(Some(b)) = self.prechat.query_selector("button") {
+            set_text(&b, s.start);
+        }
+        // Ticks and history are redrawn with the new words.
+        for (_, d) in &mut self.drawn {
+            d.tick = None;
+        }
+        self.history_sig.clear();
+    }
+
+    /// Redraws from the state.
+    pub(crate) fn render(&mut self, st: &State, cfg: &Config) {
+        self.labels(cfg);
+        let s = cfg.locale.strings();
+        attr(&self.launcher, "aria-expanded", if st.open { "true" } else { "false" });
+        attr(&self.launcher, "aria-label", if st.open { s.close_chat } else { s.open_chat });
+        let unread = st.unread();
+        hide(&self.badge, unread == 0);
+        set_text(&self.badge, &unread.to_string());
+        attr(&self.badge, "aria-label", &format!("{unread} {}", s.unread));
+        hide(&self.panel, !st.open);
+        set_text(&self.team, &cfg.team);
+        set_text(
+            &self.presence,
+            &i18n::presence(
+                cfg.locale,
+                st.presence.map(|p| p.agents_online),
+                st.presence.and_then(|p| p.reply_within_seconds),
+            ),
+        );
+        attr(&self.conn, "data-state", st.conn.as_str());
+        set_text(
+            &self.conn,
+            match st.conn {
+                Conn::Connecting => s.connecting,
+                Conn::Offline => s.offline,
+                _ => "",
+            },
+        );
+        hide(&self.conn, matches!(st.conn, Conn::Online | Conn::Idle));
+
+        attr(&self.banner, "data-status", st.status.as_str());
+        hide(&self.banner, st.ticket.is_none() || st.status == Status::Open);
+        set_text(
+            &self.banner_text,
+            match st.status {
+                Status::Closed => s.closed,
+                _ => s.resolved,
+            },
+        );
+        hide(&self.new_conv, st.status == Status::Open);
+
+        self.render_history(st, s.earlier);
+        hide(&self.prechat, !st.prechat_needed);
+        hide(
+            &self.greeting,
+            !st.messages.is_empty() || st.pending_shown().next().is_some(),
+        );
+        self.render_messages(st, cfg);
+        hide(&self.typing, !st.agent_typing);
+
+        hide(&self.composer, st.prechat_needed);
+        let closed = !st.can_write();
+        self.input.set_disabled(closed);
+        let used = text::char_len(&self.input.value());
+        let near = used * 5 >= st.max_body * 4;
+        hide(&self.counter, !near);
+        if near {
+            set_text(&self.counter, &i18n::counter(used, st.max_body));
+            attr(&self.counter, "data-over", if used > st.max_body { "true" } else { "false" });
+        }
+        attr(&self.input, "maxlength", &st.max_body.to_string());
+    }
+
+    fn render_history(&mut self, st: &State, heading: &str) {
+        let sig: String = st
+            .history
+            .iter()
+            .map(|t| format!("{}{}{}|", t.id, t.status, t.subject))
+            .collect();
+        hide(&self.history, st.history.is_empty());
+        if sig == self.history_sig {
+            return;
+        }
+        self.history_sig = sig;
+        self.history_list.set_text_content(None);
+        let Some(h) = el(&self.doc, "h2", "") else { return };
+        h.set_text_content(Some(heading));
+        append(&self.history_list, &h);
+        for t in &st.history {
+            let Some(b) = el(&self.doc, "button", "nc-conversation") else {
+                continue;
+            };
+            attr(&b, "type", "button");
+            attr(&b, "data-ticket-id", &t.id.hyphenated().to_string());
+            attr(&b, "data-status", &t.status);
+            let label = if t.number > 0 {
+                format!("#{} {}", t.number, t.subject)
+            } else {
+                t.subject.clone()
+            };
+            b.set_text_content(Some(&label));
+            append(&self.history_list, &b);
+        }
+    }
+
+    fn render_messages(&mut self, st: &State, cfg: &Config) {
+        let s = cfg.locale.strings();
+        // What should be shown, in order: stored messages, then the outbox.
+        let mut want: Vec<(String, Author, &str, Option<u64>, Option<&str>, &str)> = Vec::new();
+        for m in &st.messages {
+            let key = match (&m.client_msg_id, m.author) {
+                (Some(c), Author::Own) => format!("c{c}"),
+                _ => format!("s{}", m.seq),
+            };
+            want.push((key, m.author, &m.body, Some(m.seq), m.client_msg_id.as_deref(), &m.created_at));
+        }
+        for p in st.pending_shown() {
+            want.push((format!("c{}", p.id), Author::Own, &p.body, p.seq.filter(|s| *s > 0), Some(&p.id), ""));
+        }
+        let stick = self.near_bottom();
+        let keys: Vec<String> = want.iter().map(|w| w.0.clone()).collect();
+        self.drawn.retain(|(k, d)| {
+            let keep = keys.contains(k);
+            if !keep {
+                d.li.remove();
+            }
+            keep
+        });
+        let mut added = false;
+        for (key, author, body, seq, cmid, created) in &want {
+            let tick = (*author == Author::Own).then(|| st.tick(*seq));
+            if !self.drawn.iter().any(|(k, _)| k == key) {
+                let Some(li) = self.message(*author, cmid.as_deref(), created) else {
+                    continue;
+                };
+                self.drawn.push((
+                    key.clone(),
+                    Drawn {
+                        li,
+                        body: String::new(),
+                        seq: None,
+                        tick: None,
+                    },
+                ));
+                added = true;
+            }
+            let Some((_, d)) = self.drawn.iter_mut().find(|(k, _)| k == key) else {
+                continue;
+            };
+            if d.body != *body {
+                d.body = (*body).to_owned();
+                if let Ok(Some(b)) = d.li.query_selector(".nc-body") {
+                    fill_body(&self.doc, &b, body);
+                }
+            }
+            if d.seq != *seq {
+                d.seq = *seq;
+                match seq {
+                    Some(n) => attr(&d.li, "data-seq", &n.to_string()),
+                    None => {
+                        let _ = d.li.remove_attribute("data-seq");
+                    }
+                }
+            }
+            if d.tick != tick
+                && let Some(t) = tick
+            {
+                d.tick = tick;
+                if let Ok(Some(e)) = d.li.query_selector(".nc-ticks") {
+                    attr(&e, "data-state", t.as_str());
+                    let label = match t {
+                        Tick::Pending => s.tick_pending,
+                        Tick::Sent => s.tick_sent,
+                        Tick::Delivered => s.tick_delivered,
+                        Tick::Read => s.tick_read,
+                    };
+                    attr(&e, "aria-label", label);
+                    attr(&e, "title", label);
+                    set_text(&e, if t >= Tick::Delivered { "✓✓" } else if t == Tick::Sent { "✓" } else { "…" });
+                }
+            }
+        }
+        // Put them in order, moving only what is out of place (moving a node
+        // would make screen readers announce it again).
+        if self.order != keys {
+            let mut next = self.list.first_child();
+            for k in &keys {
+                let Some((_, d)) = self.drawn.iter().find(|(key, _)| key == k) else {
+                    continue;
+                };
+                let node: &web_sys::Node = d.li.as_ref();
+                if next.as_ref() == Some(node) {
+                    next = node.next_sibling();
+                } else {
+                    let _ = self.list.insert_before(node, next.as_ref());
+                }
+            }
+            self.order = keys;
+        }
+        if added && stick {
+            self.scroll_to_end();
+        }
+    }
+
+    fn message(&self, author: Author, cmid: Option<&str>, created: &str) -> Option<Element> {
+        let li = el(&self.doc, "li", &format!("nc-msg {}", author.class()))?;
+        if let Some(c) = cmid {
+            attr(&li, "data-client-msg-id", c);
+        }
+        let body = el(&self.doc, "div", "nc-body")?;
+        append(&li, &body);
+        let meta = el(&self.doc, "div", "nc-meta")?;
+        let time = el(&self.doc, "time", "nc-time")?;
+        if !created.is_empty() {
+            attr(&time, "datetime", created);
+        }
+        let clock = text::clock(created, self.tz_offset).unwrap_or_else(|| {
+            let d = js_sys::Date::new_0();
+            format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
+        });
+        time.set_text_content(Some(&clock));
+        append(&meta, &time);
+        if author == Author::Own {
+            let ticks = el(&self.doc, "span", "nc-ticks")?;
+            append(&meta, &ticks);
+        }
+        append(&li, &meta);
+        Some(li)
+    }
+
+    fn scroller(&self) -> Option<Element> {
+        self.list.parent_element()
+    }
+
+    fn near_bottom(&self) -> bool {
+        self.scroller()
+            .is_none_or(|s| s.scroll_height() - s.scroll_top() - s.client_height() < 80)
+    }
+
+    fn scroll_to_end(&self) {
+        if let Some(s) = self.scroller() {
+            s.set_scroll_top(s.scroll_height());
+        }
+    }
+
+    /// Focus into the panel on open (pre-chat form or composer), back to the
+    /// launcher on close.
+    pub(crate) fn focus(&self, into_panel: bool) {
+        let target = if !into_panel {
+            self.launcher.clone()
+        } else if !self.prechat.dyn_ref::<HtmlElement>().is_some_and(HtmlElement::hidden) {
+            match self.prechat.query_selector("input").ok().flatten() {
+                Some(i) => i,
+                None => self.input.clone().into(),
+            }
+        } else {
+            self.scroll_to_end();
+            self.input.clone().into()
+        };
+        if let Some(h) = target.dyn_ref::<HtmlElement>() {
+            let _ = h.focus();
+        }
+    }
+
+    /// Puts a refused message back so the visitor does not lose it.
+    pub(crate) fn restore_draft(&self, body: &str) {
+        if self.input.value().trim().is_empty() {
+            self.input.set_value(body);
+        }
+        attr(&self.input, "aria-invalid", "true");
+    }
+}
+
+/// Fills `.nc-body` with text nodes and http(s) links only.
+fn fill_body(doc: &Document, body: &Element, text_: &str) {
+    body.set_text_content(None);
+    for seg in text::linkify(text_) {
+        match seg {
+            Segment::Text(t) => {
+                let _ = body.append_child(&doc.create_text_node(t));
+            }
+            Segment::Link(url) => {
+                if let Some(a) = el(doc, "a", "") {
+                    attr(&a, "href", url);
+                    attr(&a, "target", "_blank");
+                    attr(&a, "rel", "noopener noreferrer");
+                    a.set_text_content(Some(url));
+                    append(body, &a);
+                }
+            }
+        }
+    }
+}
+
+/// Page-level events: network and visibility.
+pub(crate) fn listen_globals() {
+    let Some(w) = window() else { return };
+    on(&w, "online", |_: web_sys::Event| dispatch(Input::Network(true)));
+    on(&w, "offline", |_: web_sys::Event| dispatch(Input::Network(false)));
+    if let Some(doc) = w.document() {
+        let d = doc.clone();
+        on(&doc, "visibilitychange", move |_: web_sys::Event| {
+            dispatch(Input::Visible(
+                d.visibility_state() == web_sys::VisibilityState::Visible,
+            ))
+        });
+    }
+}
