@@ -29,11 +29,16 @@ export const CHROMIUM_ARGS = [
  * with `newContext` are isolated from each other (storage, cookies), as
  * separate visitors are.
  */
-export async function launchBrowser() {
+export async function launchBrowser({ secureOrigins = [] } = {}) {
+  const args = [...CHROMIUM_ARGS];
+  // Shops serve over https: their pages are secure contexts (where e.g.
+  // `crypto.randomUUID` exists). The test shop speaks plain http, so
+  // Chromium is told to treat its origin as secure all the same.
+  if (secureOrigins.length) args.push(`--unsafely-treat-insecure-origin-as-secure=${secureOrigins.join(',')}`);
   const browser = await chromium.launch({
     executablePath: config.chromium,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args,
   });
   return {
     browser,
@@ -74,13 +79,14 @@ export async function setup(t, { serverArgs = [] } = {}) {
   }
   let chrome;
   try {
-    chrome = await launchBrowser();
+    chrome = await launchBrowser({ secureOrigins: [host.origin] });
   } catch (e) {
     await server.stop();
     await host.close();
     throw e;
   }
   const pages = [];
+  const logs = [];
   const sockets = [];
   const fx = {
     host,
@@ -94,6 +100,7 @@ export async function setup(t, { serverArgs = [] } = {}) {
       page.setDefaultTimeout(15_000);
       const log = watchPage(page);
       pages.push(page);
+      logs.push(log);
       return { context, page, log };
     },
     /** Keeps an agent socket to close on teardown. */
@@ -108,6 +115,10 @@ export async function setup(t, { serverArgs = [] } = {}) {
       for (const [i, p] of pages.entries()) {
         const file = path.join(config.artifacts, `failure-${safe}-${i}.png`);
         await p.screenshot({ path: file, timeout: 5_000 }).catch(() => {});
+      }
+      for (const [i, l] of logs.entries()) {
+        const lines = [...l.errors.map((e) => `pageerror: ${e}`), ...l.console, ...l.dialogs.map((d) => `dialog: ${d}`)];
+        if (lines.length) console.error(`--- page ${i} ---\n${lines.slice(-30).join('\n')}`);
       }
       console.error(server.logTail(60));
       console.error(`(server data kept in ${server.dataDir}; failure screenshots in ${config.artifacts})`);

@@ -8,6 +8,8 @@
 // route counts as public) from calling a loopback server, so a routed page
 // could not reach 127.0.0.1 at all. Here page and server are both on
 // loopback, as a shop and its support server are both public in production.
+// Chromium treats the shop's origin as secure (see `launchBrowser`), as it
+// would an https shop.
 
 import http from 'node:http';
 

@@ -59,6 +59,16 @@ export class Widget {
       host: !!document.getElementById('neurochat-root'),
       shadow: !!document.getElementById('neurochat-root')?.shadowRoot,
       api: typeof window.NeuroChat,
+      hostDisplay: (() => {
+        const h = document.getElementById('neurochat-root');
+        return h ? getComputedStyle(h).display : null;
+      })(),
+      launcher: (() => {
+        const l = document.getElementById('neurochat-root')?.shadowRoot?.querySelector('.nc-launcher');
+        if (!l) return 'absent';
+        const r = l.getBoundingClientRect();
+        return `${getComputedStyle(l).display} ${r.width}x${r.height}`;
+      })(),
     }));
     let status = 'not fetched';
     if (info.loader) {
@@ -69,7 +79,7 @@ export class Widget {
         status = `fetch failed: ${e.message}`;
       }
     }
-    return `widget diagnosis: GET ${info.loader} → ${status}; #neurochat-root ${info.host ? 'present' : 'absent'}; shadow root ${info.shadow ? 'open' : 'absent'}; window.NeuroChat: ${info.api}`;
+    return `widget diagnosis: GET ${info.loader} → ${status}; #neurochat-root ${info.host ? 'present' : 'absent'}; shadow root ${info.shadow ? 'open' : 'absent'}; host display: ${info.hostDisplay}; launcher: ${info.launcher}; window.NeuroChat: ${info.api}`;
   }
 
   /** Clicks the launcher and waits for the composer. */
