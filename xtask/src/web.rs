@@ -124,13 +124,17 @@ pub fn build() -> Result<()> {
         .join("wasm-release")
         .join(format!("{STEM}.wasm"));
 
-    // 3. The glue, into a scratch directory next to the output.
+    // 3. The glue, into a scratch directory next to the output, of this
+    // process only: `cargo xtask test-browser` and `run` build too, maybe
+    // at the same time as another `web` in the same checkout.
     eprintln!();
     eprintln!(
         "==> web: JS glue (wasm-bindgen-cli-support {}, --target web)",
         BINDGEN_VERSION
     );
-    let scratch = target.join("web").join(".bindgen");
+    let scratch = target
+        .join("web")
+        .join(format!(".bindgen-{}", std::process::id()));
     if scratch.exists() {
         fs::remove_dir_all(&scratch).with_context(|| format!("clearing {}", scratch.display()))?;
     }
@@ -164,6 +168,8 @@ pub fn build() -> Result<()> {
             let mut cmd = Command::new(&wasm_opt);
             cmd.arg("-Oz")
                 .args(WASM_OPT_FEATURES)
+                // Only the glue generator reads it, and that ran already.
+                .arg("--strip-target-features")
                 .arg(&bg)
                 .arg("-o")
                 .arg(&optimized);
@@ -176,6 +182,13 @@ pub fn build() -> Result<()> {
             }
             let before = fs::metadata(&bg).map(|m| m.len()).unwrap_or(0);
             let bytes = fs::read(&optimized).context("reading wasm-opt's output")?;
+            if !bytes.starts_with(b"\0asm") {
+                bail!(
+                    "xtask web: wasm-opt (binaryen {version}) wrote no module to {} ({} bytes)",
+                    optimized.display(),
+                    bytes.len()
+                );
+            }
             eprintln!("    binaryen {version}: {before} → {} bytes", bytes.len());
             bytes
         }
@@ -227,10 +240,15 @@ pub fn build() -> Result<()> {
     }
     let loader = loader.replace(GLUE_PLACEHOLDER, &glue_name);
 
-    if out.exists() {
-        fs::remove_dir_all(&out).with_context(|| format!("clearing {}", out.display()))?;
+    // Written into a fresh directory that then replaces the output, so a
+    // server or test reading `out` never sees half a build.
+    let fresh = target
+        .join("web")
+        .join(format!(".widget-{}", std::process::id()));
+    if fresh.exists() {
+        fs::remove_dir_all(&fresh).with_context(|| format!("clearing {}", fresh.display()))?;
     }
-    fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    fs::create_dir_all(&fresh).with_context(|| format!("creating {}", fresh.display()))?;
     let files: [(&str, &[u8]); 3] = [
         (LOADER_OUT, loader.as_bytes()),
         (&glue_name, glue.as_bytes()),
@@ -239,8 +257,8 @@ pub fn build() -> Result<()> {
     let mut sizes = Vec::new();
     for (name, bytes) in files {
         let gz = gzip(bytes)?;
-        write(&out.join(name), bytes)?;
-        write(&out.join(format!("{name}.gz")), &gz)?;
+        write(&fresh.join(name), bytes)?;
+        write(&fresh.join(format!("{name}.gz")), &gz)?;
         sizes.push((name.to_owned(), bytes.len() as u64, gz.len() as u64));
     }
     let manifest = serde_json::json!({
@@ -254,10 +272,11 @@ pub fn build() -> Result<()> {
     });
     let manifest = serde_json::to_string_pretty(&manifest).context("manifest.json")?;
     write(
-        &out.join("manifest.json"),
+        &fresh.join("manifest.json"),
         format!("{manifest}\n").as_bytes(),
     )?;
     let _ = fs::remove_dir_all(&scratch);
+    replace_dir(&fresh, &out)?;
 
     // The table and the budget.
     let (raw, gz) = sizes
@@ -292,6 +311,19 @@ pub fn build() -> Result<()> {
 /// The wasm-bindgen version the glue generator is built from (`Cargo.lock`
 /// pins the widget's `wasm-bindgen` to the same).
 const BINDGEN_VERSION: &str = "0.2.130";
+
+/// Puts directory `fresh` in the place of `out` (whose old content goes).
+fn replace_dir(fresh: &Path, out: &Path) -> Result<()> {
+    let old = out.with_file_name(format!(".widget-old-{}", std::process::id()));
+    if out.exists() {
+        fs::rename(out, &old).with_context(|| format!("moving {} aside", out.display()))?;
+    }
+    fs::rename(fresh, out).with_context(|| format!("moving the build to {}", out.display()))?;
+    if old.exists() {
+        fs::remove_dir_all(&old).with_context(|| format!("removing {}", old.display()))?;
+    }
+    Ok(())
+}
 
 /// `CARGO_TARGET_DIR` (relative to the current directory, as cargo reads
 /// it) or the workspace's `target/`.
