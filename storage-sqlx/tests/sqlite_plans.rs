@@ -442,8 +442,9 @@ async fn ticket_listings_and_jobs_use_indexes() {
                 assert_searches(&lines, "messages_first_message_idx", what);
             }
             StoreQuery::EraseSearchRows => {
-                assert_searches(&lines, "messages_author_idx", what);
+                assert_searches(&lines, "messages_staff_author_idx", what);
                 assert_searches(&lines, "tickets_customer_idx", what);
+                assert_searches(&lines, "messages_client_msg_key", what);
             }
             // One primary-key or unique-index probe per row of the batch.
             StoreQuery::BatchTickets | StoreQuery::BatchTicketUpdates => {

@@ -169,6 +169,7 @@ async fn messages_outside_a_committed_insert_never_reach_the_index() {
     assert!(matches!(err, StoreError::Conflict), "{err:?}");
 
     // The index holds no texts: its rows are found by word and mapped back.
+    store.flush_search_index().await.unwrap();
     let indexed: Vec<String> = sqlx::query_scalar(
         "SELECT m.body FROM ticket_search s JOIN messages m ON m.pos = s.rowid \
          WHERE ticket_search MATCH ? AND m.ticket_id = ? ORDER BY s.rowid",
@@ -239,6 +240,7 @@ async fn erasure_removes_texts_from_rows_and_search_index() {
         "not the customer's"
     );
     // Only the agent's message is left in the index; the placeholder is not indexed.
+    store.flush_search_index().await.unwrap();
     let rows = |word: String| {
         let store = &store;
         async move {
@@ -287,4 +289,97 @@ async fn erasure_removes_texts_from_rows_and_search_index() {
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
+}
+
+/// Keys still queued for indexing.
+async fn queued(store: &SqliteStore) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM search_queue")
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+/// Index rows holding `word`.
+async fn index_rows(store: &SqliteStore, word: &str) -> Vec<i64> {
+    sqlx::query_scalar("SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?")
+        .bind(format!("\"{word}\""))
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn new_rows_are_indexed_in_the_background_without_a_search() {
+    let (_dir, store) = temp_store().await;
+    let u = fresh_user();
+    store.insert_user(&u).await.unwrap();
+    let tag = Uuid::new_v4().simple().to_string();
+    let mut t = ticket(u.id);
+    t.subject = format!("subject {tag}");
+    let mut first = message(TicketId(Uuid::nil()), Some(u.id), None);
+    first.body = format!("first {tag}");
+    let (t, _) = store
+        .insert_ticket_with_first_message(&t, &first)
+        .await
+        .unwrap();
+    for i in 0..200 {
+        let mut m = message(t.id, Some(u.id), None);
+        m.body = format!("message {i} {tag}");
+        store.insert_message(&m).await.unwrap();
+    }
+    // Nobody searches: the writer indexes the queue while it is idle.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while queued(&store).await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the queue was not indexed within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The subject (-number) and all 201 messages.
+    assert_eq!(index_rows(&store, &tag).await.len(), 202);
+    assert_eq!(index_rows(&store, "subject").await, [-t.number]);
+}
+
+#[tokio::test]
+async fn rows_erased_before_they_were_indexed_never_reach_the_index() {
+    let (_dir, store) = temp_store().await;
+    let customer = fresh_user();
+    store.insert_user(&customer).await.unwrap();
+    let tag = Uuid::new_v4().simple().to_string();
+    let (t, _) = store
+        .insert_ticket_with_first_message(
+            &ticket(customer.id),
+            &message(TicketId(Uuid::nil()), Some(customer.id), None),
+        )
+        .await
+        .unwrap();
+    store.flush_search_index().await.unwrap();
+    // Written behind the store's back (as another process could): queued by
+    // the trigger, unknown to the writer, so it stays queued until indexed.
+    sqlx::query(
+        "INSERT INTO messages (id, ticket_id, seq, author_id, kind, body, created_at) \
+         VALUES (?, ?, 2, ?, 'customer', ?, 0)",
+    )
+    .bind(Uuid::now_v7().hyphenated().to_string())
+    .bind(t.id.0.hyphenated().to_string())
+    .bind(customer.id.0.hyphenated().to_string())
+    .bind(format!("my card number {tag}"))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(queued(&store).await, 1);
+
+    store
+        .update_user_erased(customer.id, "[erased]", now())
+        .await
+        .unwrap();
+    assert_eq!(
+        queued(&store).await,
+        0,
+        "erasure takes its rows off the queue"
+    );
+    store.flush_search_index().await.unwrap();
+    assert!(index_rows(&store, &tag).await.is_empty());
+    assert!(index_rows(&store, "erased").await.is_empty());
 }

@@ -427,6 +427,26 @@ impl SqliteStore {
         Ok(WriteTx { tx, _turn: turn })
     }
 
+    /// Indexes every search row still queued, so the full-text index holds
+    /// everything committed so far (the store indexes new messages in the
+    /// background, and a text search does this first by itself). A read when
+    /// nothing is queued; otherwise a write transaction under the writer turn.
+    pub async fn flush_search_index(&self) -> StoreResult<()> {
+        let queued: bool = sqlx::query_scalar(search::QUEUED_SQL)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        if !queued {
+            return Ok(());
+        }
+        let _turn = self.writer_turn().await;
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        search::index_queued(&mut conn, search::Take::All)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
     /// Waits for this store's writer turn, for a single-statement write
     /// outside [`SqliteStore::begin_write`] on a hot path.
     async fn writer_turn(&self) -> OwnedMutexGuard<()> {

@@ -71,7 +71,7 @@ impl SqliteStore {
             StoreQuery::TicketsInWindow => (IN_WINDOW_SQL, 4),
             StoreQuery::AgentLoads => (AGENT_LOADS_SQL, 0),
             StoreQuery::AuditByActor => (AUDIT_BY_ACTOR_SQL, 3),
-            StoreQuery::EraseSearchRows => (ERASE_SEARCH_SQL, 2),
+            StoreQuery::EraseSearchRows => (ERASE_SEARCH_SQL, 4),
             StoreQuery::TicketByFirstMessage => (FIRST_MESSAGE_SQL, 3),
             StoreQuery::BatchTickets => return self.json_plan(TICKETS_SQL, 1).await,
             StoreQuery::BatchDuplicates => return self.json_plan(DUPLICATES_SQL, 1).await,

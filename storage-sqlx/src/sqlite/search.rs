@@ -1,8 +1,94 @@
 //! The full-text index `ticket_search` (FTS5, migration 0003): one row per
 //! ticket subject (rowid `-number`) and one per message (rowid `pos`, the
-//! message's storage position), kept in step by triggers and removed on
-//! erasure. It holds no copy of the texts; a match is mapped back to its
-//! ticket through `messages` or `tickets` ([`match_tickets_sql`]).
+//! message's storage position), removed on erasure. It holds no copy of the
+//! texts; a match is mapped back to its ticket through `messages` or
+//! `tickets` ([`match_tickets_sql`]).
+//!
+//! Rows are indexed off the commit path (migration 0005): inserting a
+//! message or a ticket only queues its key in `search_queue`; the
+//! group-commit writer indexes queued rows [`INDEX_CHUNK`] at a time while
+//! no write waits (and more at a time, waiting or not, once about
+//! [`INDEX_BEHIND`] are queued), and a text search first indexes
+//! everything still queued ([`index_queued`]), so it finds every message
+//! committed before it.
+
+use sqlx::SqliteConnection;
+
+/// Queued rows one idle indexing transaction takes (see [`Take::Chunk`]).
+pub(super) const INDEX_CHUNK: u64 = 64;
+/// Queued rows past which the writer indexes between batches even when
+/// writes are waiting (under sustained load there is no idle moment).
+pub(super) const INDEX_BEHIND: u64 = 4096;
+
+/// How much of the queue one indexing transaction takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Take {
+    /// [`INDEX_CHUNK`] keys: short, run while no write waits.
+    Chunk,
+    /// 1024 keys: catching up under sustained load.
+    Behind,
+    /// Everything: before a text search.
+    All,
+}
+
+/// Whether anything waits in the queue (a cheap read before a search).
+pub(super) const QUEUED_SQL: &str = "SELECT EXISTS (SELECT 1 FROM search_queue)";
+
+/// One indexing transaction as one statement list (no bound parameters, so
+/// one round trip to the connection's thread): the first keys of the queue
+/// (`$limit`) into a temporary table, their rows into the index (keys whose
+/// row is gone meanwhile are skipped), the keys off the queue.
+macro_rules! index_sql {
+    ($limit:literal) => {
+        concat!(
+            "BEGIN IMMEDIATE; \
+             CREATE TEMP TABLE IF NOT EXISTS search_batch (key INTEGER PRIMARY KEY); \
+             DELETE FROM temp.search_batch; \
+             INSERT INTO temp.search_batch SELECT key FROM search_queue ORDER BY key",
+            $limit,
+            "; INSERT INTO ticket_search (rowid, body) \
+               SELECT b.key, m.body FROM temp.search_batch b JOIN messages m ON m.pos = b.key \
+               WHERE b.key > 0 \
+               UNION ALL \
+               SELECT b.key, t.subject FROM temp.search_batch b JOIN tickets t ON t.number = -b.key \
+               WHERE b.key < 0; \
+             DELETE FROM search_queue WHERE key IN (SELECT key FROM temp.search_batch); \
+             COMMIT;"
+        )
+    };
+}
+
+const INDEX_CHUNK_SQL: &str = index_sql!(" LIMIT 64");
+const INDEX_BEHIND_SQL: &str = index_sql!(" LIMIT 1024");
+const INDEX_ALL_SQL: &str = index_sql!("");
+
+/// Indexes queued rows (see [`Take`]) and takes their keys off the queue,
+/// in one write transaction on `conn`; the caller holds the store's writer
+/// turn. Returns how many keys left the queue.
+pub(super) async fn index_queued(
+    conn: &mut SqliteConnection,
+    take: Take,
+) -> Result<u64, sqlx::Error> {
+    let sql = match take {
+        Take::Chunk => INDEX_CHUNK_SQL,
+        Take::Behind => INDEX_BEHIND_SQL,
+        Take::All => INDEX_ALL_SQL,
+    };
+    match sqlx::raw_sql(sql).execute(&mut *conn).await {
+        Ok(_) => {
+            let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM temp.search_batch")
+                .fetch_one(&mut *conn)
+                .await?;
+            Ok(u64::try_from(taken).unwrap_or(0))
+        }
+        Err(e) => {
+            // The list stopped at the failing statement, inside the
+            // transaction: end it. (Fails harmlessly when BEGIN failed.)
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+            Err(e)
+        }
+    }
+}
 
 /// The tickets with a search row matching an FTS5 query, up to the `MATCH`
 /// (the caller binds the query after it): a message's ticket (internal notes

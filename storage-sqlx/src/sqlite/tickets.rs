@@ -480,6 +480,9 @@ impl TicketStore for SqliteStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn list_tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<Ticket>> {
+        if filter.text.as_deref().and_then(fts_query).is_some() {
+            self.flush_search_index().await?;
+        }
         fetch_tickets(list_query(filter, "").build(), &self.pool).await
     }
 

@@ -114,13 +114,44 @@ pub(super) const AGENT_LOADS_SQL: &str = concat!(
      FROM users WHERE role IN ('agent', 'admin') AND disabled = 0 ORDER BY id"
 );
 
+/// The storage positions of a user's messages: as staff (the partial index
+/// `messages_staff_author_idx`) and as the customer of their own tickets (a
+/// customer writes nowhere else; `tickets_customer_idx`, then each ticket's
+/// messages; migration 0005). Binds the user id three times.
+macro_rules! authored_positions {
+    () => {
+        "SELECT pos FROM messages WHERE author_id = ? AND kind <> 'customer' \
+         UNION ALL \
+         SELECT m.pos FROM tickets t JOIN messages m ON m.ticket_id = t.id \
+         WHERE t.customer_id = ? AND m.author_id = ? AND m.kind = 'customer'"
+    };
+}
+
 /// Erasure: removes the search rows of a user's messages and of the subjects
 /// of the tickets they opened (rowids: the message's `pos`, the ticket's
-/// `-number`; see migration 0003). Binds the user id twice.
-pub(super) const ERASE_SEARCH_SQL: &str = "DELETE FROM ticket_search WHERE rowid IN ( \
-         SELECT pos FROM messages WHERE author_id = ? \
-         UNION ALL \
-         SELECT -number FROM tickets WHERE customer_id = ?)";
+/// `-number`; see migration 0003). Binds the user id four times.
+pub(super) const ERASE_SEARCH_SQL: &str = concat!(
+    "DELETE FROM ticket_search WHERE rowid IN (",
+    authored_positions!(),
+    " UNION ALL SELECT -number FROM tickets WHERE customer_id = ?)"
+);
+
+/// Erasure: takes a user's rows still queued for indexing (migration 0005)
+/// off the queue, so their texts, or the placeholder, never reach the index.
+/// Binds the user id four times.
+pub(super) const ERASE_QUEUED_SQL: &str = concat!(
+    "DELETE FROM search_queue WHERE key IN (",
+    authored_positions!(),
+    " UNION ALL SELECT -number FROM tickets WHERE customer_id = ?)"
+);
+
+/// Erasure: replaces the texts of a user's messages (binds the placeholder,
+/// then the user id three times).
+pub(super) const ERASE_MESSAGES_SQL: &str = concat!(
+    "UPDATE messages SET body = ? WHERE pos IN (",
+    authored_positions!(),
+    ")"
+);
 
 #[async_trait]
 impl UserStore for SqliteStore {
@@ -373,11 +404,23 @@ impl UserStore for SqliteStore {
         sqlx::query(ERASE_SEARCH_SQL)
             .bind(uid.as_str())
             .bind(uid.as_str())
+            .bind(uid.as_str())
+            .bind(uid.as_str())
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        sqlx::query("UPDATE messages SET body = ? WHERE author_id = ?")
+        sqlx::query(ERASE_QUEUED_SQL)
+            .bind(uid.as_str())
+            .bind(uid.as_str())
+            .bind(uid.as_str())
+            .bind(uid.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(ERASE_MESSAGES_SQL)
             .bind(placeholder)
+            .bind(uid.as_str())
+            .bind(uid.as_str())
             .bind(uid.as_str())
             .execute(&mut *tx)
             .await

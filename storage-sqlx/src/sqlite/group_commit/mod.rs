@@ -68,6 +68,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::checkpoint;
+use super::search::{INDEX_BEHIND, INDEX_CHUNK, Take, index_queued};
 use super::{StoreTasks, db_err};
 
 mod plan;
@@ -293,8 +294,26 @@ async fn run(
 ) {
     let mut own: Option<SqliteConnection> = None;
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    // Takes what is queued now (waiting only while nothing is).
-    while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    // Rows queued for the search index since it was last found empty (an
+    // estimate; a store opened on an existing file may have some left).
+    let mut unindexed: u64 = 1;
+    loop {
+        // Index queued search rows while nobody waits to write: a short
+        // transaction at a time, so a call arriving meanwhile waits for one
+        // at most. The callers just answered run first (the yield), so an
+        // empty queue means the writes really stopped.
+        while unindexed > 0 {
+            tokio::task::yield_now().await;
+            if !queue.is_empty() {
+                break;
+            }
+            let _turn = turn.lock().await;
+            unindexed = index_some(&pool, &mut own, Take::Chunk, unindexed).await;
+        }
+        // Takes what is queued now (waiting only while nothing is).
+        if queue.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+            break;
+        }
         // The callers the last answers woke are likely queued on this
         // thread right behind the writer: let them run (and queue their next
         // calls) before the batch is closed. No timer: with nothing else to
@@ -325,6 +344,17 @@ async fn run(
         };
         // `Err`: the transaction failed as a whole.
         let failed = written.is_err();
+        if let Ok(outcomes) = &written {
+            // A ticket queues its subject and its first message.
+            unindexed += outcomes
+                .iter()
+                .map(|o| match o {
+                    Outcome::Message(Ok(InsertMessage::Inserted { .. })) => 1,
+                    Outcome::Ticket(Ok(_)) => 2,
+                    _ => 0,
+                })
+                .sum::<u64>();
+        }
         answer(&mut jobs, written);
         if failed {
             // Start over on a fresh connection, in case this one is broken.
@@ -341,7 +371,43 @@ async fn run(
                 checkpoint::truncate(conn, &watch.shared).await;
             }
         }
+        // Under sustained load the writer is never idle: keep the backlog
+        // bounded (and a search's catching up short) anyway.
+        if unindexed >= INDEX_BEHIND {
+            unindexed = index_some(&pool, &mut own, Take::Behind, unindexed).await;
+        }
         drop(my_turn);
+    }
+}
+
+/// One indexing transaction (the caller holds the writer turn) on the
+/// writer's connection, or a pooled one if it has none (an in-memory
+/// database). Returns the new backlog estimate: 0 once the queue was found
+/// empty or the indexing failed (logged; the next batch tries again).
+async fn index_some(
+    pool: &SqlitePool,
+    own: &mut Option<SqliteConnection>,
+    take: Take,
+    unindexed: u64,
+) -> u64 {
+    let taken = match own.as_mut() {
+        Some(conn) => index_queued(conn, take).await,
+        None => match pool.acquire().await {
+            Ok(mut conn) => index_queued(&mut conn, take).await,
+            Err(e) => Err(e),
+        },
+    };
+    match taken {
+        Ok(0) => 0,
+        // Fewer than asked for: the queue is empty now.
+        Ok(n) if take == Take::Chunk && n < INDEX_CHUNK => 0,
+        Ok(n) => unindexed.saturating_sub(n).max(1),
+        Err(error) => {
+            if !pool.is_closed() {
+                tracing::warn!(%error, "indexing queued search rows failed; a search indexes them");
+            }
+            0
+        }
     }
 }
 
