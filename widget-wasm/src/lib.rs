@@ -6,12 +6,14 @@
 //!
 //! - [`state`] — the reducer: `update(&mut State, Input) -> Vec<Effect>`.
 //! - [`wire`] — the JSON the widget reads (lean mirrors of the protocol).
+//! - [`out`] — the JSON it writes (frames, session request, stored state).
 //! - [`text`] — linkify, subjects, body cleanup, clock.
 //! - [`i18n`] — English and German strings.
 //! - [`backoff`] — reconnect delays.
 
 pub mod backoff;
 pub mod i18n;
+pub mod out;
 pub mod state;
 pub mod text;
 pub mod wire;

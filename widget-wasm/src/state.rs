@@ -21,11 +21,10 @@
 //! gives it its seq ("sent"); the echoed `message` with the same id replaces
 //! the bubble with the stored message, so it is never shown twice.
 
-use neurochat_protocol::v1::{ClientFrame, HostIdentity, VisitorSessionRequest};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::backoff;
+use crate::out::{ClientFrame, HostIdentity, Obj, VisitorSessionRequest};
 use crate::text;
 use crate::wire::{self, Json, Reply};
 
@@ -138,45 +137,50 @@ pub struct Msg {
 }
 
 /// An own message not yet echoed back by the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
     /// The idempotency key, kept across reloads.
     pub id: String,
     /// The ticket it goes to; `None` = it opens a new ticket.
-    #[serde(default)]
     pub ticket: Option<Uuid>,
     /// The cleaned text.
     pub body: String,
     /// Its seq once acknowledged (it then only waits for its echo).
-    #[serde(skip)]
     pub seq: Option<u64>,
     /// The request number while a `send`/`create_ticket` is in flight on
     /// this connection.
-    #[serde(skip)]
     pub req: Option<u64>,
 }
 
 /// The visitor's session, as persisted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     /// The visitor token (`ncv_…`).
     pub token: String,
     /// When it expires (RFC 3339, as the server sent it).
-    #[serde(default)]
     pub expires_at: String,
     /// The same instant in ms since the epoch (parsed by the web layer), so
     /// the reducer can compare it with `now` without a date parser; 0 when
     /// unknown.
-    #[serde(default)]
     pub expires_ms: u64,
     /// The visitor's user id.
     pub user_id: Uuid,
     /// The host's user id when the session came from `identify()`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_user: Option<String>,
 }
 
 impl Session {
+    /// The stored form.
+    pub fn to_json(&self) -> String {
+        Obj::new()
+            .s("token", &self.token)
+            .s("expires_at", &self.expires_at)
+            .n("expires_ms", self.expires_ms)
+            .id("user_id", self.user_id)
+            .opt("host_user", self.host_user.as_deref())
+            .end()
+    }
+
     /// Reads a stored session.
     pub fn from_json<J: Json>(j: &J) -> Option<Session> {
         Some(Session {
@@ -190,19 +194,26 @@ impl Session {
 }
 
 /// The current ticket, as persisted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TicketRef {
     /// The ticket.
     pub id: Uuid,
     /// Highest seq held when last saved.
-    #[serde(default)]
     pub last_seq: u64,
     /// Highest seq the visitor has seen (the unread badge counts above it).
-    #[serde(default)]
     pub read_seq: u64,
 }
 
 impl TicketRef {
+    /// The stored form.
+    pub fn to_json(&self) -> String {
+        Obj::new()
+            .id("id", self.id)
+            .n("last_seq", self.last_seq)
+            .n("read_seq", self.read_seq)
+            .end()
+    }
+
     /// Reads a stored ticket reference.
     pub fn from_json<J: Json>(j: &J) -> Option<TicketRef> {
         Some(TicketRef {
@@ -627,13 +638,7 @@ impl State {
 }
 
 fn frame(f: &ClientFrame) -> Effect {
-    // Serialising these plain structs cannot fail; an empty frame would be
-    // refused by the server as malformed, never a panic here.
-    Effect::Send(serde_json::to_string(f).unwrap_or_default())
-}
-
-fn json<T: Serialize>(v: &T) -> Option<String> {
-    serde_json::to_string(v).ok()
+    Effect::Send(f.to_json())
 }
 
 /// Applies one input; returns what the web layer must do, in order.
@@ -849,7 +854,7 @@ fn start_session(
     body: &VisitorSessionRequest,
     host_user: Option<String>,
 ) {
-    let Some(body) = json(body) else { return };
+    let body = body.to_json();
     s.session_pending = true;
     s.pending_host_user = host_user;
     s.conn = Conn::Connecting;
@@ -956,16 +961,24 @@ fn persist_ticket(s: &State, fx: &mut Vec<Effect>) {
         last_seq: s.last_seq().max(t.last_seq),
         ..t
     });
-    fx.push(Effect::Persist(Key::Ticket, v.as_ref().and_then(json)));
+    fx.push(Effect::Persist(Key::Ticket, v.map(|t| t.to_json())));
 }
 
 fn persist_outbox(s: &State, fx: &mut Vec<Effect>) {
-    let unacked: Vec<&Pending> = s.outbox.iter().filter(|p| p.seq.is_none()).collect();
-    let v = if unacked.is_empty() {
-        None
-    } else {
-        json(&unacked)
-    };
+    let mut v = String::from("[");
+    for p in s.outbox.iter().filter(|p| p.seq.is_none()) {
+        if v.len() > 1 {
+            v.push(',');
+        }
+        let o = Obj::new().s("id", &p.id).s("body", &p.body);
+        v.push_str(&match p.ticket {
+            Some(t) => o.id("ticket", t),
+            None => o,
+        }
+        .end());
+    }
+    v.push(']');
+    let v = (v.len() > 2).then_some(v);
     fx.push(Effect::Persist(Key::Outbox, v));
 }
 
@@ -1415,7 +1428,7 @@ fn on_fetched(s: &mut State, fx: &mut Vec<Effect>, kind: FetchKind, reply: Reply
                 user_id: r.user_id,
                 host_user: s.pending_host_user.take(),
             });
-            fx.push(Effect::Persist(Key::Session, s.session.as_ref().and_then(json)));
+            fx.push(Effect::Persist(Key::Session, s.session.as_ref().map(Session::to_json)));
             if s.identify_pending {
                 s.identify_pending = false;
                 fx.push(Effect::Identified(Ok(())));

@@ -91,12 +91,17 @@ fn url_end(s: &str) -> usize {
 /// ends are trimmed (the server stores the trimmed text, so the optimistic
 /// bubble shows what will be stored).
 pub fn clean_body(raw: &str) -> String {
-    let s: String = raw
-        .replace("\r\n", "\n")
-        .chars()
-        .map(|c| if c == '\r' { '\n' } else { c })
-        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
-        .collect();
+    let mut s = String::with_capacity(raw.len());
+    let mut after_cr = false;
+    for c in raw.chars() {
+        match c {
+            '\n' if after_cr => {}
+            '\r' => s.push('\n'),
+            c if !c.is_control() || c == '\n' || c == '\t' => s.push(c),
+            _ => {}
+        }
+        after_cr = c == '\r';
+    }
     s.trim().to_owned()
 }
 

@@ -146,7 +146,6 @@ impl View {
                 .ok()?,
         };
         stylesheet(&shadow, &doc, cfg);
-        let wrap = el(&doc, "div", if cfg.left { "nc-wrap nc-left" } else { "nc-wrap" })?;
         let launcher = match shadow.query_selector("button.nc-launcher").ok().flatten() {
             Some(l) => l,
             None => {
@@ -172,35 +171,70 @@ impl View {
             f.forget();
         }
 
-        let panel = el(&doc, "section", "nc-panel")?;
-        attr(&panel, "role", "dialog");
-        attr(&panel, "id", "nc-panel");
+        // The panel's skeleton as data: one loop instead of a call site per
+        // element keeps the module small. (tag, class, parent index)
+        const NODES: [(&str, &str, usize); 22] = [
+            ("div", "nc-wrap", 0),
+            ("section", "nc-panel", 0),
+            ("header", "nc-header", 1),
+            ("div", "nc-titles", 2),
+            ("div", "nc-team", 3),
+            ("div", "nc-presence", 3),
+            ("button", "nc-close", 2),
+            ("div", "nc-connection", 1),
+            ("div", "nc-ticket-status", 1),
+            ("span", "", 8),
+            ("button", "nc-new-conversation", 8),
+            ("form", "nc-prechat", 1),
+            ("div", "nc-scroll", 1),
+            ("nav", "nc-history", 12),
+            ("div", "", 13),
+            ("p", "nc-greeting", 12),
+            ("ol", "nc-messages", 12),
+            ("div", "nc-typing", 12),
+            ("form", "nc-composer", 1),
+            ("textarea", "nc-input", 18),
+            ("span", "nc-counter", 18),
+            ("button", "nc-send", 18),
+        ];
+        const ATTRS: [(usize, &str, &str); 11] = [
+            (1, "role", "dialog"),
+            (1, "id", "nc-panel"),
+            (6, "type", "button"),
+            (7, "role", "status"),
+            (10, "type", "button"),
+            (16, "aria-live", "polite"),
+            (16, "aria-relevant", "additions"),
+            (19, "rows", "1"),
+            (20, "aria-live", "polite"),
+            (21, "type", "submit"),
+            (6, "aria-label", "Close"),
+        ];
+        let mut n: Vec<Element> = Vec::with_capacity(NODES.len());
+        for (i, (tag, class, parent)) in NODES.into_iter().enumerate() {
+            let e = el(&doc, tag, class)?;
+            if i > 0 {
+                append(&n[parent], &e);
+            }
+            n.push(e);
+        }
+        for (i, k, v) in ATTRS {
+            attr(&n[i], k, v);
+        }
+        let wrap = n[0].clone();
+        if cfg.left {
+            wrap.set_class_name("nc-wrap nc-left");
+        }
+        let (panel, team, presence, close) = (n[1].clone(), n[4].clone(), n[5].clone(), n[6].clone());
+        let (conn, banner, banner_text, new_conv) = (n[7].clone(), n[8].clone(), n[9].clone(), n[10].clone());
+        let (prechat, history, history_list, greeting) = (n[11].clone(), n[13].clone(), n[14].clone(), n[15].clone());
+        let (list, typing, composer, counter, send) = (n[16].clone(), n[17].clone(), n[18].clone(), n[20].clone(), n[21].clone());
+        let input: HtmlTextAreaElement = n[19].clone().dyn_into().ok()?;
         attr(&launcher, "aria-controls", "nc-panel");
-        let header = el(&doc, "header", "nc-header")?;
-        let titles = el(&doc, "div", "nc-titles")?;
-        let team = el(&doc, "div", "nc-team")?;
         team.set_text_content(Some(&cfg.team));
-        let presence = el(&doc, "div", "nc-presence")?;
-        append(&titles, &team);
-        append(&titles, &presence);
-        let close = el(&doc, "button", "nc-close")?;
-        attr(&close, "type", "button");
         close.set_text_content(Some("×"));
         click(&close, || Input::Close);
-        append(&header, &titles);
-        append(&header, &close);
-        let conn = el(&doc, "div", "nc-connection")?;
-        attr(&conn, "role", "status");
-        let banner = el(&doc, "div", "nc-ticket-status")?;
-        let banner_text = el(&doc, "span", "")?;
-        let new_conv = el(&doc, "button", "nc-new-conversation")?;
-        attr(&new_conv, "type", "button");
         click(&new_conv, || Input::NewConversation);
-        append(&banner, &banner_text);
-        append(&banner, &new_conv);
-        let history = el(&doc, "nav", "nc-history")?;
-        let history_list = el(&doc, "div", "")?;
-        append(&history, &history_list);
         on(&history_list, "click", |e: web_sys::Event| {
             let target = e.target().and_then(|t| t.dyn_into::<Element>().ok());
             if let Some(b) = target.and_then(|t| t.closest("button.nc-conversation").ok().flatten())
@@ -209,8 +243,6 @@ impl View {
                 select_ticket(&id);
             }
         });
-
-        let prechat = el(&doc, "form", "nc-prechat")?;
         for (on_, name, ty) in [
             (cfg.prechat_name, "name", "text"),
             (cfg.prechat_email, "email", "email"),
@@ -247,27 +279,6 @@ impl View {
             });
         });
 
-        let body = el(&doc, "div", "nc-scroll")?;
-        let greeting = el(&doc, "p", "nc-greeting")?;
-        let list = el(&doc, "ol", "nc-messages")?;
-        attr(&list, "aria-live", "polite");
-        attr(&list, "aria-relevant", "additions");
-        let typing = el(&doc, "div", "nc-typing")?;
-        append(&body, &history);
-        append(&body, &greeting);
-        append(&body, &list);
-        append(&body, &typing);
-
-        let composer = el(&doc, "form", "nc-composer")?;
-        let input: HtmlTextAreaElement = el(&doc, "textarea", "nc-input")?.dyn_into().ok()?;
-        attr(&input, "rows", "1");
-        let counter = el(&doc, "span", "nc-counter")?;
-        attr(&counter, "aria-live", "polite");
-        let send = el(&doc, "button", "nc-send")?;
-        attr(&send, "type", "submit");
-        append(&composer, &input);
-        append(&composer, &counter);
-        append(&composer, &send);
         let submit_input = input.clone();
         on(&composer, "submit", move |e: web_sys::Event| {
             e.prevent_default();
@@ -289,10 +300,6 @@ impl View {
         });
         on(&input, "input", |_: web_sys::Event| dispatch(Input::Typed));
 
-        for part in [&header, &conn, &banner, &prechat, &body, &composer] {
-            append(&panel, part);
-        }
-        append(&wrap, &panel);
         append(&wrap, &launcher);
         // Replace whatever the loader drew with the full widget.
         while let Some(c) = shadow.first_child() {
@@ -668,9 +675,7 @@ pub(crate) fn listen_globals() {
     if let Some(doc) = w.document() {
         let d = doc.clone();
         on(&doc, "visibilitychange", move |_: web_sys::Event| {
-            dispatch(Input::Visible(
-                d.visibility_state() == web_sys::VisibilityState::Visible,
-            ))
+            dispatch(Input::Visible(super::visible(&d)))
         });
     }
 }

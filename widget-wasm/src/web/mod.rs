@@ -11,15 +11,14 @@ mod dom;
 mod net;
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 
 use js_sys::{Array, Function, Object, Reflect};
-use neurochat_protocol::v1::HostIdentity;
 use uuid::Uuid;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::i18n::Locale;
+use crate::out::HostIdentity;
 use crate::state::{self, Effect, Input, JsEvent, Key, Pending, Session, State, TicketRef, Timer};
 use crate::wire::Json;
 
@@ -85,12 +84,12 @@ pub(crate) struct App {
     ws_gen: u32,
     timers: [Option<i32>; 3],
     listeners: Vec<(String, Function)>,
-    identify: VecDeque<(Function, Function)>,
+    identify: Vec<(Function, Function)>,
 }
 
 thread_local! {
     static APP: RefCell<Option<App>> = const { RefCell::new(None) };
-    static QUEUE: RefCell<VecDeque<Cmd>> = const { RefCell::new(VecDeque::new()) };
+    static QUEUE: RefCell<Vec<Cmd>> = const { RefCell::new(Vec::new()) };
     static BUSY: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -98,11 +97,14 @@ thread_local! {
 /// `NeuroChat.on` listener calling `open()`, a focus change): they are
 /// queued, never re-entered, so the state is never borrowed twice.
 fn run(cmd: Cmd) {
-    QUEUE.with(|q| q.borrow_mut().push_back(cmd));
+    QUEUE.with(|q| q.borrow_mut().push(cmd));
     if BUSY.with(|b| b.replace(true)) {
         return;
     }
-    while let Some(cmd) = QUEUE.with(|q| q.borrow_mut().pop_front()) {
+    while let Some(cmd) = QUEUE.with(|q| {
+        let mut q = q.borrow_mut();
+        (!q.is_empty()).then(|| q.remove(0))
+    }) {
         APP.with(|a| {
             if let Some(app) = a.borrow_mut().as_mut() {
                 app.handle(cmd);
@@ -174,6 +176,15 @@ fn config(settings: &JsValue) -> Config {
     }
 }
 
+/// `document.visibilityState == "visible"` (read as a string: web-sys's
+/// enum conversion costs more code than the comparison).
+pub(crate) fn visible(d: &web_sys::Document) -> bool {
+    Reflect::get(d, &JsValue::from_str("visibilityState"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .is_none_or(|v| v == "visible")
+}
+
 fn storage() -> Option<web_sys::Storage> {
     // Throws in sandboxed iframes and with cookies blocked: then the widget
     // simply forgets on reload.
@@ -201,7 +212,7 @@ pub fn boot(settings: JsValue, queue: JsValue) -> Result<(), JsValue> {
         ws_gen: 0,
         timers: [None; 3],
         listeners: Vec::new(),
-        identify: VecDeque::new(),
+        identify: Vec::new(),
     };
     let (boot_input, open) = {
         let get = |k: Key| {
@@ -217,7 +228,7 @@ pub fn boot(settings: JsValue, queue: JsValue) -> Result<(), JsValue> {
                 outbox: get(Key::Outbox).map(|j| Pending::list_from_json(&j)).unwrap_or_default(),
                 prechat: app.cfg.prechat_name || app.cfg.prechat_email,
                 online: window().is_none_or(|w| w.navigator().on_line()),
-                visible: doc.is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Visible),
+                visible: doc.is_none_or(|d| visible(&d)),
             },
             app.cfg.open,
         )
@@ -325,7 +336,7 @@ impl App {
                 self.view.render(&self.state, &self.cfg);
             }
             Cmd::Identify(id, res, rej) => {
-                self.identify.push_back((res, rej));
+                self.identify.push((res, rej));
                 self.update(Input::Identify(id));
             }
         }
@@ -377,7 +388,8 @@ impl App {
             Effect::Cancel(t) => self.cancel(t),
             Effect::Emit(ev) => self.emit(ev),
             Effect::Identified(r) => {
-                if let Some((res, rej)) = self.identify.pop_front() {
+                if !self.identify.is_empty() {
+                    let (res, rej) = self.identify.remove(0);
                     let _ = match r {
                         Ok(()) => res.call0(&JsValue::NULL),
                         Err(code) => rej.call1(&JsValue::NULL, &error_with_code(&code)),
