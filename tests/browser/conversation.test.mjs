@@ -1,7 +1,9 @@
 // (a) A shop page with hostile CSS embeds the widget; a visitor opens it and
 // writes; the ticket reaches the agent's inbox over the WebSocket; the agent
 // claims it, types and replies; reply, typing indicator and read ticks show
-// in the widget, which stays visible and sanely sized.
+// in the widget, which stays visible and sanely sized. The same exchange on
+// a plain page runs too, so a failure says whether the CSS or the
+// conversation broke.
 
 import assert from 'node:assert/strict';
 
@@ -10,13 +12,17 @@ import { scenario } from './lib/browser.mjs';
 import { shopPage } from './lib/host.mjs';
 import { until, Widget } from './lib/widget.mjs';
 
-scenario('hostile-CSS shop: visitor writes, agent claims and replies, typing and read ticks show', async (fx) => {
+/**
+ * The whole exchange on a shop page, `hostile` or plain. The plain run
+ * tells a broken conversation apart from CSS the widget does not survive.
+ */
+async function conversation(fx, { hostile }) {
   const { server, host } = fx;
   const agent = await createAgent(server);
   const inbox = fx.track(await connectAgent(server, agent));
 
   const { page, log } = await fx.newVisitor();
-  await page.goto(host.page('/', shopPage(server, { hostile: true })));
+  await page.goto(host.page('/', shopPage(server, { hostile })));
   const w = new Widget(page);
   await w.ready();
 
@@ -109,4 +115,12 @@ scenario('hostile-CSS shop: visitor writes, agent claims and replies, typing and
   );
   assert.deepEqual(log.errors, [], 'no uncaught page errors');
   assert.deepEqual(log.dialogs, []);
-});
+}
+
+scenario('hostile-CSS shop: visitor writes, agent claims and replies, typing and read ticks show', (fx) =>
+  conversation(fx, { hostile: true }),
+);
+
+scenario('plain shop: visitor writes, agent claims and replies, typing and read ticks show', (fx) =>
+  conversation(fx, { hostile: false }),
+);

@@ -66,6 +66,11 @@ export async function startHost() {
   const pages = new Map();
   const srv = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
     const html = pages.get(url.pathname);
     if (html === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain' });
