@@ -149,7 +149,13 @@ pub fn clock(rfc3339: &str, offset_minutes: i32) -> Option<String> {
     if b.len() < 16 || b[13] != b':' || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i32> { rfc3339.get(r)?.parse().ok() };
+    // Two ASCII digits at `at` (no `str::parse`: it would pull in more code).
+    let two = |s: &str, at: usize| -> Option<i32> {
+        let d = s.as_bytes().get(at..at + 2)?;
+        let v = |c: u8| c.is_ascii_digit().then_some(i32::from(c - b'0'));
+        Some(v(d[0])? * 10 + v(d[1])?)
+    };
+    let num = |r: std::ops::Range<usize>| two(rfc3339, r.start);
     let (h, m) = (num(11..13)?, num(14..16)?);
     // The server writes UTC (`Z`); an explicit offset is honoured too.
     let tail = &rfc3339[16..];
@@ -157,8 +163,8 @@ pub fn clock(rfc3339: &str, offset_minutes: i32) -> Option<String> {
     let zone_minutes = match zone.as_bytes().first() {
         Some(b'+') | Some(b'-') if zone.len() >= 6 => {
             let sign = if zone.starts_with('-') { -1 } else { 1 };
-            let zh: i32 = zone.get(1..3)?.parse().ok()?;
-            let zm: i32 = zone.get(4..6)?.parse().ok()?;
+            let zh = two(zone, 1)?;
+            let zm = two(zone, 4)?;
             sign * (zh * 60 + zm)
         }
         _ => 0,

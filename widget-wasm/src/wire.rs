@@ -41,8 +41,29 @@ pub trait Json: Sized {
     }
     /// A uuid member.
     fn uuid_at(&self, key: &str) -> Option<Uuid> {
-        Uuid::try_parse(&self.str_at(key)?).ok()
+        parse_uuid(&self.str_at(key)?)
     }
+}
+
+/// A hyphenated uuid (`8-4-4-4-12` hex digits, any case). Hand-rolled:
+/// `Uuid::try_parse`'s error reporting alone is bigger than this.
+pub fn parse_uuid(s: &str) -> Option<Uuid> {
+    let b = s.as_bytes();
+    if b.len() != 36 {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if c != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let d = (c as char).to_digit(16)?;
+        v = (v << 4) | u128::from(d);
+    }
+    Some(Uuid::from_u128(v))
 }
 
 impl Json for serde_json::Value {
@@ -436,6 +457,16 @@ mod tests {
             reply(FetchKind::Session, 201, Some(&value(r#"{"visitor_token":"t"}"#))),
             Reply::Unusable
         );
+    }
+
+    #[test]
+    fn uuids() {
+        let u = "44444444-4444-4444-8444-44444444444A";
+        assert_eq!(parse_uuid(u), Uuid::try_parse(u).ok());
+        for bad in ["", "44444444444444448444444444444444", "4444444-44444-4444-8444-444444444444",
+            "44444444-4444-4444-8444-44444444444g", "44444444-4444-4444-8444-4444444444444"] {
+            assert_eq!(parse_uuid(bad), None, "{bad}");
+        }
     }
 
     #[test]

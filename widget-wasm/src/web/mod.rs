@@ -83,6 +83,9 @@ pub(crate) struct App {
     ws: Option<web_sys::WebSocket>,
     ws_gen: u32,
     timers: [Option<i32>; 3],
+    /// One callback per timer, made once (a fresh closure per `setTimeout`
+    /// would cost a closure type per call site and an allocation per call).
+    timer_fns: Vec<Closure<dyn FnMut()>>,
     listeners: Vec<(String, Function)>,
     identify: Vec<(Function, Function)>,
 }
@@ -97,16 +100,24 @@ thread_local! {
 /// `NeuroChat.on` listener calling `open()`, a focus change): they are
 /// queued, never re-entered, so the state is never borrowed twice.
 fn run(cmd: Cmd) {
-    QUEUE.with(|q| q.borrow_mut().push(cmd));
+    // `try_borrow*` throughout: the panicking variants drag the panic
+    // formatting machinery into the module, and cannot fail here anyway.
+    QUEUE.with(|q| {
+        if let Ok(mut q) = q.try_borrow_mut() {
+            q.push(cmd);
+        }
+    });
     if BUSY.with(|b| b.replace(true)) {
         return;
     }
     while let Some(cmd) = QUEUE.with(|q| {
-        let mut q = q.borrow_mut();
+        let mut q = q.try_borrow_mut().ok()?;
         (!q.is_empty()).then(|| q.remove(0))
     }) {
         APP.with(|a| {
-            if let Some(app) = a.borrow_mut().as_mut() {
+            if let Ok(mut app) = a.try_borrow_mut()
+                && let Some(app) = app.as_mut()
+            {
                 app.handle(cmd);
             }
         });
@@ -196,7 +207,7 @@ fn storage() -> Option<web_sys::Storage> {
 /// calls queued before the module arrived.
 #[wasm_bindgen]
 pub fn boot(settings: JsValue, queue: JsValue) -> Result<(), JsValue> {
-    if APP.with(|a| a.borrow().is_some()) {
+    if APP.with(|a| a.try_borrow().map_or(true, |a| a.is_some())) {
         return Ok(());
     }
     let cfg = config(&settings);
@@ -211,6 +222,10 @@ pub fn boot(settings: JsValue, queue: JsValue) -> Result<(), JsValue> {
         ws: None,
         ws_gen: 0,
         timers: [None; 3],
+        timer_fns: [Timer::Reconnect, Timer::Typing, Timer::Retry]
+            .into_iter()
+            .map(|t| Closure::<dyn FnMut()>::new(move || dispatch(Input::Timer(t))))
+            .collect(),
         listeners: Vec::new(),
         identify: Vec::new(),
     };
@@ -233,7 +248,11 @@ pub fn boot(settings: JsValue, queue: JsValue) -> Result<(), JsValue> {
             app.cfg.open,
         )
     };
-    APP.with(|a| *a.borrow_mut() = Some(app));
+    APP.with(|a| {
+        if let Ok(mut a) = a.try_borrow_mut() {
+            *a = Some(app);
+        }
+    });
     dom::listen_globals();
     dispatch(boot_input);
     if open {
@@ -412,9 +431,13 @@ impl App {
     fn schedule(&mut self, t: Timer, ms: u32) {
         self.cancel(t);
         let Some(w) = window() else { return };
-        let f = Closure::once_into_js(move || dispatch(Input::Timer(t)));
-        self.timers[Self::timer_slot(t)] = w
-            .set_timeout_with_callback_and_timeout_and_arguments_0(f.unchecked_ref(), ms as i32)
+        let slot = Self::timer_slot(t);
+        let Some(f) = self.timer_fns.get(slot) else { return };
+        self.timers[slot] = w
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                f.as_ref().unchecked_ref(),
+                ms as i32,
+            )
             .ok();
     }
 
@@ -458,12 +481,9 @@ impl App {
         self.ws_gen = self.ws_gen.wrapping_add(1);
         self.ws = net::open_socket(&self.cfg.server, self.ws_gen);
         if self.ws.is_none() {
-            // The constructor threw (bad URL, CSP): treat as a failed try.
-            let g = self.ws_gen;
-            let f = Closure::once_into_js(move || net::closed(g, 1006));
-            if let Some(w) = window() {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(f.unchecked_ref(), 0);
-            }
+            // The constructor threw (bad URL, CSP): a failed try, retried
+            // with backoff like any other.
+            run(Cmd::Input(Input::Closed(1006)));
         }
     }
 
@@ -503,7 +523,7 @@ fn uuid_str(id: Uuid) -> String {
 
 /// Parses the selected earlier conversation's id from a `data-ticket-id`.
 pub(crate) fn select_ticket(id: &str) {
-    if let Ok(id) = Uuid::parse_str(id) {
+    if let Some(id) = crate::wire::parse_uuid(id) {
         dispatch(Input::SelectTicket(id));
     }
 }

@@ -84,15 +84,19 @@ pub(super) fn fetch(cfg: &Config, session: Option<&Session>, f: Fetch) {
             expires_ms: 0,
         })
     };
-    let on_resp = Closure::once_into_js(move |resp: JsValue| {
-        let Ok(resp) = resp.dyn_into::<web_sys::Response>() else {
+    // Plain `dyn FnMut(JsValue)` closures, forgotten: one shared closure
+    // type keeps the module small, and there are only a few requests per
+    // page view. A settled promise never calls them again.
+    let on_resp = cb(move |resp: JsValue| {
+        let Some((status, text)) = resp
+            .dyn_ref::<web_sys::Response>()
+            .and_then(|r| Some((r.status().max(1), r.text().ok()?)))
+        else {
             return fail();
         };
-        let status = resp.status();
-        let Ok(text) = resp.text() else { return fail() };
-        let on_text = Closure::once_into_js(move |t: JsValue| {
+        let on_text = cb(move |t: JsValue| {
             let body = t.as_string().and_then(|t| parse_json(&t));
-            let reply = wire::reply(kind, status.max(1), body.as_ref());
+            let reply = wire::reply(kind, status, body.as_ref());
             let expires_ms = match &reply {
                 Reply::Session(r) => {
                     let ms = js_sys::Date::parse(&r.expires_at);
@@ -106,11 +110,17 @@ pub(super) fn fetch(cfg: &Config, session: Option<&Session>, f: Fetch) {
                 expires_ms,
             });
         });
-        let on_err = Closure::once_into_js(move |_: JsValue| fail());
-        then(&text, &on_text, &on_err);
+        then(&text, &on_text, &cb(move |_: JsValue| fail()));
     });
-    let on_err = Closure::once_into_js(move |_: JsValue| fail());
-    then(&w.fetch_with_str_and_init(&url, &init), &on_resp, &on_err);
+    then(
+        &w.fetch_with_str_and_init(&url, &init),
+        &on_resp,
+        &cb(move |_: JsValue| fail()),
+    );
+}
+
+fn cb(f: impl FnMut(JsValue) + 'static) -> JsValue {
+    Closure::<dyn FnMut(JsValue)>::new(f).into_js_value()
 }
 
 /// `promise.then(ok, err)` with self-freeing one-shot callbacks (js-sys's
