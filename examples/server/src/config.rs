@@ -149,7 +149,9 @@ pub struct Cli {
 
     /// Browser origin (e.g. `https://shop.example.com`) allowed to call the
     /// REST API cross-origin, i.e. a site embedding the widget. Repeat the
-    /// flag, or separate with commas in the variable. (default: none)
+    /// flag, or separate with commas in the variable. The WebSocket accepts
+    /// any origin (its clients authenticate with a token, never a cookie).
+    /// (default: none)
     #[arg(
         long = "allowed-origin",
         env = "NEUROCHAT_ALLOWED_ORIGINS",

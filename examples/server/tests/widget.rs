@@ -179,7 +179,23 @@ async fn the_demo_page_embeds_the_widget_under_a_strict_csp() {
     let dir = tempfile::tempdir().unwrap();
     let web = dir.path().join("web");
     fixture(&web);
-    let mut server = start(dir.path(), &web, &[]);
+    // The directory from the environment this time (as `cargo xtask run`
+    // hands it over).
+    let mut server = Server::start_with_env(
+        dir.path(),
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-password",
+            "widget test admin password",
+        ],
+        &[("NEUROCHAT_WEB_DIR", web.to_str().unwrap())],
+    );
+    assert!(
+        !server.printed.iter().any(|l| l.contains("not found")),
+        "{:?}",
+        server.printed
+    );
     let demo = http(&server.addr, "GET", "/demo", None, None).await;
     assert_eq!(demo.status, 200);
     assert_eq!(
