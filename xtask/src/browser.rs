@@ -22,8 +22,8 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+use std::process::{Command, ExitStatus};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
 
@@ -33,6 +33,10 @@ const MIN_NODE_MAJOR: u32 = 18;
 
 /// Where Debian's Chromium lives; `NC_BROWSER_CHROMIUM` overrides it.
 const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The longest one test file may run (its tests have their own, shorter
+/// timeouts); past it the file is stopped and counts as failed.
+const FILE_DEADLINE: Duration = Duration::from_secs(600);
 
 /// Written into `node_modules/` after `npm ci`: the lock file it installed.
 const STAMP: &str = ".neurochat-package-lock.json";
@@ -134,22 +138,32 @@ pub fn run() -> Result<()> {
         eprintln!("==> test-browser: {name}");
         eprintln!("    $ node --test --test-reporter=spec {name}   (in tests/browser)");
         let file_started = Instant::now();
-        let status = Command::new("node")
-            .args(["--test", "--test-reporter=spec"])
+        let mut cmd = Command::new("node");
+        cmd.args(["--test", "--test-reporter=spec"])
             .arg(file)
             .current_dir(&dir)
             .env("NC_BROWSER_SERVER_BIN", &server_bin)
             .env("NC_BROWSER_WEB_DIR", &web_dir)
             .env("NC_BROWSER_CHROMIUM", &chromium)
-            .env("NC_BROWSER_ARTIFACTS", &artifacts)
-            .status()
-            .with_context(|| format!("could not start node for {name}"))?;
+            .env("NC_BROWSER_ARTIFACTS", &artifacts);
+        let outcome = run_with_deadline(cmd, FILE_DEADLINE)
+            .with_context(|| format!("could not run node for {name}"))?;
         let secs = file_started.elapsed().as_secs_f64();
-        if status.success() {
-            results.push(format!("  ok    {name} ({secs:.1}s)"));
-        } else {
-            results.push(format!("  FAIL  {name} ({secs:.1}s, {status})"));
-            failed.push(name);
+        match outcome {
+            Some(status) if status.success() => {
+                results.push(format!("  ok    {name} ({secs:.1}s)"));
+            }
+            Some(status) => {
+                results.push(format!("  FAIL  {name} ({secs:.1}s, {status})"));
+                failed.push(name);
+            }
+            None => {
+                results.push(format!(
+                    "  FAIL  {name} (killed after {}s: hung)",
+                    FILE_DEADLINE.as_secs()
+                ));
+                failed.push(name);
+            }
         }
     }
     eprintln!();
@@ -259,4 +273,43 @@ fn test_files(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     files.sort_by_key(|f| (!f.starts_with("harness"), f.clone()));
     Ok(files)
+}
+
+/// Runs `cmd`; `None` if it outlived `deadline`. A hung file gets SIGTERM
+/// (the tests then kill their servers, and Playwright its Chromium), and
+/// SIGKILL 10 s later. The child stays in our process group, so Ctrl-C
+/// reaches it too.
+fn run_with_deadline(mut cmd: Command, deadline: Duration) -> Result<Option<ExitStatus>> {
+    let mut child = cmd.spawn()?;
+    let started = Instant::now();
+    let mut terminated: Option<Instant> = None;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(if terminated.is_some() {
+                None
+            } else {
+                Some(status)
+            });
+        }
+        match terminated {
+            None if started.elapsed() > deadline => {
+                eprintln!(
+                    "test-browser: still running after {}s; sending SIGTERM",
+                    deadline.as_secs()
+                );
+                // The shell's builtin `kill`: std can only send SIGKILL.
+                let _ = Command::new("sh")
+                    .args(["-c", &format!("kill -TERM {}", child.id())])
+                    .status();
+                terminated = Some(Instant::now());
+            }
+            Some(at) if at.elapsed() > Duration::from_secs(10) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Ok(None);
+            }
+            _ => {}
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

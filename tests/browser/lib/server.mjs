@@ -29,6 +29,16 @@ process.on('exit', () => {
   }
 });
 
+// Ctrl-C, or `cargo xtask test-browser` stopping a hung file: exit through
+// the 'exit' hook above, so no server outlives the tests. (Playwright
+// closes its Chromium on these signals by itself.)
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+]) {
+  process.once(signal, () => process.exit(code));
+}
+
 let helpText;
 /** The server's `--help`, read once, to find the web directory's flag. */
 function serverHelp() {
