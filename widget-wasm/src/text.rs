@@ -1,6 +1,9 @@
 //! Message text: splitting bodies into plain text and links, the subject of a
 //! new ticket, and the cleanup a body needs before it is sent.
 //!
+//! Strings are sliced with `get` only: a panicking slice drags the panic
+//! message formatting (char escaping, Unicode tables) into the WASM.
+//!
 //! Pure and tested natively: the DOM layer only turns [`Segment`]s into text
 //! nodes and `<a>` elements, so whatever a body contains (markup included)
 //! can never become anything but text.
@@ -26,7 +29,7 @@ pub fn linkify(body: &str) -> Vec<Segment<'_>> {
     let mut text_start = 0;
     let mut i = 0;
     while i < bytes.len() {
-        let rest = &body[i..];
+        let Some(rest) = body.get(i..) else { break };
         let scheme = if starts_with_ci(rest, "https://") {
             8
         } else if starts_with_ci(rest, "http://") {
@@ -39,9 +42,9 @@ pub fn linkify(body: &str) -> Vec<Segment<'_>> {
             let end = url_end(rest);
             if end > scheme {
                 if text_start < i {
-                    out.push(Segment::Text(&body[text_start..i]));
+                    out.extend(body.get(text_start..i).map(Segment::Text));
                 }
-                out.push(Segment::Link(&rest[..end]));
+                out.extend(rest.get(..end).map(Segment::Link));
                 i += end;
                 text_start = i;
                 continue;
@@ -51,13 +54,15 @@ pub fn linkify(body: &str) -> Vec<Segment<'_>> {
         i += rest.chars().next().map_or(1, char::len_utf8);
     }
     if text_start < body.len() {
-        out.push(Segment::Text(&body[text_start..]));
+        out.extend(body.get(text_start..).map(Segment::Text));
     }
     out
 }
 
 fn starts_with_ci(s: &str, prefix: &str) -> bool {
-    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    s.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 /// Byte length of the URL at the start of `s` (scheme included).
@@ -70,7 +75,7 @@ fn url_end(s: &str) -> usize {
         end = idx + c.len_utf8();
     }
     // Give trailing sentence punctuation back to the text.
-    let mut url = &s[..end];
+    let mut url = s.get(..end).unwrap_or("");
     while let Some(last) = url.chars().last() {
         let strip = match last {
             '.' | ',' | ';' | ':' | '!' | '?' | '\'' => true,
@@ -81,7 +86,7 @@ fn url_end(s: &str) -> usize {
         if !strip {
             break;
         }
-        url = &url[..url.len() - last.len_utf8()];
+        url = url.get(..url.len() - last.len_utf8()).unwrap_or("");
     }
     url.len()
 }
@@ -140,6 +145,20 @@ pub fn char_len(s: &str) -> usize {
     s.chars().count()
 }
 
+/// The origin of a URL (`scheme://host[:port]`), as `new URL(u).origin`
+/// gives it for the http(s) URLs a server setting holds; it keys the
+/// widget's storage, which the loader reads with `URL.origin`.
+pub fn origin(url: &str) -> &str {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url;
+    };
+    let end = url
+        .get(start..)
+        .and_then(|rest| rest.find(['/', '?', '#']))
+        .map_or(url.len(), |i| start + i);
+    url.get(..end).unwrap_or(url)
+}
+
 /// Local `HH:MM` from an RFC 3339 timestamp, without a date library: the
 /// widget only shows the time of day, and `offset_minutes` (the browser's
 /// local offset east of UTC) comes from the caller. `None` when the
@@ -158,7 +177,7 @@ pub fn clock(rfc3339: &str, offset_minutes: i32) -> Option<String> {
     let num = |r: std::ops::Range<usize>| two(rfc3339, r.start);
     let (h, m) = (num(11..13)?, num(14..16)?);
     // The server writes UTC (`Z`); an explicit offset is honoured too.
-    let tail = &rfc3339[16..];
+    let tail = rfc3339.get(16..)?;
     let zone = tail.trim_start_matches(|c: char| c.is_ascii_digit() || c == ':' || c == '.');
     let zone_minutes = match zone.as_bytes().first() {
         Some(b'+') | Some(b'-') if zone.len() >= 6 => {
@@ -288,6 +307,14 @@ mod tests {
     fn bodies_are_cleaned_like_the_server_does() {
         assert_eq!(clean_body("  a\r\nb\rc\u{7}\u{0}\td  "), "a\nb\nc\td");
         assert_eq!(clean_body(" \n "), "");
+    }
+
+    #[test]
+    fn origins() {
+        assert_eq!(origin("https://chat.example.com"), "https://chat.example.com");
+        assert_eq!(origin("https://chat.example.com:8443/x/y?z"), "https://chat.example.com:8443");
+        assert_eq!(origin("http://127.0.0.1:3000/"), "http://127.0.0.1:3000");
+        assert_eq!(origin("relative"), "relative");
     }
 
     #[test]

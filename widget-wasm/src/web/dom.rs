@@ -55,7 +55,7 @@ pub(crate) struct View {
 fn el(doc: &Document, tag: &str, class: &str) -> Option<Element> {
     let e = doc.create_element(tag).ok()?;
     if !class.is_empty() {
-        e.set_class_name(class);
+        attr(&e, "class", class);
     }
     Some(e)
 }
@@ -65,10 +65,13 @@ fn attr(e: &Element, k: &str, v: &str) {
 }
 
 fn hide(e: &Element, hidden: bool) {
-    if let Some(h) = e.dyn_ref::<HtmlElement>() {
-        if h.hidden() != hidden {
-            h.set_hidden(hidden);
-        }
+    // The `hidden` attribute (not the property): one DOM call fewer to bind.
+    if e.has_attribute("hidden") != hidden {
+        let _ = if hidden {
+            e.set_attribute("hidden", "")
+        } else {
+            e.remove_attribute("hidden")
+        };
     }
 }
 
@@ -134,7 +137,7 @@ impl View {
             Some(h) => h,
             None => {
                 let h = el(&doc, "div", "")?;
-                h.set_id("neurochat-root");
+                attr(&h, "id", "neurochat-root");
                 append(&doc.body()?.into(), &h);
                 h
             }
@@ -223,7 +226,7 @@ impl View {
         }
         let wrap = n[0].clone();
         if cfg.left {
-            wrap.set_class_name("nc-wrap nc-left");
+            attr(&wrap, "class", "nc-wrap nc-left");
         }
         let (panel, team, presence, close) = (n[1].clone(), n[4].clone(), n[5].clone(), n[6].clone());
         let (conn, banner, banner_text, new_conv) = (n[7].clone(), n[8].clone(), n[9].clone(), n[10].clone());
@@ -589,11 +592,11 @@ impl View {
         if !created.is_empty() {
             attr(&time, "datetime", created);
         }
-        let clock = text::clock(created, self.tz_offset).unwrap_or_else(|| {
-            let d = js_sys::Date::new_0();
-            format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
-        });
-        time.set_text_content(Some(&clock));
+        // Pending bubbles have no server time yet: the time appears with
+        // the stored message.
+        if let Some(clock) = text::clock(created, self.tz_offset) {
+            time.set_text_content(Some(&clock));
+        }
         append(&meta, &time);
         if author == Author::Own {
             let ticks = el(&self.doc, "span", "nc-ticks")?;
@@ -623,7 +626,7 @@ impl View {
     pub(crate) fn focus(&self, into_panel: bool) {
         let target = if !into_panel {
             self.launcher.clone()
-        } else if !self.prechat.dyn_ref::<HtmlElement>().is_some_and(HtmlElement::hidden) {
+        } else if !self.prechat.has_attribute("hidden") {
             match self.prechat.query_selector("input").ok().flatten() {
                 Some(i) => i,
                 None => self.input.clone().into(),

@@ -159,13 +159,10 @@ fn safe_color(c: Option<String>) -> String {
 
 fn config(settings: &JsValue) -> Config {
     let w = window();
-    let server = get_str(settings, "server")
-        .or_else(|| w.as_ref().and_then(|w| w.location().origin().ok()))
-        .unwrap_or_default();
+    // The loader always sets `server` (default: its own script's origin).
+    let server = get_str(settings, "server").unwrap_or_default();
     let server = server.trim_end_matches('/').to_owned();
-    let origin = web_sys::Url::new(&server)
-        .map(|u| u.origin())
-        .unwrap_or_else(|_| server.clone());
+    let origin = crate::text::origin(&server).to_owned();
     let locale = get_str(settings, "locale")
         .or_else(|| w.as_ref().and_then(|w| w.navigator().language()))
         .map(|l| Locale::parse(&l))
