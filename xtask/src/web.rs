@@ -13,7 +13,9 @@
 //!    workspace, or one on `PATH`); Debian's 108 breaks wasm-bindgen output
 //!    at run time and is never used. Without one the step is skipped, and
 //!    says so;
-//! 5. content-hashed names, the loader's `__NEUROCHAT_GLUE__` filled in, a
+//! 5. the glue minified with terser when one is found (`TERSER=PATH`, or
+//!    npm's `terser` where wasm-opt is looked for), else shipped as is;
+//! 6. content-hashed names, the loader's `__NEUROCHAT_GLUE__` filled in, a
 //!    `.gz` next to every file, `manifest.json`, a size table, and the
 //!    60 KB gzip budget of loader + glue + WASM.
 
@@ -202,8 +204,41 @@ pub fn build() -> Result<()> {
         }
     };
 
-    // 5. Hashed names: one hash over the glue (as generated) and the final
-    // module names the pair, so either changing renames both.
+    // 5. The glue minified, when terser is there (a JS file of wasm-bindgen
+    // is mostly names and whitespace: about a quarter less gzip).
+    eprintln!();
+    eprintln!("==> web: terser (the glue)");
+    let glue = match find_node_tool(&root, &target, "TERSER", "terser") {
+        Some(terser) => {
+            let minified = scratch.join(format!("{STEM}.min.js"));
+            let mut cmd = Command::new(&terser);
+            cmd.arg(scratch.join(format!("{STEM}.js")))
+                .args(["--module", "--compress", "--mangle", "--comments", "false"])
+                .arg("--output")
+                .arg(&minified);
+            eprintln!("    $ {}", show(&cmd));
+            let status = cmd
+                .status()
+                .with_context(|| format!("could not run {}", terser.display()))?;
+            if !status.success() {
+                bail!("xtask web: terser failed ({status})");
+            }
+            let text = fs::read_to_string(&minified).context("reading terser's output")?;
+            eprintln!("    {} → {} bytes", glue.len(), text.len());
+            text
+        }
+        None => {
+            eprintln!(
+                "    SKIPPED: no terser found (TERSER=PATH, or `npm install --prefix \
+                 target/web-tools terser@5`); the glue ships unminified"
+            );
+            glue
+        }
+    };
+
+    // 6. Hashed names: one hash over the glue (as shipped, but for the
+    // module's name) and the final module names the pair, so either
+    // changing renames both.
     let hash = {
         let mut h = Sha256::new();
         h.update(glue.as_bytes());
@@ -218,15 +253,15 @@ pub fn build() -> Result<()> {
     // The glue's default module URL (`init()` without arguments) is
     // `new URL('<stem>_bg.wasm', import.meta.url)`: point it at the hashed
     // module, next to the glue.
-    let default_url = format!("'{STEM}_bg.wasm'");
-    match glue.matches(&default_url).count() {
+    let default_name = format!("{STEM}_bg.wasm");
+    match glue.matches(&default_name).count() {
         1 => {}
         n => bail!(
-            "xtask web: expected the glue to name its module {default_url} once, found {n} \
+            "xtask web: expected the glue to name its module {default_name} once, found {n} \
              times (did wasm-bindgen's output change?)"
         ),
     }
-    let glue = glue.replace(&default_url, &format!("'{wasm_name}'"));
+    let glue = glue.replace(&default_name, &wasm_name);
 
     let loader_src = root.join(LOADER);
     let loader = fs::read_to_string(&loader_src).with_context(|| {
@@ -343,22 +378,43 @@ fn target_dir(root: &Path) -> Result<PathBuf> {
     })
 }
 
+/// An npm tool: `$ENV` if set, else `name` from a `node_modules/.bin` of
+/// `target/web-tools/`, the workspace or `tests/browser/`, else on `PATH`;
+/// `None` when none answers `--version`.
+fn find_node_tool(root: &Path, target: &Path, env: &str, name: &str) -> Option<PathBuf> {
+    let candidates: Vec<PathBuf> = match std::env::var_os(env).filter(|p| !p.is_empty()) {
+        Some(path) => vec![PathBuf::from(path)],
+        None => node_bins(root, target, name),
+    };
+    candidates.into_iter().find(|program| {
+        Command::new(program)
+            .arg("--version")
+            .output()
+            .is_ok_and(|out| out.status.success())
+    })
+}
+
+/// `name` in the `node_modules/.bin` directories searched, then bare (PATH).
+fn node_bins(root: &Path, target: &Path, name: &str) -> Vec<PathBuf> {
+    let mut bins: Vec<PathBuf> = [
+        target.join("web-tools"),
+        root.to_path_buf(),
+        root.join("tests").join("browser"),
+    ]
+    .iter()
+    .map(|dir| dir.join("node_modules").join(".bin").join(name))
+    .collect();
+    bins.push(PathBuf::from(name));
+    bins
+}
+
 /// The first wasm-opt of binaryen ≥ [`WASM_OPT_MIN`], or why there is none.
 /// `WASM_OPT=PATH` is the only candidate when set.
 fn find_wasm_opt(root: &Path, target: &Path) -> std::result::Result<(PathBuf, u32), String> {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(path) = std::env::var_os("WASM_OPT").filter(|p| !p.is_empty()) {
-        candidates.push(PathBuf::from(path));
-    } else {
-        for dir in [
-            target.join("web-tools"),
-            root.to_path_buf(),
-            root.join("tests").join("browser"),
-        ] {
-            candidates.push(dir.join("node_modules").join(".bin").join("wasm-opt"));
-        }
-        candidates.push(PathBuf::from("wasm-opt"));
-    }
+    let candidates: Vec<PathBuf> = match std::env::var_os("WASM_OPT").filter(|p| !p.is_empty()) {
+        Some(path) => vec![PathBuf::from(path)],
+        None => node_bins(root, target, "wasm-opt"),
+    };
     let mut refused = Vec::new();
     for program in candidates {
         let out = match Command::new(&program).arg("--version").output() {
