@@ -8,11 +8,12 @@
 //!    --profile wasm-release`;
 //! 3. the JS glue, generated in-process by `wasm-bindgen-cli-support`
 //!    (pinned to the exact `wasm-bindgen` of `Cargo.lock`), `--target web`;
-//! 4. `wasm-opt -Oz`, only with a binaryen ≥ 116 (`WASM_OPT=PATH`, npm's
-//!    `binaryen` in `target/web-tools/` or a `node_modules` of the
-//!    workspace, or one on `PATH`); Debian's 108 breaks wasm-bindgen output
-//!    at run time and is never used. Without one the step is skipped, and
-//!    says so;
+//! 4. `wasm-opt -Oz`, only with a binaryen ≥ 116 (`WASM_OPT=PATH`, else
+//!    npm's `binaryen`, pinned in `xtask/web-tools/` and installed into
+//!    `target/web-tools/` with `npm ci` when missing, or found in a
+//!    `node_modules` of the workspace or on `PATH`); Debian's 108 breaks
+//!    wasm-bindgen output at run time and is never used. Without one the
+//!    step is skipped, and says so;
 //! 5. the glue minified with terser when one is found (`TERSER=PATH`, or
 //!    npm's `terser` where wasm-opt is looked for), else shipped as is;
 //! 6. content-hashed names, the loader's `__NEUROCHAT_GLUE__` filled in, a
@@ -161,7 +162,8 @@ pub fn build() -> Result<()> {
         fs::read_to_string(scratch.join(format!("{STEM}.js"))).context("reading the glue")?;
     let bg = scratch.join(format!("{STEM}_bg.wasm"));
 
-    // 4. wasm-opt, when a good one exists.
+    // 4. wasm-opt, when a good one exists (the pinned npm tools first).
+    ensure_web_tools(&root, &target);
     eprintln!();
     eprintln!("==> web: wasm-opt -Oz");
     let wasm = match find_wasm_opt(&root, &target) {
@@ -198,7 +200,7 @@ pub fn build() -> Result<()> {
             eprintln!("    SKIPPED: {why}");
             eprintln!(
                 "    (the module works without it, a few KB larger; for the real size: \
-                 `npm install --prefix target/web-tools binaryen@132`, or WASM_OPT=PATH)"
+                 npm, which installs {WEB_TOOLS} into target/web-tools, or WASM_OPT=PATH)"
             );
             fs::read(&bg).context("reading the module")?
         }
@@ -229,8 +231,8 @@ pub fn build() -> Result<()> {
         }
         None => {
             eprintln!(
-                "    SKIPPED: no terser found (TERSER=PATH, or `npm install --prefix \
-                 target/web-tools terser@5`); the glue ships unminified"
+                "    SKIPPED: no terser found (TERSER=PATH, or npm, which installs \
+                 {WEB_TOOLS} into target/web-tools); the glue ships unminified"
             );
             glue
         }
@@ -376,6 +378,53 @@ fn target_dir(root: &Path) -> Result<PathBuf> {
         }
         _ => root.join("target"),
     })
+}
+
+/// The npm packages of the build's tools (binaryen, terser), pinned with
+/// a lock file, relative to the workspace root.
+const WEB_TOOLS: &str = "xtask/web-tools";
+
+/// Installs the pinned build tools into `target/web-tools/` with `npm ci`
+/// when they are not there or the lock file changed. Never fails the build:
+/// without npm (or the registry) the tools are looked for elsewhere, and the
+/// steps needing them say they were skipped.
+fn ensure_web_tools(root: &Path, target: &Path) {
+    if std::env::var_os("WASM_OPT").is_some() && std::env::var_os("TERSER").is_some() {
+        return;
+    }
+    let src = root.join(WEB_TOOLS);
+    let dir = target.join("web-tools");
+    let stamp = dir.join(".installed-lock.json");
+    let Ok(lock) = fs::read(src.join("package-lock.json")) else {
+        eprintln!("warning: {WEB_TOOLS}/package-lock.json is missing; not installing the tools");
+        return;
+    };
+    if fs::read(&stamp).is_ok_and(|s| s == lock) {
+        return;
+    }
+    eprintln!();
+    eprintln!("==> web: install the build tools ({WEB_TOOLS}: binaryen, terser)");
+    let copied = fs::create_dir_all(&dir).is_ok()
+        && ["package.json", "package-lock.json"]
+            .iter()
+            .all(|f| fs::copy(src.join(f), dir.join(f)).is_ok());
+    if !copied {
+        eprintln!("warning: could not copy {WEB_TOOLS} to {}", dir.display());
+        return;
+    }
+    let mut cmd = Command::new("npm");
+    cmd.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&dir);
+    eprintln!("    $ (cd {} && {})", dir.display(), show(&cmd));
+    match cmd.status() {
+        Ok(s) if s.success() => {
+            if let Err(e) = fs::write(&stamp, &lock) {
+                eprintln!("warning: writing {}: {e}", stamp.display());
+            }
+        }
+        Ok(s) => eprintln!("warning: `npm ci` failed ({s}); looking for the tools elsewhere"),
+        Err(e) => eprintln!("warning: could not run npm ({e}); looking for the tools elsewhere"),
+    }
 }
 
 /// An npm tool: `$ENV` if set, else `name` from a `node_modules/.bin` of
