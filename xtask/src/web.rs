@@ -350,12 +350,26 @@ pub fn build() -> Result<()> {
 const BINDGEN_VERSION: &str = "0.2.130";
 
 /// Puts directory `fresh` in the place of `out` (whose old content goes).
+/// Another build finishing at the same moment may put its own directory
+/// there in between: then move that one aside too and try again.
 fn replace_dir(fresh: &Path, out: &Path) -> Result<()> {
     let old = out.with_file_name(format!(".widget-old-{}", std::process::id()));
-    if out.exists() {
-        fs::rename(out, &old).with_context(|| format!("moving {} aside", out.display()))?;
+    let mut attempt = 0;
+    loop {
+        if old.exists() {
+            fs::remove_dir_all(&old).with_context(|| format!("removing {}", old.display()))?;
+        }
+        if out.exists() {
+            fs::rename(out, &old).with_context(|| format!("moving {} aside", out.display()))?;
+        }
+        match fs::rename(fresh, out) {
+            Ok(()) => break,
+            Err(_) if attempt < 3 => attempt += 1,
+            Err(e) => {
+                return Err(e).with_context(|| format!("moving the build to {}", out.display()));
+            }
+        }
     }
-    fs::rename(fresh, out).with_context(|| format!("moving the build to {}", out.display()))?;
     if old.exists() {
         fs::remove_dir_all(&old).with_context(|| format!("removing {}", old.display()))?;
     }
