@@ -7,8 +7,8 @@
 //! Rows are indexed off the commit path (migration 0005): inserting a
 //! message or a ticket only queues its key in `search_queue`; the
 //! group-commit writer indexes queued rows [`INDEX_CHUNK`] at a time while
-//! no write waits (and more at a time, waiting or not, once about
-//! [`INDEX_BEHIND`] are queued), and a text search first indexes
+//! no write waits (what is left once the writes pause for 50 ms; more at a
+//! time, waiting or not, once about [`INDEX_BEHIND`] are queued), and a text search first indexes
 //! everything still queued ([`index_queued`]), so it finds every message
 //! committed before it.
 

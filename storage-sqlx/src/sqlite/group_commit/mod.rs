@@ -82,6 +82,10 @@ pub(super) use write::{
 /// The most calls one transaction writes.
 pub const MAX_BATCH: usize = 512;
 
+/// How long the writes must pause before the writer indexes the last
+/// search rows queued (fewer than a chunk).
+const INDEX_IDLE: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// A queued call with the channel its answer goes back on.
 // Moved once into the queue and once into the batch vector; boxing the
 // ticket would only add an allocation per call.
@@ -298,11 +302,12 @@ async fn run(
     // estimate; a store opened on an existing file may have some left).
     let mut unindexed: u64 = 1;
     loop {
-        // Index queued search rows while nobody waits to write: a short
-        // transaction at a time, so a call arriving meanwhile waits for one
-        // at most. The callers just answered run first (the yield), so an
-        // empty queue means the writes really stopped.
-        while unindexed > 0 {
+        // Index queued search rows while nobody waits to write, a chunk's
+        // worth at a time (a transaction per batch would double the
+        // commits), so a call arriving meanwhile waits for one short
+        // transaction at most. The callers just answered run first (the
+        // yield), so an empty queue means the writes really paused.
+        while unindexed >= INDEX_CHUNK {
             tokio::task::yield_now().await;
             if !queue.is_empty() {
                 break;
@@ -310,8 +315,22 @@ async fn run(
             let _turn = turn.lock().await;
             unindexed = index_some(&pool, &mut own, Take::Chunk, unindexed).await;
         }
-        // Takes what is queued now (waiting only while nothing is).
-        if queue.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+        // Takes what is queued now (waiting only while nothing is). Less
+        // than a chunk left to index: indexed once the writes stop for
+        // INDEX_IDLE.
+        let received = if unindexed > 0 {
+            match tokio::time::timeout(INDEX_IDLE, queue.recv_many(&mut jobs, MAX_BATCH)).await {
+                Ok(received) => received,
+                Err(_) => {
+                    let _turn = turn.lock().await;
+                    unindexed = index_some(&pool, &mut own, Take::Chunk, unindexed).await;
+                    continue;
+                }
+            }
+        } else {
+            queue.recv_many(&mut jobs, MAX_BATCH).await
+        };
+        if received == 0 {
             break;
         }
         // The callers the last answers woke are likely queued on this
