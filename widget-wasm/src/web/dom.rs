@@ -12,6 +12,12 @@ use crate::i18n::{self, Locale};
 use crate::state::{Author, Conn, Input, State, Status, Tick};
 use crate::text::{self, Segment};
 
+/// The widget's stylesheet. `:host { all: initial !important }`: for
+/// `!important` declarations the shadow tree's own rules beat the page's,
+/// so a host page with `* { all: unset !important }` or
+/// `div { display: none }` cannot hide or restyle the widget, while custom
+/// properties (`--nc-primary`…, untouched by `all`) stay overridable on
+/// `#neurochat-root`.
 const CSS: &str = include_str!("style.css");
 
 /// One drawn message: its element and what it was drawn from.
