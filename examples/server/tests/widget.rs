@@ -169,6 +169,19 @@ async fn widget_files_have_cache_headers_types_and_precompressed_gzip() {
         assert_eq!(missing.status, 404, "{path}");
         assert_eq!(missing.header("cache-control"), Some("no-store"), "{path}");
     }
+    // Nothing outside the directory (the server's log sits next to it).
+    for path in [
+        "/widget/../server.log",
+        "/widget/..%2fserver.log",
+        "/widget/%2e%2e/server.log",
+    ] {
+        let out = request(&addr, "GET", path, &[]).await;
+        assert!(out.status >= 400, "{path}: {}", out.status);
+        assert!(
+            !String::from_utf8_lossy(&out.body).contains("INFO"),
+            "{path}"
+        );
+    }
     // The API still answers around it.
     assert_eq!(http(&addr, "GET", "/healthz", None, None).await.status, 200);
     server.terminate();
