@@ -115,6 +115,9 @@ scenario('identify with a valid HMAC lands in that customer’s history', async 
   assert.deepEqual(log.errors, []);
 });
 
+/** A secret that is not the server's: signatures made with it are forged. */
+const FORGING_SECRET = 'not-the-server-secret-but-32-bytes-long!!';
+
 scenario('identify with a forged signature is refused and shows no one else’s data', async (fx) => {
   const { server, host } = fx;
   const victim = { userId: 'shop-user-1', email: 'victim@example.com', name: 'Victor Victim' };
@@ -126,8 +129,10 @@ scenario('identify with a forged signature is refused and shows no one else’s 
   const w = new Widget(page);
   await w.ready();
   await w.open();
+  // The anonymous session has started (the race with it has its own test).
+  await until(async () => (await w.state()).connection === 'online', { label: 'the anonymous visitor online' });
 
-  const forged = signIdentity(victim, 'not-the-server-secret-but-32-bytes-long!!');
+  const forged = signIdentity(victim, FORGING_SECRET);
   const result = await page.evaluate(async (id) => {
     try {
       await window.NeuroChat.identify(id);
@@ -167,4 +172,62 @@ scenario('identify with a forged signature is refused and shows no one else’s 
   }
   assert.equal((await w.state()).msgs.some((m) => m.body === secretBody), false);
   await context.close();
+});
+
+// The host calls identify() while the widget's anonymous session is still
+// being started (hosts call it on page load). The requests are held so the
+// race is certain: the anonymous session's answer comes back after
+// identify() was called and before identify's own answer. The forged
+// identity must still be refused: the anonymous session's answer is not
+// the answer to identify().
+scenario('identify with a forged signature during the anonymous session start is refused', async (fx) => {
+  const { server, host } = fx;
+  const victim = { userId: 'shop-user-2', email: 'victim2@example.com', name: 'Vera Victim' };
+  const theirs = await openTicketAs(server, victim, { subject: 'Refund', body: 'PRIVATE: refund to IBAN DE00 1234' });
+
+  const { page } = await fx.newVisitor();
+  let heldBack = 0;
+  let identityAsked;
+  const identityArrived = new Promise((resolve) => (identityAsked = resolve));
+  await page.route(`${server.url}/api/v1/widget/sessions`, async (route) => {
+    const body = route.request().postData() ?? '';
+    if (route.request().method() !== 'POST') return route.continue();
+    if (body.includes('"identity"')) {
+      identityAsked();
+      // Let the anonymous answer overtake this one.
+      await sleep(1_000);
+    } else {
+      heldBack += 1;
+      await Promise.race([identityArrived, sleep(10_000)]);
+    }
+    return route.continue();
+  });
+  await page.goto(host.page('/', shopPage(server)));
+  const w = new Widget(page);
+  await w.ready();
+  await w.launcher.click();
+  await until(() => heldBack > 0, { label: 'the anonymous session start on its way' });
+
+  const result = await page.evaluate(async (id) => {
+    try {
+      await window.NeuroChat.identify(id);
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, code: e?.code ?? null };
+    }
+  }, { ...victim, signature: signIdentity(victim, FORGING_SECRET) });
+
+  await sleep(2_000);
+  const leak = await page.evaluate(({ ticketId, userId }) => {
+    const root = document.getElementById('neurochat-root').shadowRoot;
+    const storage = Object.keys(localStorage)
+      .map((k) => `${k}=${localStorage.getItem(k)}`)
+      .join('\n');
+    return { inWidget: root.textContent.includes('IBAN'), ticket: storage.includes(ticketId), hostUser: storage.includes(userId) };
+  }, { ticketId: theirs.ticket.id, userId: victim.userId });
+  assert.deepEqual(
+    { identify: result, ...leak },
+    { identify: { ok: false, code: 'identity_invalid' }, inWidget: false, ticket: false, hostUser: false },
+    'identify rejects with identity_invalid; nothing of the victim in the widget, and the stored session does not claim to be theirs',
+  );
 });
