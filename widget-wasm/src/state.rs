@@ -436,7 +436,7 @@ pub enum Input {
     Opened,
     /// A text frame arrived (parsed; frames that are not JSON objects with
     /// a `type` never get here).
-    Frame(wire::Frame),
+    Frame(Box<wire::Frame>),
     /// The WebSocket closed (or failed to open) with this code.
     Closed(u16),
     /// An HTTP request finished.
@@ -743,7 +743,7 @@ pub fn update(s: &mut State, input: Input) -> Vec<Effect> {
                 }));
             }
         }
-        Input::Frame(f) => on_frame(s, &mut fx, f),
+        Input::Frame(f) => on_frame(s, &mut fx, *f),
         Input::Closed(code) => on_closed(s, &mut fx, code),
         Input::Fetched {
             kind,
@@ -971,11 +971,13 @@ fn persist_outbox(s: &State, fx: &mut Vec<Effect>) {
             v.push(',');
         }
         let o = Obj::new().s("id", &p.id).s("body", &p.body);
-        v.push_str(&match p.ticket {
-            Some(t) => o.id("ticket", t),
-            None => o,
-        }
-        .end());
+        v.push_str(
+            &match p.ticket {
+                Some(t) => o.id("ticket", t),
+                None => o,
+            }
+            .end(),
+        );
     }
     v.push(']');
     let v = (v.len() > 2).then_some(v);
@@ -1428,7 +1430,10 @@ fn on_fetched(s: &mut State, fx: &mut Vec<Effect>, kind: FetchKind, reply: Reply
                 user_id: r.user_id,
                 host_user: s.pending_host_user.take(),
             });
-            fx.push(Effect::Persist(Key::Session, s.session.as_ref().map(Session::to_json)));
+            fx.push(Effect::Persist(
+                Key::Session,
+                s.session.as_ref().map(Session::to_json),
+            ));
             if s.identify_pending {
                 s.identify_pending = false;
                 fx.push(Effect::Identified(Ok(())));
@@ -1464,7 +1469,10 @@ fn on_fetched(s: &mut State, fx: &mut Vec<Effect>, kind: FetchKind, reply: Reply
             {
                 s.status = Status::of(&t.status);
             }
-            s.history = items.into_iter().filter(|t| Some(t.id) != current).collect();
+            s.history = items
+                .into_iter()
+                .filter(|t| Some(t.id) != current)
+                .collect();
             if current.is_none() && s.outbox.is_empty() && s.creating.is_none() {
                 // A returning customer (e.g. just identified) continues their
                 // latest open conversation rather than starting blank.

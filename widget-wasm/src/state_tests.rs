@@ -46,7 +46,9 @@ impl H {
         self.step(Input::Boot {
             session: read(session).and_then(|v| Session::from_json(&v)),
             ticket: read(ticket).and_then(|v| TicketRef::from_json(&v)),
-            outbox: read(outbox).map(|v| Pending::list_from_json(&v)).unwrap_or_default(),
+            outbox: read(outbox)
+                .map(|v| Pending::list_from_json(&v))
+                .unwrap_or_default(),
             prechat: false,
             online: true,
             visible: true,
@@ -55,7 +57,7 @@ impl H {
 
     fn frame(&mut self, v: Value) -> &Vec<Effect> {
         let f = wire::Frame::from_json(&v).expect("a frame");
-        self.step(Input::Frame(f))
+        self.step(Input::Frame(Box::new(f)))
     }
 
     /// An HTTP reply, read the way the web layer reads it.
@@ -477,8 +479,9 @@ fn a_reload_restores_session_ticket_and_outbox() {
 fn an_expired_session_is_dropped_at_boot() {
     let mut h = H::new();
     h.s.now_ms = 2.0e12;
-    h.storage[0] =
-        Some(json!({"token": "ncv_old", "expires_ms": 1_000_000_000_000u64, "user_id": ME}).to_string());
+    h.storage[0] = Some(
+        json!({"token": "ncv_old", "expires_ms": 1_000_000_000_000u64, "user_id": ME}).to_string(),
+    );
     h.storage[1] = Some(json!({"id": TICKET, "last_seq": 3}).to_string());
     h.boot();
     assert!(h.s.session.is_none());
@@ -809,8 +812,12 @@ fn identify_binds_the_customer_and_loads_their_tickets() {
             "status": status, "created_at": "2026-01-01T00:10:00Z",
             "updated_at": "2026-01-01T00:10:00Z", "last_seq": last})
     };
-    h.fetched(FetchKind::Tickets, 200, &String::from(json!({"items": [ticket(OTHER_TICKET, "closed", 3), ticket(TICKET, "in_progress", 5)]})
-                .to_string()));
+    h.fetched(
+        FetchKind::Tickets,
+        200,
+        &json!({"items": [ticket(OTHER_TICKET, "closed", 3), ticket(TICKET, "in_progress", 5)]})
+            .to_string(),
+    );
     // The latest open conversation continues; the closed one is history.
     assert_eq!(h.s.ticket.map(|t| (t.id, t.read_seq)), Some((tid(), 5)));
     assert_eq!(h.s.history.len(), 1);
@@ -832,9 +839,13 @@ fn a_refused_identity_shows_nobody_s_data() {
     h.step(Input::Identify(HostIdentity::Jwt {
         token: "bad".into(),
     }));
-    h.fetched(FetchKind::Session, 401, &String::from(json!({"type": "urn:neurochat:problem:identity_invalid", "title": "Unauthorized",
+    h.fetched(
+        FetchKind::Session,
+        401,
+        &json!({"type": "urn:neurochat:problem:identity_invalid", "title": "Unauthorized",
             "status": 401, "detail": "no", "code": "identity_invalid", "message": "no"})
-        .to_string()));
+        .to_string(),
+    );
     assert!(h.has(&Effect::Identified(Err("identity_invalid".into()))));
     assert!(h.s.session.is_none());
     assert!(h.s.ticket.is_none());
@@ -886,9 +897,13 @@ fn prechat_comes_before_the_session() {
 #[test]
 fn status_presence_tolerates_a_missing_endpoint() {
     let mut h = H::online();
-    h.fetched(FetchKind::Status, 404, &String::from(String::new()));
+    h.fetched(FetchKind::Status, 404, "");
     assert_eq!(h.s.presence, None);
-    h.fetched(FetchKind::Status, 200, &String::from(r#"{"agents_online":2,"reply_within_seconds":null}"#));
+    h.fetched(
+        FetchKind::Status,
+        200,
+        r#"{"agents_online":2,"reply_within_seconds":null}"#,
+    );
     assert_eq!(h.s.presence.map(|p| p.agents_online), Some(2));
 }
 
@@ -897,7 +912,7 @@ fn a_failed_session_start_is_retried_for_pending_text() {
     let mut h = H::new();
     h.boot();
     h.step(Input::Open);
-    h.fetched(FetchKind::Session, 0, &String::from(String::new()));
+    h.fetched(FetchKind::Session, 0, "");
     assert!(h.has(&Effect::Emit(JsEvent::Error("network".into()))));
     assert!(h.has(&Effect::Schedule(Timer::Retry, RETRY_MS)));
     h.step(Input::Submit("queued".into()));
@@ -941,7 +956,7 @@ fn garbage_never_panics() {
     for i in inputs {
         // What the web layer does: JSON.parse, then read the frame.
         if let Some(f) = wire::parse_frame(i) {
-            h.step(Input::Frame(f));
+            h.step(Input::Frame(Box::new(f)));
         }
     }
     // A message with an absurd seq only makes the widget resubscribe.

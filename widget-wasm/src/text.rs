@@ -311,8 +311,14 @@ mod tests {
 
     #[test]
     fn origins() {
-        assert_eq!(origin("https://chat.example.com"), "https://chat.example.com");
-        assert_eq!(origin("https://chat.example.com:8443/x/y?z"), "https://chat.example.com:8443");
+        assert_eq!(
+            origin("https://chat.example.com"),
+            "https://chat.example.com"
+        );
+        assert_eq!(
+            origin("https://chat.example.com:8443/x/y?z"),
+            "https://chat.example.com:8443"
+        );
         assert_eq!(origin("http://127.0.0.1:3000/"), "http://127.0.0.1:3000");
         assert_eq!(origin("relative"), "relative");
     }

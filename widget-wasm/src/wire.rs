@@ -416,10 +416,15 @@ mod tests {
         assert_eq!(f.message.map(|m| m.kind).as_deref(), Some("bot"));
         assert!(parse_frame("not json").is_none());
         // A mistyped field is absent, the rest of the frame still reads.
-        assert_eq!(parse_frame(r#"{"type":"ack","req":"x"}"#).map(|f| f.req), Some(None));
+        assert_eq!(
+            parse_frame(r#"{"type":"ack","req":"x"}"#).map(|f| f.req),
+            Some(None)
+        );
         assert!(parse_frame("[]").is_none());
-        assert!(parse_frame(r#"{"type":"message","message":{"seq":1}}"#)
-            .is_some_and(|f| f.message.is_none()));
+        assert!(
+            parse_frame(r#"{"type":"message","message":{"seq":1}}"#)
+                .is_some_and(|f| f.message.is_none())
+        );
     }
 
     #[test]
@@ -447,14 +452,24 @@ mod tests {
             reply(FetchKind::Session, 401, Some(&problem)),
             Reply::Problem("identity_invalid".into())
         );
-        assert_eq!(reply::<serde_json::Value>(FetchKind::Status, 404, None), Reply::Unusable);
-        assert_eq!(reply::<serde_json::Value>(FetchKind::Status, 0, None), Reply::Network);
+        assert_eq!(
+            reply::<serde_json::Value>(FetchKind::Status, 404, None),
+            Reply::Unusable
+        );
+        assert_eq!(
+            reply::<serde_json::Value>(FetchKind::Status, 0, None),
+            Reply::Network
+        );
         assert_eq!(
             reply(FetchKind::Tickets, 200, Some(&value(r#"{"items":7}"#))),
             Reply::Unusable
         );
         assert_eq!(
-            reply(FetchKind::Session, 201, Some(&value(r#"{"visitor_token":"t"}"#))),
+            reply(
+                FetchKind::Session,
+                201,
+                Some(&value(r#"{"visitor_token":"t"}"#))
+            ),
             Reply::Unusable
         );
     }
@@ -463,8 +478,13 @@ mod tests {
     fn uuids() {
         let u = "44444444-4444-4444-8444-44444444444A";
         assert_eq!(parse_uuid(u), Uuid::try_parse(u).ok());
-        for bad in ["", "44444444444444448444444444444444", "4444444-44444-4444-8444-444444444444",
-            "44444444-4444-4444-8444-44444444444g", "44444444-4444-4444-8444-4444444444444"] {
+        for bad in [
+            "",
+            "44444444444444448444444444444444",
+            "4444444-44444-4444-8444-444444444444",
+            "44444444-4444-4444-8444-44444444444g",
+            "44444444-4444-4444-8444-4444444444444",
+        ] {
             assert_eq!(parse_uuid(bad), None, "{bad}");
         }
     }

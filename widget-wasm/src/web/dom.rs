@@ -24,9 +24,20 @@ const CSS: &str = include_str!("style.css");
 struct Drawn {
     li: Element,
     body: String,
+    created: String,
     seq: Option<u64>,
     tick: Option<Tick>,
 }
+
+/// A message to show: (key, author, body, seq, client_msg_id, created_at).
+type Want<'a> = (
+    String,
+    Author,
+    &'a str,
+    Option<u64>,
+    Option<&'a str>,
+    &'a str,
+);
 
 /// The widget's elements, kept so a redraw touches only what changed.
 pub(crate) struct View {
@@ -92,7 +103,11 @@ fn append(parent: &Element, child: &Element) {
 }
 
 /// Adds a listener for the widget's lifetime.
-fn on<E: wasm_bindgen::convert::FromWasmAbi + 'static>(target: &web_sys::EventTarget, ev: &str, f: impl FnMut(E) + 'static) {
+fn on<E: wasm_bindgen::convert::FromWasmAbi + 'static>(
+    target: &web_sys::EventTarget,
+    ev: &str,
+    f: impl FnMut(E) + 'static,
+) {
     let c = Closure::<dyn FnMut(E)>::new(f);
     let _ = target.add_event_listener_with_callback(ev, c.as_ref().unchecked_ref());
     c.forget();
@@ -123,7 +138,11 @@ fn stylesheet(shadow: &ShadowRoot, doc: &Document, cfg: &Config) {
     if let Ok(sheet) = web_sys::CssStyleSheet::new()
         && sheet.replace_sync(&css).is_ok()
     {
-        let _ = Reflect::set(shadow, &JsValue::from_str("adoptedStyleSheets"), &Array::of1(&sheet));
+        let _ = Reflect::set(
+            shadow,
+            &JsValue::from_str("adoptedStyleSheets"),
+            &Array::of1(&sheet),
+        );
         return;
     }
     // Browsers without constructed stylesheets (they also predate strict
@@ -165,7 +184,11 @@ impl View {
         };
         attr(&launcher, "type", "button");
         if let Some(t) = &cfg.launcher_text
-            && launcher.query_selector(".nc-launcher-text").ok().flatten().is_none()
+            && launcher
+                .query_selector(".nc-launcher-text")
+                .ok()
+                .flatten()
+                .is_none()
         {
             let span = el(&doc, "span", "nc-launcher-text")?;
             span.set_text_content(Some(t));
@@ -234,10 +257,19 @@ impl View {
         if cfg.left {
             attr(&wrap, "class", "nc-wrap nc-left");
         }
-        let (panel, team, presence, close) = (n[1].clone(), n[4].clone(), n[5].clone(), n[6].clone());
-        let (conn, banner, banner_text, new_conv) = (n[7].clone(), n[8].clone(), n[9].clone(), n[10].clone());
-        let (prechat, history, history_list, greeting) = (n[11].clone(), n[13].clone(), n[14].clone(), n[15].clone());
-        let (list, typing, composer, counter, send) = (n[16].clone(), n[17].clone(), n[18].clone(), n[20].clone(), n[21].clone());
+        let (panel, team, presence, close) =
+            (n[1].clone(), n[4].clone(), n[5].clone(), n[6].clone());
+        let (conn, banner, banner_text, new_conv) =
+            (n[7].clone(), n[8].clone(), n[9].clone(), n[10].clone());
+        let (prechat, history, history_list, greeting) =
+            (n[11].clone(), n[13].clone(), n[14].clone(), n[15].clone());
+        let (list, typing, composer, counter, send) = (
+            n[16].clone(),
+            n[17].clone(),
+            n[18].clone(),
+            n[20].clone(),
+            n[21].clone(),
+        );
         let input: HtmlTextAreaElement = n[19].clone().dyn_into().ok()?;
         attr(&launcher, "aria-controls", "nc-panel");
         team.set_text_content(Some(&cfg.team));
@@ -375,7 +407,11 @@ impl View {
                 let Some(l) = labels.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
                     continue;
                 };
-                let is_email = l.query_selector("input[name=email]").ok().flatten().is_some();
+                let is_email = l
+                    .query_selector("input[name=email]")
+                    .ok()
+                    .flatten()
+                    .is_some();
                 if let Ok(Some(span)) = l.query_selector("span") {
                     set_text(&span, if is_email { s.email } else { s.name });
                 }
@@ -395,8 +431,16 @@ impl View {
     pub(crate) fn render(&mut self, st: &State, cfg: &Config) {
         self.labels(cfg);
         let s = cfg.locale.strings();
-        attr(&self.launcher, "aria-expanded", if st.open { "true" } else { "false" });
-        attr(&self.launcher, "aria-label", if st.open { s.close_chat } else { s.open_chat });
+        attr(
+            &self.launcher,
+            "aria-expanded",
+            if st.open { "true" } else { "false" },
+        );
+        attr(
+            &self.launcher,
+            "aria-label",
+            if st.open { s.close_chat } else { s.open_chat },
+        );
         let unread = st.unread();
         hide(&self.badge, unread == 0);
         set_text(&self.badge, &unread.to_string());
@@ -423,7 +467,10 @@ impl View {
         hide(&self.conn, matches!(st.conn, Conn::Online | Conn::Idle));
 
         attr(&self.banner, "data-status", st.status.as_str());
-        hide(&self.banner, st.ticket.is_none() || st.status == Status::Open);
+        hide(
+            &self.banner,
+            st.ticket.is_none() || st.status == Status::Open,
+        );
         set_text(
             &self.banner_text,
             match st.status {
@@ -450,7 +497,11 @@ impl View {
         hide(&self.counter, !near);
         if near {
             set_text(&self.counter, &i18n::counter(used, st.max_body));
-            attr(&self.counter, "data-over", if used > st.max_body { "true" } else { "false" });
+            attr(
+                &self.counter,
+                "data-over",
+                if used > st.max_body { "true" } else { "false" },
+            );
         }
         attr(&self.input, "maxlength", &st.max_body.to_string());
     }
@@ -467,7 +518,9 @@ impl View {
         }
         self.history_sig = sig;
         self.history_list.set_text_content(None);
-        let Some(h) = el(&self.doc, "h2", "") else { return };
+        let Some(h) = el(&self.doc, "h2", "") else {
+            return;
+        };
         h.set_text_content(Some(heading));
         append(&self.history_list, &h);
         for t in &st.history {
@@ -490,16 +543,30 @@ impl View {
     fn render_messages(&mut self, st: &State, cfg: &Config) {
         let s = cfg.locale.strings();
         // What should be shown, in order: stored messages, then the outbox.
-        let mut want: Vec<(String, Author, &str, Option<u64>, Option<&str>, &str)> = Vec::new();
+        let mut want: Vec<Want> = Vec::new();
         for m in &st.messages {
             let key = match (&m.client_msg_id, m.author) {
                 (Some(c), Author::Own) => format!("c{c}"),
                 _ => format!("s{}", m.seq),
             };
-            want.push((key, m.author, &m.body, Some(m.seq), m.client_msg_id.as_deref(), &m.created_at));
+            want.push((
+                key,
+                m.author,
+                &m.body,
+                Some(m.seq),
+                m.client_msg_id.as_deref(),
+                &m.created_at,
+            ));
         }
         for p in st.pending_shown() {
-            want.push((format!("c{}", p.id), Author::Own, &p.body, p.seq.filter(|s| *s > 0), Some(&p.id), ""));
+            want.push((
+                format!("c{}", p.id),
+                Author::Own,
+                &p.body,
+                p.seq.filter(|s| *s > 0),
+                Some(&p.id),
+                "",
+            ));
         }
         let stick = self.near_bottom();
         let keys: Vec<String> = want.iter().map(|w| w.0.clone()).collect();
@@ -514,7 +581,7 @@ impl View {
         for (key, author, body, seq, cmid, created) in &want {
             let tick = (*author == Author::Own).then(|| st.tick(*seq));
             if !self.drawn.iter().any(|(k, _)| k == key) {
-                let Some(li) = self.message(*author, cmid.as_deref(), created) else {
+                let Some(li) = self.message(*author, cmid.as_deref()) else {
                     continue;
                 };
                 self.drawn.push((
@@ -522,6 +589,7 @@ impl View {
                     Drawn {
                         li,
                         body: String::new(),
+                        created: String::new(),
                         seq: None,
                         tick: None,
                     },
@@ -536,6 +604,17 @@ impl View {
                 if let Ok(Some(b)) = d.li.query_selector(".nc-body") {
                     fill_body(&self.doc, &b, body);
                 }
+            }
+            if d.created != *created
+                && let Ok(Some(t)) = d.li.query_selector(".nc-time")
+            {
+                // An optimistic bubble gets its time with the stored message.
+                d.created = (*created).to_owned();
+                attr(&t, "datetime", created);
+                set_text(
+                    &t,
+                    &text::clock(created, self.tz_offset).unwrap_or_default(),
+                );
             }
             if d.seq != *seq {
                 d.seq = *seq;
@@ -560,7 +639,16 @@ impl View {
                     };
                     attr(&e, "aria-label", label);
                     attr(&e, "title", label);
-                    set_text(&e, if t >= Tick::Delivered { "✓✓" } else if t == Tick::Sent { "✓" } else { "…" });
+                    set_text(
+                        &e,
+                        if t >= Tick::Delivered {
+                            "✓✓"
+                        } else if t == Tick::Sent {
+                            "✓"
+                        } else {
+                            "…"
+                        },
+                    );
                 }
             }
         }
@@ -586,7 +674,7 @@ impl View {
         }
     }
 
-    fn message(&self, author: Author, cmid: Option<&str>, created: &str) -> Option<Element> {
+    fn message(&self, author: Author, cmid: Option<&str>) -> Option<Element> {
         let li = el(&self.doc, "li", &format!("nc-msg {}", author.class()))?;
         if let Some(c) = cmid {
             attr(&li, "data-client-msg-id", c);
@@ -595,14 +683,6 @@ impl View {
         append(&li, &body);
         let meta = el(&self.doc, "div", "nc-meta")?;
         let time = el(&self.doc, "time", "nc-time")?;
-        if !created.is_empty() {
-            attr(&time, "datetime", created);
-        }
-        // Pending bubbles have no server time yet: the time appears with
-        // the stored message.
-        if let Some(clock) = text::clock(created, self.tz_offset) {
-            time.set_text_content(Some(&clock));
-        }
         append(&meta, &time);
         if author == Author::Own {
             let ticks = el(&self.doc, "span", "nc-ticks")?;
@@ -679,8 +759,12 @@ fn fill_body(doc: &Document, body: &Element, text_: &str) {
 /// Page-level events: network and visibility.
 pub(crate) fn listen_globals() {
     let Some(w) = window() else { return };
-    on(&w, "online", |_: web_sys::Event| dispatch(Input::Network(true)));
-    on(&w, "offline", |_: web_sys::Event| dispatch(Input::Network(false)));
+    on(&w, "online", |_: web_sys::Event| {
+        dispatch(Input::Network(true))
+    });
+    on(&w, "offline", |_: web_sys::Event| {
+        dispatch(Input::Network(false))
+    });
     if let Some(doc) = w.document() {
         let d = doc.clone();
         on(&doc, "visibilitychange", move |_: web_sys::Event| {

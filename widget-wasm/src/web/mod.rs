@@ -149,7 +149,8 @@ fn safe_color(c: Option<String>) -> String {
     match c {
         Some(c)
             if c.len() <= 64
-                && c.chars().all(|ch| ch.is_ascii_alphanumeric() || "#(),.% -".contains(ch)) =>
+                && c.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "#(),.% -".contains(ch)) =>
         {
             c
         }
@@ -229,7 +230,11 @@ pub fn boot(settings: JsValue, queue: JsValue) -> Result<(), JsValue> {
     let (boot_input, open) = {
         let get = |k: Key| {
             storage()
-                .and_then(|s| s.get_item(&format!("{}{}", app.cfg.prefix, k.name())).ok().flatten())
+                .and_then(|s| {
+                    s.get_item(&format!("{}{}", app.cfg.prefix, k.name()))
+                        .ok()
+                        .flatten()
+                })
                 .and_then(|t| parse_json(&t))
         };
         let doc = window().and_then(|w| w.document());
@@ -237,7 +242,9 @@ pub fn boot(settings: JsValue, queue: JsValue) -> Result<(), JsValue> {
             Input::Boot {
                 session: get(Key::Session).and_then(|j| Session::from_json(&j)),
                 ticket: get(Key::Ticket).and_then(|j| TicketRef::from_json(&j)),
-                outbox: get(Key::Outbox).map(|j| Pending::list_from_json(&j)).unwrap_or_default(),
+                outbox: get(Key::Outbox)
+                    .map(|j| Pending::list_from_json(&j))
+                    .unwrap_or_default(),
                 prechat: app.cfg.prechat_name || app.cfg.prechat_email,
                 online: window().is_none_or(|w| w.navigator().on_line()),
                 visible: doc.is_none_or(|d| visible(&d)),
@@ -288,7 +295,8 @@ pub fn call(method: JsValue, args: JsValue, resolve: JsValue, reject: JsValue) {
             }
         }
         "on" => {
-            if let (Some(ev), Ok(f)) = (args.get(0).as_string(), args.get(1).dyn_into::<Function>()) {
+            if let (Some(ev), Ok(f)) = (args.get(0).as_string(), args.get(1).dyn_into::<Function>())
+            {
                 run(Cmd::On(ev, f));
             }
         }
@@ -429,7 +437,9 @@ impl App {
         self.cancel(t);
         let Some(w) = window() else { return };
         let slot = Self::timer_slot(t);
-        let Some(f) = self.timer_fns.get(slot) else { return };
+        let Some(f) = self.timer_fns.get(slot) else {
+            return;
+        };
         self.timers[slot] = w
             .set_timeout_with_callback_and_timeout_and_arguments_0(
                 f.as_ref().unchecked_ref(),

@@ -29,16 +29,17 @@ pub(super) fn open_socket(server: &str, g: u32) -> Option<web_sys::WebSocket> {
     let on_open = Closure::<dyn FnMut()>::new(move || if_current(g, Input::Opened));
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     on_open.forget();
-    let on_msg = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-        if let Some(f) = e
-            .data()
-            .as_string()
-            .and_then(|t| parse_json(&t))
-            .and_then(|j| Frame::from_json(&j))
-        {
-            if_current(g, Input::Frame(f));
-        }
-    });
+    let on_msg =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            if let Some(f) = e
+                .data()
+                .as_string()
+                .and_then(|t| parse_json(&t))
+                .and_then(|j| Frame::from_json(&j))
+            {
+                if_current(g, Input::Frame(Box::new(f)));
+            }
+        });
     ws.set_onmessage(Some(on_msg.as_ref().unchecked_ref()));
     on_msg.forget();
     let on_close = Closure::<dyn FnMut(web_sys::CloseEvent)>::new(move |e: web_sys::CloseEvent| {
@@ -100,7 +101,11 @@ pub(super) fn fetch(cfg: &Config, session: Option<&Session>, f: Fetch) {
             let expires_ms = match &reply {
                 Reply::Session(r) => {
                     let ms = js_sys::Date::parse(&r.expires_at);
-                    if ms.is_finite() && ms > 0.0 { ms as u64 } else { 0 }
+                    if ms.is_finite() && ms > 0.0 {
+                        ms as u64
+                    } else {
+                        0
+                    }
                 }
                 _ => 0,
             };
