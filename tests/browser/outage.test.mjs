@@ -65,6 +65,11 @@ scenario(
     await sock2.subscribe(ticket.id, heldByAgent);
     const after = ['agent-after-1', 'agent-after-2'];
     for (const body of after) await sock2.send(ticket.id, body);
+    const when = await w.state();
+    console.log(
+      `# the agent wrote after the restart while the widget was ${when.connection} ` +
+        `(${when.msgs.filter((m) => m.seq === null).length} visitor message(s) still pending)`,
+    );
 
     // Everything lands, exactly once.
     const expectedOwn = ['before-1', ...during];
