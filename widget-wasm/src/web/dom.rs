@@ -102,19 +102,77 @@ fn append(parent: &Element, child: &Element) {
     let _ = parent.append_child(child);
 }
 
-/// Adds a listener for the widget's lifetime.
-fn on<E: wasm_bindgen::convert::FromWasmAbi + 'static>(
-    target: &web_sys::EventTarget,
-    ev: &str,
-    f: impl FnMut(E) + 'static,
+/// Everything the visitor does inside the widget, by event type and the
+/// control it happened on.
+fn on_event(
+    e: &web_sys::Event,
+    composer: &Element,
+    input: &HtmlTextAreaElement,
+    prechat: &Element,
 ) {
-    let c = Closure::<dyn FnMut(E)>::new(f);
-    let _ = target.add_event_listener_with_callback(ev, c.as_ref().unchecked_ref());
-    c.forget();
-}
-
-fn click(e: &Element, input: fn() -> Input) {
-    on(e, "click", move |_: web_sys::Event| dispatch(input()));
+    let Some(target) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) else {
+        return;
+    };
+    let within = |sel: &str| target.closest(sel).ok().flatten();
+    match e.type_().as_str() {
+        "click" => {
+            if let Some(b) = within("button") {
+                let class = b.get_attribute("class").unwrap_or_default();
+                match class.split(' ').next().unwrap_or("") {
+                    "nc-launcher" => dispatch(Input::Toggle),
+                    "nc-close" => dispatch(Input::Close),
+                    "nc-new-conversation" => dispatch(Input::NewConversation),
+                    "nc-conversation" => {
+                        if let Some(id) = b.get_attribute("data-ticket-id") {
+                            select_ticket(&id);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        "submit" => {
+            e.prevent_default();
+            if target == *prechat {
+                let value = |n: &str| {
+                    prechat
+                        .query_selector(&format!("input[name={n}]"))
+                        .ok()
+                        .flatten()
+                        .and_then(|i| i.dyn_into::<web_sys::HtmlInputElement>().ok())
+                        .map(|i| i.value())
+                };
+                dispatch(Input::Prechat {
+                    name: value("name"),
+                    email: value("email"),
+                });
+            } else if target == *composer {
+                let v = input.value();
+                if !v.trim().is_empty() {
+                    input.set_value("");
+                    dispatch(Input::Submit(v));
+                    let _ = input.focus();
+                }
+            }
+        }
+        "keydown" => {
+            let Some(k) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
+                return;
+            };
+            match k.key().as_str() {
+                "Escape" => dispatch(Input::Close),
+                "Enter" if !k.shift_key() && !k.is_composing() && target == ***input => {
+                    e.prevent_default();
+                    if let Some(f) = composer.dyn_ref::<web_sys::HtmlFormElement>() {
+                        let _ = f.request_submit();
+                    }
+                }
+                _ => {}
+            }
+        }
+        "input" if target == ***input => dispatch(Input::Typed),
+        _ => {}
+    }
 }
 
 /// The launcher icon (a speech bubble), built node by node.
@@ -196,11 +254,10 @@ impl View {
         }
         let badge = el(&doc, "span", "nc-badge")?;
         append(&launcher, &badge);
-        // The loader's click handler queued calls; ours goes straight in.
+        // The loader's click handler forwarded to the queue; the delegated
+        // handler below takes over.
         if let Some(h) = launcher.dyn_ref::<HtmlElement>() {
-            let f = Closure::<dyn FnMut()>::new(|| dispatch(Input::Toggle));
-            h.set_onclick(Some(f.as_ref().unchecked_ref()));
-            f.forget();
+            h.set_onclick(None);
         }
 
         // The panel's skeleton as data: one loop instead of a call site per
@@ -274,16 +331,6 @@ impl View {
         attr(&launcher, "aria-controls", "nc-panel");
         team.set_text_content(Some(&cfg.team));
         close.set_text_content(Some("×"));
-        click(&close, || Input::Close);
-        click(&new_conv, || Input::NewConversation);
-        on(&history_list, "click", |e: web_sys::Event| {
-            let target = e.target().and_then(|t| t.dyn_into::<Element>().ok());
-            if let Some(b) = target.and_then(|t| t.closest("button.nc-conversation").ok().flatten())
-                && let Some(id) = b.get_attribute("data-ticket-id")
-            {
-                select_ticket(&id);
-            }
-        });
         for (on_, name, ty) in [
             (cfg.prechat_name, "name", "text"),
             (cfg.prechat_email, "email", "email"),
@@ -303,43 +350,17 @@ impl View {
         let start = el(&doc, "button", "nc-start")?;
         attr(&start, "type", "submit");
         append(&prechat, &start);
-        let form_ref = prechat.clone();
-        on(&prechat, "submit", move |e: web_sys::Event| {
-            e.prevent_default();
-            let value = |n: &str| {
-                form_ref
-                    .query_selector(&format!("input[name={n}]"))
-                    .ok()
-                    .flatten()
-                    .and_then(|i| i.dyn_into::<web_sys::HtmlInputElement>().ok())
-                    .map(|i| i.value())
-            };
-            dispatch(Input::Prechat {
-                name: value("name"),
-                email: value("email"),
-            });
+        // One delegated listener for the whole widget (clicks, submits,
+        // keys, input): a closure per control would cost a closure type
+        // each in the module.
+        let (form, text, pre) = (composer.clone(), input.clone(), prechat.clone());
+        let handler = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+            on_event(&e, &form, &text, &pre);
         });
-
-        let submit_input = input.clone();
-        on(&composer, "submit", move |e: web_sys::Event| {
-            e.prevent_default();
-            let v = submit_input.value();
-            if !v.trim().is_empty() {
-                submit_input.set_value("");
-                dispatch(Input::Submit(v));
-                let _ = submit_input.focus();
-            }
-        });
-        let key_form = composer.clone();
-        on(&input, "keydown", move |e: web_sys::KeyboardEvent| {
-            if e.key() == "Enter" && !e.shift_key() && !e.is_composing() {
-                e.prevent_default();
-                if let Some(f) = key_form.dyn_ref::<web_sys::HtmlFormElement>() {
-                    let _ = f.request_submit();
-                }
-            }
-        });
-        on(&input, "input", |_: web_sys::Event| dispatch(Input::Typed));
+        for ev in ["click", "submit", "keydown", "input"] {
+            let _ = shadow.add_event_listener_with_callback(ev, handler.as_ref().unchecked_ref());
+        }
+        handler.forget();
 
         append(&wrap, &launcher);
         // Replace whatever the loader drew with the full widget.
@@ -347,11 +368,6 @@ impl View {
             let _ = shadow.remove_child(&c);
         }
         let _ = shadow.append_child(&wrap);
-        on(&shadow, "keydown", |e: web_sys::KeyboardEvent| {
-            if e.key() == "Escape" {
-                dispatch(Input::Close);
-            }
-        });
 
         Some(View {
             tz_offset: -(js_sys::Date::new_0().get_timezone_offset() as i32),
@@ -756,19 +772,21 @@ fn fill_body(doc: &Document, body: &Element, text_: &str) {
     }
 }
 
-/// Page-level events: network and visibility.
+/// Page-level events: network and visibility (one closure for all three).
 pub(crate) fn listen_globals() {
     let Some(w) = window() else { return };
-    on(&w, "online", |_: web_sys::Event| {
-        dispatch(Input::Network(true))
+    let Some(doc) = w.document() else { return };
+    let d = doc.clone();
+    let f = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
+        dispatch(match e.type_().as_str() {
+            "online" => Input::Network(true),
+            "offline" => Input::Network(false),
+            _ => Input::Visible(super::visible(&d)),
+        })
     });
-    on(&w, "offline", |_: web_sys::Event| {
-        dispatch(Input::Network(false))
-    });
-    if let Some(doc) = w.document() {
-        let d = doc.clone();
-        on(&doc, "visibilitychange", move |_: web_sys::Event| {
-            dispatch(Input::Visible(super::visible(&d)))
-        });
-    }
+    let cb = f.as_ref().unchecked_ref();
+    let _ = w.add_event_listener_with_callback("online", cb);
+    let _ = w.add_event_listener_with_callback("offline", cb);
+    let _ = doc.add_event_listener_with_callback("visibilitychange", cb);
+    f.forget();
 }
