@@ -4,6 +4,8 @@
 //! the whole table costs a few hundred bytes of WASM and a missing string is
 //! a compile error, not a blank label.
 
+use crate::out::{cat, num};
+
 /// A language the widget speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Locale {
@@ -151,17 +153,19 @@ static DE: Strings = Strings {
 pub fn presence(locale: Locale, agents_online: Option<u32>, reply_within_s: Option<u64>) -> String {
     match (locale, agents_online) {
         (Locale::En, Some(1)) => return "1 agent online".to_owned(),
-        (Locale::En, Some(n)) if n > 1 => return format!("{n} agents online"),
+        (Locale::En, Some(n)) if n > 1 => return cat(&[&num(n.into()), " agents online"]),
         (Locale::De, Some(1)) => return "1 Mitarbeiter:in online".to_owned(),
-        (Locale::De, Some(n)) if n > 1 => return format!("{n} Mitarbeitende online"),
+        (Locale::De, Some(n)) if n > 1 => {
+            return cat(&[&num(n.into()), " Mitarbeitende online"]);
+        }
         _ => {}
     }
     match reply_within_s {
         Some(s) => {
             let d = duration(locale, s);
             match locale {
-                Locale::En => format!("We usually reply within {d}"),
-                Locale::De => format!("Wir antworten meist innerhalb von {d}"),
+                Locale::En => cat(&["We usually reply within ", &d]),
+                Locale::De => cat(&["Wir antworten meist innerhalb von ", &d]),
             }
         }
         None => locale.strings().reply_asap.to_owned(),
@@ -194,12 +198,12 @@ fn duration(locale: Locale, secs: u64) -> String {
         (Locale::De, _, true) => "Tag",
         (Locale::De, _, false) => "Tagen",
     };
-    format!("{n} {word}")
+    cat(&[&num(n), " ", word])
 }
 
 /// The counter near the length limit, `used / max`.
 pub fn counter(used: usize, max: usize) -> String {
-    format!("{used} / {max}")
+    cat(&[&num(used as u64), " / ", &num(max as u64)])
 }
 
 #[cfg(test)]

@@ -215,6 +215,29 @@ pub fn escape(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Concatenation: `format!` would bring the formatting machinery (and a
+/// call frame per use) into the WASM for what is mostly gluing strings.
+pub fn cat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
+/// A number as decimal text.
+pub fn num(v: u64) -> String {
+    let mut s = String::new();
+    push_u64(&mut s, v);
+    s
+}
+
+/// A uuid as lowercase hyphenated text.
+pub fn uuid_str(id: Uuid) -> String {
+    let mut buf = [0u8; 36];
+    id.hyphenated().encode_lower(&mut buf).to_owned()
+}
+
 /// Decimal digits without the formatting machinery.
 pub fn push_u64(out: &mut String, mut v: u64) {
     let mut buf = [0u8; 20];

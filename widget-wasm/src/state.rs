@@ -621,7 +621,16 @@ impl State {
     }
 
     fn new_msg_id(&mut self) -> String {
-        format!("w-{:016x}", self.random())
+        // `w-` and 16 hex digits: visible ASCII, well inside the server's
+        // 64-character limit.
+        let mut id = String::from("w-");
+        let r = self.random();
+        for i in (0..16).rev() {
+            id.push(char::from(
+                b"0123456789abcdef"[((r >> (i * 4)) & 15) as usize],
+            ));
+        }
+        id
     }
 
     fn req(&mut self, kind: Req) -> u64 {

@@ -149,7 +149,12 @@ pub fn char_len(s: &str) -> usize {
 /// gives it for the http(s) URLs a server setting holds; it keys the
 /// widget's storage, which the loader reads with `URL.origin`.
 pub fn origin(url: &str) -> &str {
-    let Some(start) = url.find("://").map(|i| i + 3) else {
+    let Some(start) = url
+        .as_bytes()
+        .windows(3)
+        .position(|w| w == b"://")
+        .map(|i| i + 3)
+    else {
         return url;
     };
     let end = url
@@ -189,7 +194,9 @@ pub fn clock(rfc3339: &str, offset_minutes: i32) -> Option<String> {
         _ => 0,
     };
     let total = (h * 60 + m - zone_minutes + offset_minutes).rem_euclid(24 * 60);
-    Some(format!("{:02}:{:02}", total / 60, total % 60))
+    let (h, m) = (total / 60, total % 60);
+    let d = |v: i32| char::from(b'0' + (v % 10) as u8);
+    Some([d(h / 10), d(h), ':', d(m / 10), d(m)].iter().collect())
 }
 
 #[cfg(test)]

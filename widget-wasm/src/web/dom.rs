@@ -9,6 +9,7 @@ use web_sys::{Document, Element, HtmlElement, HtmlTextAreaElement, ShadowRoot};
 
 use super::{Config, dispatch, select_ticket, window};
 use crate::i18n::{self, Locale};
+use crate::out::{cat, num, uuid_str};
 use crate::state::{Author, Conn, Input, State, Status, Tick};
 use crate::text::{self, Segment};
 
@@ -136,7 +137,7 @@ fn on_event(
             if target == *prechat {
                 let value = |n: &str| {
                     prechat
-                        .query_selector(&format!("input[name={n}]"))
+                        .query_selector(&cat(&["input[name=", n, "]"]))
                         .ok()
                         .flatten()
                         .and_then(|i| i.dyn_into::<web_sys::HtmlInputElement>().ok())
@@ -192,7 +193,7 @@ fn icon(doc: &Document) -> Option<Element> {
 }
 
 fn stylesheet(shadow: &ShadowRoot, doc: &Document, cfg: &Config) {
-    let css = format!(":host{{--nc-primary:{}}}{CSS}", cfg.color);
+    let css = cat(&[":host{--nc-primary:", &cfg.color, "}", CSS]);
     if let Ok(sheet) = web_sys::CssStyleSheet::new()
         && sheet.replace_sync(&css).is_ok()
     {
@@ -459,8 +460,9 @@ impl View {
         );
         let unread = st.unread();
         hide(&self.badge, unread == 0);
-        set_text(&self.badge, &unread.to_string());
-        attr(&self.badge, "aria-label", &format!("{unread} {}", s.unread));
+        let n = num(unread.into());
+        set_text(&self.badge, &n);
+        attr(&self.badge, "aria-label", &cat(&[&n, " ", s.unread]));
         hide(&self.panel, !st.open);
         set_text(&self.team, &cfg.team);
         set_text(
@@ -519,14 +521,14 @@ impl View {
                 if used > st.max_body { "true" } else { "false" },
             );
         }
-        attr(&self.input, "maxlength", &st.max_body.to_string());
+        attr(&self.input, "maxlength", &num(st.max_body as u64));
     }
 
     fn render_history(&mut self, st: &State, heading: &str) {
         let sig: String = st
             .history
             .iter()
-            .map(|t| format!("{}{}{}|", t.id, t.status, t.subject))
+            .map(|t| cat(&[&uuid_str(t.id), &t.status, &t.subject, "|"]))
             .collect();
         hide(&self.history, st.history.is_empty());
         if sig == self.history_sig {
@@ -544,10 +546,10 @@ impl View {
                 continue;
             };
             attr(&b, "type", "button");
-            attr(&b, "data-ticket-id", &t.id.hyphenated().to_string());
+            attr(&b, "data-ticket-id", &uuid_str(t.id));
             attr(&b, "data-status", &t.status);
             let label = if t.number > 0 {
-                format!("#{} {}", t.number, t.subject)
+                cat(&["#", &num(t.number), " ", &t.subject])
             } else {
                 t.subject.clone()
             };
@@ -562,8 +564,8 @@ impl View {
         let mut want: Vec<Want> = Vec::new();
         for m in &st.messages {
             let key = match (&m.client_msg_id, m.author) {
-                (Some(c), Author::Own) => format!("c{c}"),
-                _ => format!("s{}", m.seq),
+                (Some(c), Author::Own) => cat(&["c", c]),
+                _ => cat(&["s", &num(m.seq)]),
             };
             want.push((
                 key,
@@ -576,7 +578,7 @@ impl View {
         }
         for p in st.pending_shown() {
             want.push((
-                format!("c{}", p.id),
+                cat(&["c", &p.id]),
                 Author::Own,
                 &p.body,
                 p.seq.filter(|s| *s > 0),
@@ -635,7 +637,7 @@ impl View {
             if d.seq != *seq {
                 d.seq = *seq;
                 match seq {
-                    Some(n) => attr(&d.li, "data-seq", &n.to_string()),
+                    Some(n) => attr(&d.li, "data-seq", &num(*n)),
                     None => {
                         let _ = d.li.remove_attribute("data-seq");
                     }
@@ -691,7 +693,7 @@ impl View {
     }
 
     fn message(&self, author: Author, cmid: Option<&str>) -> Option<Element> {
-        let li = el(&self.doc, "li", &format!("nc-msg {}", author.class()))?;
+        let li = el(&self.doc, "li", &cat(&["nc-msg ", author.class()]))?;
         if let Some(c) = cmid {
             attr(&li, "data-client-msg-id", c);
         }

@@ -140,7 +140,8 @@ fn get_str(obj: &JsValue, key: &str) -> Option<String> {
         let s = s.trim().to_owned();
         return (!s.is_empty()).then_some(s);
     }
-    v.as_bool().map(|b| b.to_string())
+    v.as_bool()
+        .map(|b| (if b { "true" } else { "false" }).to_owned())
 }
 
 /// A CSS color from the settings, or the default when it could break out
@@ -171,7 +172,7 @@ fn config(settings: &JsValue) -> Config {
     let prechat = get_str(settings, "prechat").unwrap_or_default();
     let fields: Vec<&str> = prechat.split(',').map(str::trim).collect();
     Config {
-        prefix: format!("neurochat:{origin}:"),
+        prefix: crate::out::cat(&["neurochat:", &origin, ":"]),
         server,
         color: safe_color(get_str(settings, "color")),
         left: get_str(settings, "position").as_deref() == Some("left"),
@@ -231,7 +232,7 @@ pub fn boot(settings: JsValue, queue: JsValue) -> Result<(), JsValue> {
         let get = |k: Key| {
             storage()
                 .and_then(|s| {
-                    s.get_item(&format!("{}{}", app.cfg.prefix, k.name()))
+                    s.get_item(&crate::out::cat(&[&app.cfg.prefix, k.name()]))
                         .ok()
                         .flatten()
                 })
@@ -337,7 +338,7 @@ pub fn call(method: JsValue, args: JsValue, resolve: JsValue, reject: JsValue) {
 
 /// An `Error` whose `code` is the server's stable code.
 fn error_with_code(code: &str) -> JsValue {
-    let e = js_sys::Error::new(&format!("NeuroChat: {code}"));
+    let e = js_sys::Error::new(&crate::out::cat(&["NeuroChat: ", code]));
     let _ = Reflect::set(&e, &JsValue::from_str("code"), &JsValue::from_str(code));
     e.into()
 }
@@ -401,7 +402,7 @@ impl App {
             Effect::Fetch(f) => net::fetch(&self.cfg, self.state.session.as_ref(), f),
             Effect::Persist(k, v) => {
                 if let Some(s) = storage() {
-                    let key = format!("{}{}", self.cfg.prefix, k.name());
+                    let key = crate::out::cat(&[&self.cfg.prefix, k.name()]);
                     let _ = match v {
                         Some(v) => s.set_item(&key, &v),
                         None => s.remove_item(&key),
@@ -525,7 +526,7 @@ pub(crate) fn if_current(g: u32, input: Input) {
 }
 
 fn uuid_str(id: Uuid) -> String {
-    id.hyphenated().to_string()
+    crate::out::uuid_str(id)
 }
 
 /// Parses the selected earlier conversation's id from a `data-ticket-id`.

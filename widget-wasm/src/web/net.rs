@@ -5,6 +5,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::{Config, dispatch, if_current, parse_json, window};
+use crate::out::cat;
 use crate::state::{Fetch, FetchKind, Input, Session};
 use crate::wire::{self, Frame, Reply};
 
@@ -12,10 +13,10 @@ use crate::wire::{self, Frame, Reply};
 fn ws_url(server: &str) -> String {
     let rest = server
         .strip_prefix("https://")
-        .map(|r| format!("wss://{r}"))
-        .or_else(|| server.strip_prefix("http://").map(|r| format!("ws://{r}")))
+        .map(|r| cat(&["wss://", r]))
+        .or_else(|| server.strip_prefix("http://").map(|r| cat(&["ws://", r])))
         .unwrap_or_else(|| server.to_owned());
-    format!("{rest}/ws")
+    cat(&[&rest, "/ws"])
 }
 
 pub(super) fn closed(g: u32, code: u16) {
@@ -74,10 +75,10 @@ pub(super) fn fetch(cfg: &Config, session: Option<&Session>, f: Fetch) {
     if kind == FetchKind::Tickets
         && let Some(s) = session
     {
-        set("authorization", &format!("Bearer {}", s.token));
+        set("authorization", &cat(&["Bearer ", &s.token]));
     }
     init.set_headers(&headers);
-    let url = format!("{}{path}", cfg.server);
+    let url = cat(&[&cfg.server, path]);
     let fail = move || {
         dispatch(Input::Fetched {
             kind,
