@@ -6,9 +6,11 @@
 // conversation broke.
 
 import assert from 'node:assert/strict';
+import path from 'node:path';
 
 import { connectAgent, createAgent } from './lib/agent.mjs';
 import { scenario } from './lib/browser.mjs';
+import { config } from './lib/config.mjs';
 import { shopPage } from './lib/host.mjs';
 import { until, Widget } from './lib/widget.mjs';
 
@@ -102,6 +104,8 @@ async function conversation(fx, { hostile }) {
   );
   const ticks = w.host.locator('li.nc-msg.nc-own .nc-ticks[data-state="read"]');
   assert.equal(await ticks.count(), 1);
+
+  if (hostile) await page.screenshot({ path: path.join(config.artifacts, 'widget-hostile-css-1280x800.png') });
 
   // The widget still fits, and nothing threw.
   const s = await w.state();

@@ -85,6 +85,10 @@ scenario('screenshots at 1280×800 and 375×740; first open to interactive compo
       `(WASM before the click: ${before.length ? 'already loaded' : 'not loaded'}; fetched: ${after.length ? 'yes' : 'no'})`,
   );
   console.log(`# widget requests (fetch durations): ${sizes.join(', ')}`);
+  fs.writeFileSync(
+    path.join(config.artifacts, 'first-open.json'),
+    `${JSON.stringify({ first_open_to_interactive_ms: Math.round(ms), wasm_loaded_before_click: before.length > 0, requests: sizes }, null, 2)}\n`,
+  );
   assert.deepEqual(before, [], 'the WASM module is not loaded before the first open');
   assert.ok(after.length >= 1, 'the WASM module is loaded on opening');
   assert.ok(ms < 10_000, `first open took ${ms} ms`);

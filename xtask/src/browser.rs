@@ -135,6 +135,12 @@ pub fn run() -> Result<()> {
     let artifacts = target.join("browser-artifacts");
     std::fs::create_dir_all(&artifacts)
         .with_context(|| format!("creating {}", artifacts.display()))?;
+    // Failure captures of an earlier run would read as this run's.
+    for entry in std::fs::read_dir(&artifacts)?.flatten() {
+        if entry.file_name().to_string_lossy().starts_with("failure-") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
     let files = test_files(&dir)?;
     if files.is_empty() {
         bail!(
