@@ -310,6 +310,7 @@ impl Conversation {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use time::OffsetDateTime;

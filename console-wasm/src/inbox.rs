@@ -163,20 +163,21 @@ impl Inbox {
         let mut rows: Vec<&TicketView> = self.tickets.values().collect();
         match self.filter.sort {
             TicketSort::Updated => {
-                rows.sort_by(|a, b| (b.updated_at, b.number).cmp(&(a.updated_at, a.number)))
+                rows.sort_by_key(|t| std::cmp::Reverse((t.updated_at, t.number)))
             }
             TicketSort::Created => {
-                rows.sort_by(|a, b| (b.created_at, b.number).cmp(&(a.created_at, a.number)))
+                rows.sort_by_key(|t| std::cmp::Reverse((t.created_at, t.number)))
             }
-            TicketSort::Priority => rows.sort_by(|a, b| {
-                (b.priority, b.updated_at, b.number).cmp(&(a.priority, a.updated_at, a.number))
-            }),
+            TicketSort::Priority => {
+                rows.sort_by_key(|t| std::cmp::Reverse((t.priority, t.updated_at, t.number)))
+            }
         }
         rows
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::query::Assignee;

@@ -63,6 +63,7 @@ pub fn step(current: Option<usize>, len: usize, forward: bool) -> Option<usize> 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

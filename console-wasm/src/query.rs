@@ -200,6 +200,7 @@ pub fn customer_tickets_query(customer_id: Uuid, limit: u32) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

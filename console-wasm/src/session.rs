@@ -50,6 +50,7 @@ pub fn refreshable(stored: &Stored, now_ms: f64) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use time::OffsetDateTime;

@@ -40,6 +40,7 @@ pub fn problem(status: u16, text: &str) -> ErrorBody {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use neurochat_protocol::v1::TicketChange;

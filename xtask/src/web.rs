@@ -1,7 +1,10 @@
-//! `cargo xtask web`: builds the web apps (the widget) for wasm32 into
-//! `target/web/` (see `docs/WIDGET.md`).
+//! `cargo xtask web`: builds the web apps for wasm32 into `target/web/`:
+//! the customer widget (`target/web/widget/`, see `docs/WIDGET.md`), then
+//! the agent console (`target/web/console/`, see `docs/CONSOLE.md`).
+//! `NEUROCHAT_WEB_APPS=widget` (or `console`) builds only that one.
 //!
-//! The steps, each printed as it runs:
+//! The widget's steps, each printed as it runs (the console's are the same
+//! but for the loader and the budget, see [`build_console`]):
 //! 1. `rustup target add wasm32-unknown-unknown` (answers at once when the
 //!    target is installed; a failure only warns, the build then says why);
 //! 2. `cargo build -p neurochat-widget --lib --target wasm32-unknown-unknown
@@ -70,8 +73,29 @@ pub fn out_dir() -> Result<PathBuf> {
         .join("widget"))
 }
 
-/// Builds the widget into `target/web/widget/` and checks its size budget.
+/// Builds the web apps `NEUROCHAT_WEB_APPS` names (`widget`, `console`,
+/// comma-separated; default both): the widget into `target/web/widget/`
+/// (checking its size budget), the console into `target/web/console/`.
+/// The console is built even when the widget failed, and the widget's
+/// error is returned first.
 pub fn build() -> Result<()> {
+    let apps = std::env::var("NEUROCHAT_WEB_APPS").unwrap_or_default();
+    let wants = |app: &str| apps.trim().is_empty() || apps.split(',').any(|a| a.trim() == app);
+    let widget = if wants("widget") {
+        build_widget()
+    } else {
+        Ok(())
+    };
+    let console = if wants("console") {
+        build_console()
+    } else {
+        Ok(())
+    };
+    widget.and(console)
+}
+
+/// Builds the widget into `target/web/widget/` and checks its size budget.
+pub fn build_widget() -> Result<()> {
     let root = crate::workspace_root()?;
     let target = target_dir(&root)?;
     let out = out_dir()?;
@@ -342,6 +366,265 @@ pub fn build() -> Result<()> {
              {BUDGET_GZIP} (docs/WIDGET.md)"
         );
     }
+    Ok(())
+}
+
+/// The console crate.
+const CONSOLE_CRATE: &str = "neurochat-console";
+/// Its library's file stem.
+const CONSOLE_STEM: &str = "neurochat_console";
+/// The stem of the console's hashed files (`neurochat-console-<hash>.js`,
+/// `…_bg.wasm`, `…-boot.js`, `….css`).
+const CONSOLE_OUT_STEM: &str = "neurochat-console";
+/// The console's page and style sheet, relative to the workspace root.
+const CONSOLE_INDEX: &str = "console-wasm/assets/index.html";
+const CONSOLE_CSS: &str = "console-wasm/assets/console.css";
+/// Filled in, in the page, with the URL of the boot module and the sheet.
+const CONSOLE_BOOT_PLACEHOLDER: &str = "__CONSOLE_BOOT__";
+const CONSOLE_CSS_PLACEHOLDER: &str = "__CONSOLE_CSS__";
+/// The URL path the example server serves the console's files under.
+const CONSOLE_URL: &str = "/console";
+
+/// Where [`build_console`] writes: `target/web/console/`.
+pub fn console_out_dir() -> Result<PathBuf> {
+    Ok(target_dir(&crate::workspace_root()?)?
+        .join("web")
+        .join("console"))
+}
+
+/// Builds the agent console into `target/web/console/`: the module and its
+/// glue (as the widget's: wasm-bindgen, wasm-opt and terser when found),
+/// a boot module that calls the glue's `init()` (the page's CSP allows no
+/// inline script), the style sheet, all content-hashed, `index.html`
+/// naming them, a `.gz` next to each, `manifest.json` and a size table.
+/// The console has no size budget.
+pub fn build_console() -> Result<()> {
+    let root = crate::workspace_root()?;
+    let target = target_dir(&root)?;
+    let out = console_out_dir()?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+
+    let args = [
+        "build",
+        "-p",
+        CONSOLE_CRATE,
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+        "--config",
+        "profile.wasm-release.strip=false",
+    ];
+    eprintln!();
+    eprintln!("==> web: build the console");
+    eprintln!("    $ cargo {}", args.join(" "));
+    let status = Command::new(&cargo)
+        .args(args)
+        .current_dir(&root)
+        .status()
+        .context("could not start cargo")?;
+    if !status.success() {
+        bail!("xtask web: building {CONSOLE_CRATE} for wasm32 failed ({status})");
+    }
+    let module = target
+        .join("wasm32-unknown-unknown")
+        .join("wasm-release")
+        .join(format!("{CONSOLE_STEM}.wasm"));
+
+    eprintln!();
+    eprintln!(
+        "==> web: console JS glue (wasm-bindgen-cli-support {BINDGEN_VERSION}, --target web)"
+    );
+    let scratch = target
+        .join("web")
+        .join(format!(".bindgen-console-{}", std::process::id()));
+    if scratch.exists() {
+        fs::remove_dir_all(&scratch).with_context(|| format!("clearing {}", scratch.display()))?;
+    }
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&module)
+        .web(true)
+        .map_err(|e| anyhow::anyhow!("{e:#}"))?
+        .typescript(false)
+        .omit_default_module_path(false)
+        .remove_name_section(true)
+        .remove_producers_section(true)
+        .generate(&scratch)
+        .map_err(|e| anyhow::anyhow!("wasm-bindgen: {e:#}"))
+        .with_context(|| format!("generating the glue of {}", module.display()))?;
+    if scratch.join("snippets").exists() {
+        bail!("xtask web: the console uses JS snippets, which the web build does not ship");
+    }
+    let glue_path = scratch.join(format!("{CONSOLE_STEM}.js"));
+    let glue = fs::read_to_string(&glue_path).context("reading the console's glue")?;
+    let bg = scratch.join(format!("{CONSOLE_STEM}_bg.wasm"));
+
+    ensure_web_tools(&root, &target);
+    eprintln!();
+    eprintln!("==> web: console wasm-opt -Oz");
+    let wasm = match find_wasm_opt(&root, &target) {
+        Ok((wasm_opt, version)) => {
+            let optimized = scratch.join(format!("{CONSOLE_STEM}_bg.opt.wasm"));
+            let mut cmd = Command::new(&wasm_opt);
+            cmd.arg("-Oz")
+                .args(WASM_OPT_FEATURES)
+                .arg("--strip-target-features")
+                .arg(&bg)
+                .arg("-o")
+                .arg(&optimized);
+            eprintln!("    $ {}", show(&cmd));
+            let status = cmd
+                .status()
+                .with_context(|| format!("could not run {}", wasm_opt.display()))?;
+            if !status.success() {
+                bail!("xtask web: wasm-opt (binaryen {version}) failed on the console ({status})");
+            }
+            let bytes = fs::read(&optimized).context("reading wasm-opt's output")?;
+            if !bytes.starts_with(b"\0asm") {
+                bail!("xtask web: wasm-opt wrote no module for the console");
+            }
+            eprintln!(
+                "    binaryen {version}: {} → {} bytes",
+                fs::metadata(&bg).map(|m| m.len()).unwrap_or(0),
+                bytes.len()
+            );
+            bytes
+        }
+        Err(why) => {
+            eprintln!("    SKIPPED: {why}");
+            fs::read(&bg).context("reading the console's module")?
+        }
+    };
+
+    eprintln!();
+    eprintln!("==> web: console terser (the glue)");
+    let glue = match find_node_tool(&root, &target, "TERSER", "terser") {
+        Some(terser) => {
+            let minified = scratch.join(format!("{CONSOLE_STEM}.min.js"));
+            let mut cmd = Command::new(&terser);
+            cmd.arg(&glue_path)
+                .args(["--module", "--compress", "--mangle", "--comments", "false"])
+                .arg("--output")
+                .arg(&minified);
+            eprintln!("    $ {}", show(&cmd));
+            let status = cmd
+                .status()
+                .with_context(|| format!("could not run {}", terser.display()))?;
+            if !status.success() {
+                bail!("xtask web: terser failed on the console's glue ({status})");
+            }
+            fs::read_to_string(&minified).context("reading terser's output")?
+        }
+        None => {
+            eprintln!("    SKIPPED: no terser found; the glue ships unminified");
+            glue
+        }
+    };
+
+    let hash_of = |parts: &[&[u8]]| {
+        let mut h = Sha256::new();
+        for p in parts {
+            h.update(p);
+            h.update([0]);
+        }
+        let mut hex = hex::encode(h.finalize());
+        hex.truncate(HASH_LEN);
+        hex
+    };
+    let hash = hash_of(&[glue.as_bytes(), &wasm]);
+    let glue_name = format!("{CONSOLE_OUT_STEM}-{hash}.js");
+    let wasm_name = format!("{CONSOLE_OUT_STEM}-{hash}_bg.wasm");
+    let default_name = format!("{CONSOLE_STEM}_bg.wasm");
+    match glue.matches(&default_name).count() {
+        1 => {}
+        n => bail!(
+            "xtask web: expected the console's glue to name its module {default_name} once, \
+             found {n} times"
+        ),
+    }
+    let glue = glue.replace(&default_name, &wasm_name);
+    // The boot module: the page's CSP (`script-src 'self'`) allows no
+    // inline script, so the call of `init()` is a file of its own.
+    let boot = format!("import init from \"./{glue_name}\";\ninit();\n");
+    let boot_name = format!("{CONSOLE_OUT_STEM}-boot-{}.js", hash_of(&[boot.as_bytes()]));
+    let css = fs::read_to_string(root.join(CONSOLE_CSS))
+        .with_context(|| format!("reading {CONSOLE_CSS}"))?;
+    let css_name = format!("{CONSOLE_OUT_STEM}-{}.css", hash_of(&[css.as_bytes()]));
+    let index = fs::read_to_string(root.join(CONSOLE_INDEX))
+        .with_context(|| format!("reading {CONSOLE_INDEX}"))?;
+    for placeholder in [CONSOLE_BOOT_PLACEHOLDER, CONSOLE_CSS_PLACEHOLDER] {
+        if !index.contains(placeholder) {
+            bail!("xtask web: {CONSOLE_INDEX} has no {placeholder} placeholder to fill");
+        }
+    }
+    let index = index
+        .replace(
+            CONSOLE_BOOT_PLACEHOLDER,
+            &format!("{CONSOLE_URL}/{boot_name}"),
+        )
+        .replace(
+            CONSOLE_CSS_PLACEHOLDER,
+            &format!("{CONSOLE_URL}/{css_name}"),
+        );
+
+    let fresh = target
+        .join("web")
+        .join(format!(".console-{}", std::process::id()));
+    if fresh.exists() {
+        fs::remove_dir_all(&fresh).with_context(|| format!("clearing {}", fresh.display()))?;
+    }
+    fs::create_dir_all(&fresh).with_context(|| format!("creating {}", fresh.display()))?;
+    let files: [(&str, &[u8]); 5] = [
+        ("index.html", index.as_bytes()),
+        (&boot_name, boot.as_bytes()),
+        (&glue_name, glue.as_bytes()),
+        (&wasm_name, &wasm),
+        (&css_name, css.as_bytes()),
+    ];
+    let mut sizes = Vec::new();
+    for (name, bytes) in files {
+        let gz = gzip(bytes)?;
+        write(&fresh.join(name), bytes)?;
+        write(&fresh.join(format!("{name}.gz")), &gz)?;
+        sizes.push((name.to_owned(), bytes.len() as u64, gz.len() as u64));
+    }
+    let manifest = serde_json::json!({
+        "index": "index.html",
+        "boot": boot_name,
+        "glue": glue_name,
+        "wasm": wasm_name,
+        "css": css_name,
+        "sizes": sizes
+            .iter()
+            .map(|(name, raw, gzip)| (name.clone(), serde_json::json!({ "raw": raw, "gzip": gzip })))
+            .collect::<serde_json::Map<_, _>>(),
+    });
+    let manifest = serde_json::to_string_pretty(&manifest).context("manifest.json")?;
+    write(
+        &fresh.join("manifest.json"),
+        format!("{manifest}\n").as_bytes(),
+    )?;
+    let _ = fs::remove_dir_all(&scratch);
+    replace_dir(&fresh, &out)?;
+
+    let (raw, gz) = sizes
+        .iter()
+        .fold((0, 0), |(r, g), (_, raw, gz)| (r + raw, g + gz));
+    let width = sizes
+        .iter()
+        .map(|(n, _, _)| n.len())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    println!();
+    println!("{}", out.display());
+    println!("  {:<width$}  {:>9}  {:>9}", "file", "raw", "gzip");
+    for (name, raw, gz) in &sizes {
+        println!("  {name:<width$}  {raw:>9}  {gz:>9}");
+    }
+    println!("  {:<width$}  {raw:>9}  {gz:>9}", "total");
+    println!("  (the console has no size budget)");
     Ok(())
 }
 

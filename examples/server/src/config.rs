@@ -190,6 +190,14 @@ pub struct Cli {
     /// and `/widget/*` answers 404. (default: target/web/widget)
     #[arg(long, env = "NEUROCHAT_WEB_DIR", value_name = "DIR")]
     pub web_dir: Option<PathBuf>,
+
+    /// Directory with the agent console's built files (`cargo xtask web`),
+    /// served at `/console` (see docs/CONSOLE.md). When it is missing the
+    /// server still starts and `/console` says how to build it.
+    /// (default: `console` next to the widget's directory, i.e.
+    /// target/web/console)
+    #[arg(long, env = "NEUROCHAT_CONSOLE_DIR", value_name = "DIR")]
+    pub console_dir: Option<PathBuf>,
 }
 
 impl fmt::Debug for Cli {
@@ -212,6 +220,7 @@ impl fmt::Debug for Cli {
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("metrics_token", &self.metrics_token)
             .field("web_dir", &self.web_dir)
+            .field("console_dir", &self.console_dir)
             .finish()
     }
 }
@@ -234,6 +243,7 @@ struct FileConfig {
     shutdown_timeout: Option<u64>,
     metrics_token: Option<SecretArg>,
     web_dir: Option<PathBuf>,
+    console_dir: Option<PathBuf>,
 }
 
 /// Where the data lives.
@@ -281,6 +291,8 @@ pub struct Settings {
     pub metrics_token: Option<SecretArg>,
     /// The widget's built files, served under `/widget/`.
     pub web_dir: PathBuf,
+    /// The console's built files, served at `/console`.
+    pub console_dir: PathBuf,
 }
 
 impl Cli {
@@ -318,6 +330,10 @@ impl Cli {
             Some(a) => a,
             None => DEFAULT_LISTEN.parse().context("default listen address")?,
         };
+        let web_dir = self
+            .web_dir
+            .or(file.web_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_WEB_DIR));
         Ok(Settings {
             listen,
             database,
@@ -347,10 +363,11 @@ impl Cli {
                     .unwrap_or(10),
             ),
             metrics_token: self.metrics_token.or(file.metrics_token),
-            web_dir: self
-                .web_dir
-                .or(file.web_dir)
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_WEB_DIR)),
+            console_dir: match self.console_dir.or(file.console_dir) {
+                Some(dir) => dir,
+                None => web_dir.parent().unwrap_or(Path::new("")).join("console"),
+            },
+            web_dir,
         })
     }
 }
@@ -430,6 +447,7 @@ mod tests {
         assert_eq!(s.admin_email, DEFAULT_ADMIN_EMAIL);
         assert_eq!(s.log_format, LogFormat::Text);
         assert_eq!(s.web_dir, PathBuf::from(DEFAULT_WEB_DIR));
+        assert_eq!(s.console_dir, PathBuf::from("target/web/console"));
         assert!(s.tls.is_none() && s.jwt_key.is_none() && s.admin_password.is_none());
     }
 
@@ -464,6 +482,11 @@ mod tests {
         assert_eq!(s.log_format, LogFormat::Json);
         assert_eq!(s.allowed_origins, ["https://shop.example.com"]);
         assert_eq!(s.web_dir, PathBuf::from("/srv/widget"));
+        assert_eq!(
+            s.console_dir,
+            PathBuf::from("/srv/console"),
+            "next to the widget"
+        );
         let debug = format!("{s:?}");
         assert!(!debug.contains("file-secret-password"), "{debug}");
         assert!(!debug.contains("file-jwt-key"), "{debug}");

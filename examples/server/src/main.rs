@@ -10,8 +10,10 @@
 //! - `server` — the router (API, `/demo`, `/widget/`), serving, graceful shutdown.
 //! - `tls` — the rustls listener behind `--tls-cert` / `--tls-key`.
 //! - `widget` — the chat widget's built files under `/widget/` (`--web-dir`).
+//! - `console` — the agent console at `/console` (`--console-dir`).
 
 mod config;
+mod console;
 mod keys;
 mod server;
 mod tls;

@@ -25,7 +25,7 @@ use tokio::time::Instant;
 
 use crate::config::{Database, Settings};
 use crate::keys::{self, KeySource};
-use crate::{tls, widget};
+use crate::{console, tls, widget};
 
 /// How often escalations, auto-close, reply emails and the mail outbox run.
 const BACKGROUND_EVERY: Duration = Duration::from_secs(15);
@@ -93,7 +93,12 @@ pub async fn run(settings: Settings) -> Result<()> {
     } else {
         "http"
     };
-    let app = app(gateway.clone(), http, &settings.web_dir);
+    let app = app(
+        gateway.clone(),
+        http,
+        &settings.web_dir,
+        &settings.console_dir,
+    );
 
     let (stop, stopping) = watch::channel(false);
     tokio::spawn(async move {
@@ -205,13 +210,20 @@ pub async fn run(settings: Settings) -> Result<()> {
     Ok(())
 }
 
-/// The API at the root, the demo page, and the widget's files under
-/// `/widget/` (from `web_dir`).
-pub fn app(gateway: Arc<Gateway>, http: HttpConfig, web_dir: &std::path::Path) -> Router {
+/// The API at the root, the demo page, the widget's files under
+/// `/widget/` (from `web_dir`) and the agent console at `/console` (from
+/// `console_dir`).
+pub fn app(
+    gateway: Arc<Gateway>,
+    http: HttpConfig,
+    web_dir: &std::path::Path,
+    console_dir: &std::path::Path,
+) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/demo") }))
         .route("/demo", get(demo))
         .merge(widget::router(web_dir))
+        .merge(console::router(console_dir))
         .merge(neurochat_http::router_with_gateway(gateway, http))
 }
 

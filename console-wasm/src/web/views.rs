@@ -1,0 +1,1793 @@
+//! What the console draws. Every user-supplied text goes in with
+//! `textContent` or as a text node, never as markup.
+
+use neurochat_protocol::v1::{
+    AgentMetricsView, AuditAction, AuditEntryView, AuthResponse, Availability, CategoryView,
+    CreateCategoryRequest, LoginRequest, MessageKind, Page, Priority, Role, SetDisabledRequest,
+    SetRoleRequest, TeamMetricsView, TicketSort, TicketStatus, TicketView, UpdateCategoryRequest,
+    UpdateTicketRequest, UserView,
+};
+use uuid::Uuid;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, Event, HtmlInputElement, HtmlTextAreaElement, KeyboardEvent};
+
+use super::dom::{
+    after, append, attr, button, by_id, clear, document, el, el_class, el_text, focus, input,
+    labelled, now_ms, select, testid, value_of,
+};
+use super::{Conn, Route, net, with, with_ref};
+use crate::conversation::Item;
+use crate::keys::{self, Shortcut};
+use crate::query::Assignee;
+use crate::session::Stored;
+use crate::wire;
+
+fn app_root() -> Element {
+    by_id("app").unwrap_or_else(|| {
+        let a = el("div");
+        attr(&a, "id", "app");
+        let _ = document().body().map(|b| b.append_child(&a));
+        a
+    })
+}
+
+fn opts<T: Copy>(all: &[T], label: impl Fn(T) -> &'static str) -> Vec<(String, String)> {
+    all.iter()
+        .map(|v| (label(*v).to_owned(), label(*v).replace('_', " ")))
+        .collect()
+}
+
+fn time_text(t: time::OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+// ----- login -----
+
+/// "Loading…" while a stored session is refreshed.
+pub(crate) fn render_loading() {
+    let root = app_root();
+    clear(&root);
+    append(&root, &[&el_text("p", "boot", "Resuming your session…")]);
+}
+
+/// The login form (with why the last session ended, if it did).
+pub(crate) fn render_login(why: Option<&str>) {
+    let root = app_root();
+    clear(&root);
+    let _ = root.remove_attribute("aria-busy");
+    let form = el_class("form", "login");
+    testid(&form, "login-form");
+    attr(&form, "aria-labelledby", "login-title");
+    let h = el_text("h1", "", "NeuroChat console");
+    attr(&h, "id", "login-title");
+    let email = input("email", "login-email", "");
+    attr(&email, "id", "login-email");
+    attr(&email, "autocomplete", "username");
+    attr(&email, "required", "");
+    let pw = input("password", "login-password", "");
+    attr(&pw, "id", "login-password");
+    attr(&pw, "autocomplete", "current-password");
+    attr(&pw, "required", "");
+    let l1 = el_text("label", "", "Email");
+    attr(&l1, "for", "login-email");
+    let l2 = el_text("label", "", "Password");
+    attr(&l2, "for", "login-password");
+    let err = el_text("p", "error", why.unwrap_or(""));
+    attr(&err, "id", "login-error");
+    attr(&err, "role", "alert");
+    testid(&err, "login-error");
+    let submit = el_text("button", "primary", "Log in");
+    attr(&submit, "type", "submit");
+    testid(&submit, "login-submit");
+    append(&form, &[&h, &l1, &email, &l2, &pw, &err, &submit]);
+    append(&root, &[&form]);
+    super::dom::on(&form, "submit", move |e: Event| {
+        e.prevent_default();
+        let body = wire::body(&LoginRequest {
+            email: value_of("login-email").trim().to_owned(),
+            password: value_of("login-password"),
+        });
+        if let Some(b) = by_id("login-error") {
+            b.set_text_content(Some("Logging in…"));
+        }
+        wasm_bindgen_futures::spawn_local(async move {
+            match net::anonymous::<AuthResponse>("POST", "/api/v1/auth/login", &body).await {
+                Ok(r) => {
+                    super::session_started(Stored::from(r), true);
+                    super::logged_in();
+                }
+                Err(e) => {
+                    if let Some(b) = by_id("login-error") {
+                        b.set_text_content(Some(&e.message));
+                    }
+                }
+            }
+        });
+    });
+    focus(&email);
+}
+
+// ----- the shell -----
+
+/// The top bar, banner, main area and toasts (after login).
+pub(crate) fn render_shell() {
+    let root = app_root();
+    clear(&root);
+    let _ = root.remove_attribute("aria-busy");
+    let (me, admin, sound) = with_ref(|a| (a.me().cloned(), a.is_admin(), a.sound));
+    let Some(me) = me else { return };
+    let bar = el_class("header", "topbar");
+    let brand = el_text("span", "brand", "NeuroChat");
+    let nav = el("nav");
+    attr(&nav, "aria-label", "Sections");
+    attr(&nav, "id", "nav");
+    let mut links = vec![
+        ("Inbox", "#/inbox", "nav-inbox"),
+        ("Metrics", "#/metrics", "nav-metrics"),
+    ];
+    if admin {
+        links.push(("Users", "#/admin/users", "nav-users"));
+        links.push(("Categories", "#/admin/categories", "nav-categories"));
+        links.push(("Audit log", "#/admin/audit", "nav-audit"));
+    }
+    for (label, href, id) in links {
+        let a = el_text("a", "", label);
+        attr(&a, "href", href);
+        testid(&a, id);
+        append(&nav, &[&a]);
+    }
+    let spacer = el_class("span", "spacer");
+    let avail = select(
+        "availability",
+        &opts(Availability::ALL, Availability::as_str),
+        "offline",
+    );
+    attr(&avail, "id", "availability");
+    {
+        let s = avail.clone();
+        super::dom::on(&avail, "change", move |_| {
+            if let Ok(v) =
+                serde_json::from_value::<Availability>(serde_json::Value::String(s.value()))
+            {
+                super::set_availability(v);
+            }
+        });
+    }
+    let conn = el_text("span", "conn", "offline");
+    attr(&conn, "id", "conn");
+    attr(&conn, "role", "status");
+    testid(&conn, "connection-state");
+    let sound_btn = button(
+        if sound { "Sound on" } else { "Sound off" },
+        "sound-toggle",
+        "",
+        |_| {
+            let on = with(|a| {
+                a.sound = !a.sound;
+                a.sound
+            });
+            if let Some(s) = super::dom::local_storage() {
+                let _ = s.set_item("neurochat.console.sound", if on { "on" } else { "off" });
+            }
+            if let Some(b) = by_id("sound-toggle") {
+                b.set_text_content(Some(if on { "Sound on" } else { "Sound off" }));
+                attr(&b, "aria-pressed", if on { "true" } else { "false" });
+            }
+        },
+    );
+    attr(&sound_btn, "id", "sound-toggle");
+    attr(
+        &sound_btn,
+        "aria-pressed",
+        if sound { "true" } else { "false" },
+    );
+    let user = el_text(
+        "span",
+        "muted",
+        &format!("{} ({})", me.display_name, me.role),
+    );
+    testid(&user, "current-user");
+    let logout = button("Log out", "logout", "", |_| super::logout());
+    append(
+        &bar,
+        &[
+            &brand,
+            &nav,
+            &spacer,
+            &labelled("Availability ", &avail),
+            &conn,
+            &sound_btn,
+        ],
+    );
+    if web_sys::Notification::permission() == web_sys::NotificationPermission::Default {
+        let n = button("Desktop alerts", "notify-permission", "", |_| {
+            if let Ok(p) = web_sys::Notification::request_permission() {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+                    if let Some(b) = by_id("notify-permission") {
+                        b.remove();
+                    }
+                });
+            }
+        });
+        attr(&n, "id", "notify-permission");
+        append(&bar, &[&n]);
+    }
+    append(&bar, &[&user, &logout]);
+    let banner = el_class("div", "banner");
+    attr(&banner, "id", "banner");
+    attr(&banner, "role", "status");
+    attr(&banner, "hidden", "");
+    testid(&banner, "banner");
+    let main = el("main");
+    attr(&main, "id", "main");
+    let toasts = el_class("div", "toasts");
+    attr(&toasts, "id", "toasts");
+    attr(&toasts, "aria-live", "polite");
+    testid(&toasts, "toasts");
+    append(&root, &[&bar, &banner, &main, &toasts]);
+    render_conn();
+    render_availability();
+}
+
+/// The connection state chip and the banner.
+pub(crate) fn render_conn() {
+    let (conn, banner) = with_ref(|a| (a.conn, a.banner.clone()));
+    if let Some(c) = by_id("conn") {
+        attr(&c, "data-state", conn.as_str());
+        c.set_text_content(Some(match conn {
+            Conn::Online => "Live",
+            Conn::Connecting => "Connecting…",
+            Conn::Offline => "Offline",
+        }));
+    }
+    if let Some(b) = by_id("banner") {
+        match banner.filter(|_| conn != Conn::Online) {
+            Some(text) => {
+                b.set_text_content(Some(&text));
+                let _ = b.remove_attribute("hidden");
+            }
+            None => attr(&b, "hidden", ""),
+        }
+    }
+}
+
+/// The availability switch.
+pub(crate) fn render_availability() {
+    let v = with_ref(|a| a.availability);
+    if let (Some(v), Some(s)) = (v, by_id("availability"))
+        && let Some(s) = s.dyn_ref::<web_sys::HtmlSelectElement>()
+    {
+        s.set_value(v.as_str());
+    }
+}
+
+/// The page of the current route.
+pub(crate) fn render_main() {
+    let Some(main) = by_id("main") else { return };
+    let route = with_ref(|a| a.route.clone());
+    if let Some(nav) = by_id("nav") {
+        let current = match route {
+            Route::Inbox | Route::Ticket(_) => "#/inbox".to_owned(),
+            ref r => r.hash(),
+        };
+        let links = nav.children();
+        for i in 0..links.length() {
+            if let Some(a) = links.item(i) {
+                if a.get_attribute("href").as_deref() == Some(current.as_str()) {
+                    attr(&a, "aria-current", "page");
+                } else {
+                    let _ = a.remove_attribute("aria-current");
+                }
+            }
+        }
+    }
+    match route {
+        Route::Inbox | Route::Ticket(_) => {
+            if by_id("ticket-list").is_none() {
+                clear(&main);
+                render_workspace(&main);
+            }
+            render_ticket_pane();
+            render_inbox_list();
+        }
+        Route::Metrics => {
+            clear(&main);
+            render_metrics(&main);
+        }
+        Route::Users => {
+            clear(&main);
+            render_users(&main);
+        }
+        Route::Categories => {
+            clear(&main);
+            render_categories(&main);
+        }
+        Route::Audit => {
+            clear(&main);
+            render_audit(&main);
+        }
+    }
+}
+
+// ----- inbox -----
+
+fn render_workspace(main: &Element) {
+    let ws = el_class("div", "workspace");
+    let inbox = el_class("section", "inbox");
+    attr(&inbox, "aria-label", "Inbox");
+    let filters = el_class("div", "filters");
+    attr(&filters, "role", "search");
+    let f = with_ref(|a| a.inbox.filter.clone());
+    let status_value = match f.statuses.as_slice() {
+        [] => "all".to_owned(),
+        [s] => s.as_str().to_owned(),
+        _ => "open".to_owned(),
+    };
+    let mut status_opts = vec![("open".to_owned(), "open (new + in progress)".to_owned())];
+    status_opts.extend(opts(TicketStatus::ALL, TicketStatus::as_str));
+    status_opts.push(("all".into(), "all".into()));
+    let status = select("filter-status", &status_opts, &status_value);
+    attr(&status, "id", "filter-status");
+    let assignee = select(
+        "filter-assignee",
+        &Assignee::ALL
+            .iter()
+            .map(|a| (a.as_str().to_owned(), a.as_str().to_owned()))
+            .collect::<Vec<_>>(),
+        f.assignee.as_str(),
+    );
+    attr(&assignee, "id", "filter-assignee");
+    let mut pr = vec![("".to_owned(), "any".to_owned())];
+    pr.extend(opts(Priority::ALL, Priority::as_str));
+    let priority = select(
+        "filter-priority",
+        &pr,
+        f.priority.map_or("", Priority::as_str),
+    );
+    attr(&priority, "id", "filter-priority");
+    let category = select("filter-category", &[("".into(), "any".into())], "");
+    attr(&category, "id", "filter-category");
+    let sort = select(
+        "filter-sort",
+        &opts(TicketSort::ALL, TicketSort::as_str),
+        f.sort.as_str(),
+    );
+    attr(&sort, "id", "filter-sort");
+    let search = input("search", "filter-q", "Search tickets…");
+    attr(&search, "id", "filter-q");
+    search.set_value(&f.q);
+    let search_label = labelled("Search", &search);
+    search_label.set_class_name("wide");
+    append(
+        &filters,
+        &[
+            &labelled("Status", &status),
+            &labelled("Assignee", &assignee),
+            &labelled("Priority", &priority),
+            &labelled("Category", &category),
+            &labelled("Sort", &sort),
+            &search_label,
+        ],
+    );
+    for s in [&status, &assignee, &priority, &category, &sort] {
+        super::dom::on(s, "change", |_| apply_filters());
+    }
+    super::dom::on(&search, "input", |_| {
+        let q = value_of("filter-q");
+        after(300.0, move || {
+            if value_of("filter-q") == q {
+                apply_filters();
+            }
+        });
+    });
+    let list = el_class("ul", "ticket-list");
+    attr(&list, "id", "ticket-list");
+    attr(&list, "aria-label", "Tickets");
+    testid(&list, "inbox-list");
+    let more = button("More tickets", "inbox-more", "more", |_| super::load_more());
+    attr(&more, "id", "inbox-more");
+    attr(&more, "hidden", "");
+    append(&inbox, &[&filters, &list, &more]);
+    let pane = el_class("section", "ticket-pane");
+    attr(&pane, "id", "ticket-pane");
+    attr(&pane, "aria-label", "Ticket");
+    append(&ws, &[&inbox, &pane]);
+    append(main, &[&ws]);
+    render_filters_categories();
+}
+
+fn apply_filters() {
+    let status = value_of("filter-status");
+    let statuses = match status.as_str() {
+        "open" => vec![TicketStatus::New, TicketStatus::InProgress],
+        "all" => vec![],
+        s => serde_json::from_value(serde_json::Value::String(s.to_owned()))
+            .map(|s| vec![s])
+            .unwrap_or_default(),
+    };
+    let choice = |id: &str| serde_json::Value::String(value_of(id));
+    with(|a| {
+        let f = &mut a.inbox.filter;
+        f.statuses = statuses;
+        f.assignee = Assignee::parse(&value_of("filter-assignee")).unwrap_or_default();
+        f.priority = serde_json::from_value(choice("filter-priority")).ok();
+        f.category_id = Uuid::try_parse(&value_of("filter-category")).ok();
+        f.sort = serde_json::from_value(choice("filter-sort")).unwrap_or_default();
+        f.q = value_of("filter-q");
+    });
+    super::load_inbox();
+}
+
+/// The category filter's options (once categories are loaded).
+pub(crate) fn render_filters_categories() {
+    let Some(s) = by_id("filter-category") else {
+        return;
+    };
+    let (cats, current) = with_ref(|a| (a.categories.clone(), a.inbox.filter.category_id));
+    clear(&s);
+    let mut options = vec![("".to_owned(), "any".to_owned())];
+    options.extend(
+        cats.iter()
+            .filter(|c| !c.archived)
+            .map(|c| (c.id.to_string(), c.name.clone())),
+    );
+    for (v, l) in options {
+        let o = el_text("option", "", &l);
+        attr(&o, "value", &v);
+        append(&s, &[&o]);
+    }
+    if let Some(s) = s.dyn_ref::<web_sys::HtmlSelectElement>() {
+        s.set_value(&current.map(|c| c.to_string()).unwrap_or_default());
+    }
+}
+
+/// The inbox rows (and the tab title's count of new tickets).
+pub(crate) fn render_inbox_list() {
+    let new_count = with_ref(|a| a.inbox.new_count());
+    document().set_title(&if new_count > 0 {
+        format!("({new_count}) NeuroChat console")
+    } else {
+        "NeuroChat console".to_owned()
+    });
+    let Some(list) = by_id("ticket-list") else {
+        return;
+    };
+    let rows: Vec<(TicketView, u64, bool)> = with_ref(|a| {
+        a.inbox
+            .rows()
+            .into_iter()
+            .map(|t| (t.clone(), a.inbox.unread(t.id), a.inbox.is_new(t.id)))
+            .collect()
+    });
+    let open = with_ref(|a| a.conv.as_ref().map(|c| c.ticket_id));
+    let me = with_ref(|a| a.me().map(|m| m.id));
+    clear(&list);
+    if rows.is_empty() {
+        let empty = el_text(
+            "li",
+            "empty",
+            if with_ref(|a| a.inbox.loaded()) {
+                "No tickets match."
+            } else {
+                "Loading…"
+            },
+        );
+        append(&list, &[&empty]);
+    }
+    for (t, unread, is_new) in rows {
+        let li = el_class("li", "inbox-row");
+        testid(&li, "inbox-row");
+        attr(&li, "data-ticket-id", &t.id.to_string());
+        attr(&li, "data-status", t.status.as_str());
+        attr(&li, "data-unread", &unread.to_string());
+        attr(&li, "tabindex", "0");
+        attr(&li, "role", "link");
+        attr(
+            &li,
+            "aria-selected",
+            if open == Some(t.id) { "true" } else { "false" },
+        );
+        let subject = el_text("span", "subject", &format!("#{} {}", t.number, t.subject));
+        let badges = el("span");
+        if is_new {
+            let b = el_text("span", "badge new", "new");
+            testid(&b, "new-badge");
+            append(&badges, &[&b]);
+        }
+        if unread > 0 {
+            let b = el_text("span", "badge", &unread.to_string());
+            testid(&b, "unread-count");
+            attr(&b, "aria-label", &format!("{unread} unread"));
+            append(&badges, &[&b]);
+        }
+        let meta = el_class("span", "meta");
+        let assignee = match t.assignee_id {
+            None => "unassigned".to_owned(),
+            Some(id) if Some(id) == me => "you".to_owned(),
+            Some(id) => with(|a| a.name_of(id)).unwrap_or_else(|| "assigned".into()),
+        };
+        let st = el_text("span", "pill", &t.status.as_str().replace('_', " "));
+        let pr = el_text(
+            "span",
+            &format!("pill {}", t.priority.as_str()),
+            t.priority.as_str(),
+        );
+        let who = el_text("span", "", &assignee);
+        testid(&who, "row-assignee");
+        append(
+            &meta,
+            &[
+                &st,
+                &pr,
+                &who,
+                &el_text("span", "", &time_text(t.updated_at)),
+            ],
+        );
+        append(&li, &[&subject, &badges, &meta]);
+        let id = t.id;
+        super::dom::on(&li, "click", move |_| super::navigate(Route::Ticket(id)));
+        super::dom::on(&li, "keydown", move |e| {
+            if e.dyn_ref::<KeyboardEvent>()
+                .is_some_and(|k| k.key() == "Enter")
+            {
+                super::navigate(Route::Ticket(id));
+            }
+        });
+        append(&list, &[&li]);
+    }
+    if let Some(more) = by_id("inbox-more") {
+        if with_ref(|a| a.inbox.next_cursor().is_some()) {
+            let _ = more.remove_attribute("hidden");
+        } else {
+            attr(&more, "hidden", "");
+        }
+    }
+}
+
+// ----- the open ticket -----
+
+fn render_ticket_pane() {
+    let Some(pane) = by_id("ticket-pane") else {
+        return;
+    };
+    let open = with_ref(|a| a.conv.as_ref().map(|c| c.ticket_id));
+    let shown = by_id("ticket").and_then(|t| t.get_attribute("data-ticket-id"));
+    if open.map(|o| o.to_string()) == shown && shown.is_some() {
+        return;
+    }
+    clear(&pane);
+    let Some(id) = open else {
+        append(
+            &pane,
+            &[&el_text(
+                "p",
+                "empty",
+                "Select a ticket from the inbox (j/k, ? for shortcuts).",
+            )],
+        );
+        return;
+    };
+    let ticket = el_class("div", "ticket");
+    attr(&ticket, "id", "ticket");
+    attr(&ticket, "data-ticket-id", &id.to_string());
+    testid(&ticket, "ticket");
+    let conv = el_class("div", "conv");
+    let head = el_class("div", "ticket-head");
+    attr(&head, "id", "ticket-head");
+    let list = el_class("ul", "messages");
+    attr(&list, "id", "message-list");
+    attr(&list, "aria-label", "Conversation");
+    attr(&list, "aria-live", "polite");
+    testid(&list, "message-list");
+    let typing = el_class("div", "typing");
+    attr(&typing, "id", "typing");
+    testid(&typing, "typing-indicator");
+    let form = el_class("form", "composer");
+    attr(&form, "id", "composer-form");
+    testid(&form, "composer-form");
+    let label = el_text("label", "visually-hidden", "Reply");
+    attr(&label, "for", "composer");
+    let text: HtmlTextAreaElement = el("textarea").unchecked_into();
+    attr(&text, "id", "composer");
+    testid(&text, "composer");
+    text.set_placeholder("Reply to the customer (Enter sends, Shift+Enter: new line)");
+    let send = el_text("button", "primary", "Send");
+    attr(&send, "type", "submit");
+    testid(&send, "send");
+    let row = el_class("div", "row");
+    let toggle = input("checkbox", "internal-toggle", "");
+    attr(&toggle, "id", "internal-toggle");
+    let tl = labelled(" Internal note (never shown to the customer)", &toggle);
+    append(&row, &[&tl]);
+    append(&form, &[&label, &text, &send, &row]);
+    {
+        let f = form.clone();
+        super::dom::on(&toggle, "change", move |_| {
+            let on = by_id("internal-toggle")
+                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+                .is_some_and(|t| t.checked());
+            f.set_class_name(if on { "composer internal" } else { "composer" });
+            if let Some(b) = by_id("composer-form")
+                .and_then(|f| f.query_selector("button[type=submit]").ok().flatten())
+            {
+                b.set_text_content(Some(if on { "Add note" } else { "Send" }));
+            }
+        });
+    }
+    super::dom::on(&form, "submit", |e: Event| {
+        e.prevent_default();
+        send_composer();
+    });
+    super::dom::on(&text, "keydown", |e: Event| {
+        if let Some(k) = e.dyn_ref::<KeyboardEvent>()
+            && k.key() == "Enter"
+            && !k.shift_key()
+        {
+            e.prevent_default();
+            send_composer();
+        }
+    });
+    super::dom::on(&text, "input", |_| super::composer_typed());
+    append(&conv, &[&head, &list, &typing, &form]);
+    let side = el_class("aside", "side");
+    attr(&side, "id", "side");
+    attr(&side, "aria-label", "Customer and history");
+    append(&ticket, &[&conv, &side]);
+    append(&pane, &[&ticket]);
+    render_ticket_head();
+    render_messages();
+    render_typing();
+    render_side();
+}
+
+fn send_composer() {
+    let Some(text) = by_id("composer").and_then(|t| t.dyn_into::<HtmlTextAreaElement>().ok())
+    else {
+        return;
+    };
+    let body = text.value();
+    if body.trim().is_empty() {
+        return;
+    }
+    let internal = by_id("internal-toggle")
+        .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        .is_some_and(|t| t.checked());
+    let id = with(|a| {
+        let c = a.conv.as_mut()?;
+        c.queue(super::client_msg_id(), body, internal);
+        Some(c.ticket_id)
+    });
+    text.set_value("");
+    if let Some(id) = id {
+        super::typing_stopped(id);
+    }
+    render_messages();
+    super::flush_outbox();
+    scroll_bottom();
+}
+
+fn scroll_bottom() {
+    if let Some(l) = by_id("message-list") {
+        l.set_scroll_top(l.scroll_height());
+    }
+}
+
+/// The open ticket's header: subject, claim, assignment, status,
+/// priority, category, the "claimed by" notice.
+pub(crate) fn render_ticket_head() {
+    let Some(head) = by_id("ticket-head") else {
+        return;
+    };
+    let (t, notice, me, admin, cats, staff) = with_ref(|a| {
+        (
+            a.open.clone(),
+            a.claimed_notice.clone(),
+            a.me().map(|m| m.id),
+            a.is_admin(),
+            a.categories.clone(),
+            a.staff.clone(),
+        )
+    });
+    clear(&head);
+    let Some(t) = t else {
+        append(&head, &[&el_text("h2", "", "Loading…")]);
+        return;
+    };
+    let h = el_text("h2", "", &format!("#{} {}", t.number, t.subject));
+    testid(&h, "ticket-subject");
+    let controls = el_class("div", "controls");
+    let assignee_text = match t.assignee_id {
+        None => "Unassigned".to_owned(),
+        Some(id) if Some(id) == me => "Assigned to you".to_owned(),
+        Some(id) => format!(
+            "Assigned to {}",
+            with(|a| a.name_of(id)).unwrap_or_else(|| "another agent".into())
+        ),
+    };
+    let who = el_text("span", "pill", &assignee_text);
+    testid(&who, "ticket-assignee");
+    let id = t.id;
+    let claim = button("Claim", "claim", "primary", move |_| super::claim(id));
+    attr(&claim, "aria-keyshortcuts", "c");
+    if t.assignee_id.is_some() {
+        attr(&claim, "disabled", "");
+    }
+    // Assignment: admins pick any agent; agents take or release it.
+    let mut choices = vec![("".to_owned(), "unassigned".to_owned())];
+    if admin {
+        choices.extend(
+            staff
+                .iter()
+                .map(|u| (u.id.to_string(), u.display_name.clone())),
+        );
+    } else if let Some(me) = me {
+        choices.push((me.to_string(), "me".to_owned()));
+    }
+    if let Some(a) = t.assignee_id
+        && !choices.iter().any(|(v, _)| *v == a.to_string())
+    {
+        choices.push((
+            a.to_string(),
+            with(|x| x.name_of(a)).unwrap_or_else(|| "current agent".into()),
+        ));
+    }
+    let assign = select(
+        "assign-select",
+        &choices,
+        &t.assignee_id.map(|a| a.to_string()).unwrap_or_default(),
+    );
+    {
+        let s = assign.clone();
+        super::dom::on(&assign, "change", move |_| {
+            let v = Uuid::try_parse(&s.value()).ok();
+            wasm_bindgen_futures::spawn_local(async move {
+                let r = match v {
+                    Some(user) => {
+                        let body = wire::body(&neurochat_protocol::v1::AssignRequest {
+                            assignee_id: Some(user),
+                        });
+                        net::json::<TicketView>(
+                            "PUT",
+                            &format!("/api/v1/tickets/{id}/assignee"),
+                            Some(body),
+                        )
+                        .await
+                    }
+                    None => {
+                        net::json::<TicketView>(
+                            "DELETE",
+                            &format!("/api/v1/tickets/{id}/assignee"),
+                            None,
+                        )
+                        .await
+                    }
+                };
+                ticket_updated(r);
+            });
+        });
+    }
+    let status = select(
+        "status-select",
+        &opts(TicketStatus::ALL, TicketStatus::as_str),
+        t.status.as_str(),
+    );
+    let priority = select(
+        "priority-select",
+        &opts(Priority::ALL, Priority::as_str),
+        t.priority.as_str(),
+    );
+    let mut cat_opts = vec![("".to_owned(), "none".to_owned())];
+    cat_opts.extend(
+        cats.iter()
+            .filter(|c| !c.archived || Some(c.id) == t.category_id)
+            .map(|c| (c.id.to_string(), c.name.clone())),
+    );
+    let category = select(
+        "category-select",
+        &cat_opts,
+        &t.category_id.map(|c| c.to_string()).unwrap_or_default(),
+    );
+    for (s, field) in [(&status, 0), (&priority, 1), (&category, 2)] {
+        let s2 = s.clone();
+        super::dom::on(s, "change", move |_| {
+            let v = serde_json::Value::String(s2.value());
+            let mut req = UpdateTicketRequest::default();
+            match field {
+                0 => req.status = serde_json::from_value(v).ok(),
+                1 => req.priority = serde_json::from_value(v).ok(),
+                _ => req.category_id = Some(Uuid::try_parse(&s2.value()).ok()),
+            }
+            let body = wire::body(&req);
+            wasm_bindgen_futures::spawn_local(async move {
+                ticket_updated(
+                    net::json::<TicketView>("PATCH", &format!("/api/v1/tickets/{id}"), Some(body))
+                        .await,
+                );
+            });
+        });
+    }
+    let side_toggle = button("Details", "toggle-side", "", |_| {
+        if let Some(t) = by_id("ticket") {
+            let _ = t.class_list().toggle("show-side");
+        }
+    });
+    append(
+        &controls,
+        &[
+            &who,
+            &claim,
+            &labelled("Assignee", &assign),
+            &labelled("Status", &status),
+            &labelled("Priority", &priority),
+            &labelled("Category", &category),
+            &side_toggle,
+        ],
+    );
+    append(&head, &[&h, &controls]);
+    if let Some(n) = notice {
+        let p = el_text("p", "notice", &n);
+        testid(&p, "claimed-by");
+        attr(&p, "role", "alert");
+        append(&head, &[&p]);
+    }
+}
+
+fn ticket_updated(r: Result<TicketView, neurochat_protocol::v1::ErrorBody>) {
+    match r {
+        Ok(t) => {
+            with(|a| {
+                if a.open.as_ref().is_some_and(|o| o.id == t.id) {
+                    a.open = Some(t.clone());
+                }
+                a.inbox.upsert(t);
+            });
+            render_inbox_list();
+        }
+        Err(e) => toast(&e.message),
+    }
+    render_ticket_head();
+}
+
+/// The conversation (each `seq` once, then the optimistic sends).
+pub(crate) fn render_messages() {
+    let Some(list) = by_id("message-list") else {
+        return;
+    };
+    let at_bottom = list.scroll_top() + list.client_height() >= list.scroll_height() - 40;
+    struct Row {
+        seq: Option<u64>,
+        kind: MessageKind,
+        author: Option<Uuid>,
+        body: String,
+        when: String,
+        tick: Option<&'static str>,
+        cmid: Option<String>,
+        failed: Option<String>,
+    }
+    let (rows, more, id) = with_ref(|a| {
+        let Some(c) = a.conv.as_ref() else {
+            return (Vec::new(), false, None);
+        };
+        let rows = c
+            .items()
+            .into_iter()
+            .map(|i| match i {
+                Item::Message(m) => Row {
+                    seq: Some(m.seq),
+                    kind: m.kind,
+                    author: m.author_id,
+                    body: m.body.clone(),
+                    when: time_text(m.created_at),
+                    tick: c.tick(m).map(|t| t.as_str()),
+                    cmid: None,
+                    failed: None,
+                },
+                Item::Pending(p) => Row {
+                    seq: None,
+                    kind: if p.internal {
+                        MessageKind::InternalNote
+                    } else {
+                        MessageKind::Agent
+                    },
+                    author: a.me().map(|m| m.id),
+                    body: p.body.clone(),
+                    when: String::new(),
+                    tick: (!p.internal || p.failed.is_none()).then_some("pending"),
+                    cmid: Some(p.client_msg_id.clone()),
+                    failed: p.failed.clone(),
+                },
+            })
+            .collect::<Vec<_>>();
+        (rows, c.more_before, Some(c.ticket_id))
+    });
+    clear(&list);
+    if more && let Some(id) = id {
+        let li = el("li");
+        let b = button("Earlier messages", "load-earlier", "", move |_| {
+            load_earlier(id)
+        });
+        append(&li, &[&b]);
+        append(&list, &[&li]);
+    }
+    let me = with_ref(|a| a.me().map(|m| m.id));
+    for r in rows {
+        let li = el_class("li", "msg");
+        testid(&li, "message");
+        attr(&li, "data-kind", r.kind.as_str());
+        if let Some(s) = r.seq {
+            attr(&li, "data-seq", &s.to_string());
+        }
+        if let Some(c) = &r.cmid {
+            attr(&li, "data-pending", "true");
+            attr(&li, "data-client-msg-id", c);
+        }
+        let name = match r.author {
+            Some(a) if Some(a) == me => "You".to_owned(),
+            Some(a) => with(|x| x.name_of(a)).unwrap_or_else(|| match r.kind {
+                MessageKind::Customer => "Customer".into(),
+                _ => "Agent".into(),
+            }),
+            None => "System".into(),
+        };
+        let label = match r.kind {
+            MessageKind::InternalNote => format!("Internal note · {name} {}", r.when),
+            _ => format!("{name} {}", r.when),
+        };
+        let who = el_text("span", "who", label.trim());
+        let body = document().create_text_node(&r.body);
+        let _ = li.append_child(&who);
+        let _ = li.append_child(&body);
+        if let Some(t) = r.tick {
+            let sym = match t {
+                "read" => "✓✓ read",
+                "delivered" => "✓✓",
+                "sent" => "✓",
+                _ => "…",
+            };
+            let span = el_text("span", "tick", sym);
+            testid(&span, "tick");
+            attr(&span, "data-tick", t);
+            attr(&span, "aria-label", t);
+            append(&li, &[&span]);
+        }
+        if let (Some(why), Some(cmid)) = (r.failed, r.cmid.clone()) {
+            let f = el_text("span", "failed", &format!(" Not sent: {why} "));
+            let c2 = cmid.clone();
+            let retry = button("Retry", "retry-send", "", move |_| {
+                with(|a| a.conv.as_mut().map(|c| c.retry(&c2)));
+                super::flush_outbox();
+                render_messages();
+            });
+            let discard = button("Discard", "discard-send", "", move |_| {
+                with(|a| a.conv.as_mut().map(|c| c.discard(&cmid)));
+                render_messages();
+            });
+            append(&li, &[&f, &retry, &discard]);
+        }
+        append(&list, &[&li]);
+    }
+    if at_bottom {
+        scroll_bottom();
+    }
+}
+
+fn load_earlier(id: Uuid) {
+    let before = with_ref(|a| a.conv.as_ref().and_then(|c| c.first_seq()));
+    let Some(before) = before else { return };
+    wasm_bindgen_futures::spawn_local(async move {
+        let page = net::get::<Page<neurochat_protocol::v1::MessageView>>(&format!(
+            "/api/v1/tickets/{id}/messages?before_seq={before}&limit=50"
+        ))
+        .await;
+        if let Ok(p) = page {
+            let full = p.items.len() >= 50;
+            with(|a| {
+                if let Some(c) = a.conv.as_mut().filter(|c| c.ticket_id == id) {
+                    c.insert_page(p.items);
+                    c.more_before = full && c.first_seq().is_some_and(|s| s > 1);
+                }
+            });
+            render_messages();
+        }
+    });
+}
+
+/// Who is typing in the open ticket.
+pub(crate) fn render_typing() {
+    let Some(t) = by_id("typing") else { return };
+    let names: Vec<String> = with(|a| {
+        let ids = a
+            .conv
+            .as_mut()
+            .map(|c| c.typists(now_ms()))
+            .unwrap_or_default();
+        ids.into_iter()
+            .map(|id| a.name_of(id).unwrap_or_else(|| "The customer".into()))
+            .collect()
+    });
+    if names.is_empty() {
+        t.set_text_content(None);
+        attr(&t, "data-active", "false");
+    } else {
+        t.set_text_content(Some(&format!("{} is typing…", names.join(", "))));
+        attr(&t, "data-active", "true");
+    }
+}
+
+/// The side panel: customer profile, earlier tickets, the audit trail.
+pub(crate) fn render_side() {
+    let Some(side) = by_id("side") else { return };
+    let Some(t) = with_ref(|a| a.open.clone()) else {
+        return;
+    };
+    if side.get_attribute("data-for").as_deref() == Some(t.id.to_string().as_str()) {
+        return;
+    }
+    attr(&side, "data-for", &t.id.to_string());
+    clear(&side);
+    let profile = el("div");
+    testid(&profile, "customer-profile");
+    let earlier = el("ul");
+    testid(&earlier, "earlier-tickets");
+    let audit = el("ul");
+    testid(&audit, "ticket-audit");
+    append(
+        &side,
+        &[
+            &el_text("h3", "", "Customer"),
+            &profile,
+            &el_text("h3", "", "Earlier tickets"),
+            &earlier,
+            &el_text("h3", "", "Audit trail"),
+            &audit,
+        ],
+    );
+    let (customer, ticket) = (t.customer_id, t.id);
+    wasm_bindgen_futures::spawn_local(async move {
+        match net::get::<UserView>(&format!("/api/v1/users/{customer}")).await {
+            Ok(u) => {
+                append(&profile, &[&el_text("div", "", &u.display_name)]);
+                if let Some(e) = &u.email {
+                    append(&profile, &[&el_text("div", "muted", e)]);
+                }
+                append(
+                    &profile,
+                    &[&el_text(
+                        "div",
+                        "muted",
+                        &format!("customer since {}", time_text(u.created_at)),
+                    )],
+                );
+                with(|a| a.users.insert(u.id, u));
+            }
+            Err(e) => append(&profile, &[&el_text("div", "muted", &e.message)]),
+        }
+        let q = crate::query::customer_tickets_query(customer, 20);
+        if let Ok(p) = net::get::<Page<TicketView>>(&format!("/api/v1/tickets{q}")).await {
+            for other in p.items.into_iter().filter(|o| o.id != ticket) {
+                let li = el("li");
+                let a = el_text(
+                    "a",
+                    "",
+                    &format!(
+                        "#{} {} ({})",
+                        other.number,
+                        other.subject,
+                        other.status.as_str()
+                    ),
+                );
+                attr(&a, "href", &Route::Ticket(other.id).hash());
+                append(&li, &[&a]);
+                append(&earlier, &[&li]);
+            }
+            if earlier.child_element_count() == 0 {
+                append(&earlier, &[&el_text("li", "muted", "none")]);
+            }
+        }
+        // The audit log has no ticket filter: one page, filtered here.
+        match net::get::<Page<AuditEntryView>>("/api/v1/audit?limit=200").await {
+            Ok(p) => {
+                let id = ticket.to_string();
+                for e in p
+                    .items
+                    .into_iter()
+                    .filter(|e| e.target_id.as_deref() == Some(id.as_str()))
+                {
+                    let who = e
+                        .actor_id
+                        .and_then(|a| with(|x| x.name_of(a)))
+                        .unwrap_or_default();
+                    let li = el_text(
+                        "li",
+                        "",
+                        &format!(
+                            "{} {} {}",
+                            time_text(e.at),
+                            e.action.as_str().replace('_', " "),
+                            who
+                        ),
+                    );
+                    testid(&li, "audit-entry");
+                    append(&audit, &[&li]);
+                }
+                if audit.child_element_count() == 0 {
+                    append(
+                        &audit,
+                        &[&el_text(
+                            "li",
+                            "muted",
+                            "nothing recorded in the last 200 entries",
+                        )],
+                    );
+                }
+            }
+            Err(_) => append(&audit, &[&el_text("li", "muted", "admins only")]),
+        }
+    });
+}
+
+/// Names arrived: redraw what shows names.
+pub(crate) fn refresh_names() {
+    render_inbox_list();
+    render_ticket_head();
+    render_messages();
+    render_typing();
+}
+
+// ----- notifications -----
+
+/// A short message in the corner (5 s).
+pub(crate) fn toast(text: &str) {
+    let Some(t) = by_id("toasts") else { return };
+    let div = el_text("div", "toast", text);
+    testid(&div, "toast");
+    append(&t, &[&div]);
+    after(5_000.0, move || div.remove());
+}
+
+/// A toast, the sound (unless muted) and a desktop notification (when
+/// permitted and the tab is hidden).
+pub(crate) fn notify(title: &str, body: &str) {
+    toast(&format!("{title}: {body}"));
+    if with_ref(|a| a.sound) {
+        beep();
+    }
+    let hidden = document().visibility_state() != web_sys::VisibilityState::Visible;
+    if hidden && web_sys::Notification::permission() == web_sys::NotificationPermission::Granted {
+        let o = web_sys::NotificationOptions::new();
+        o.set_body(body);
+        let _ = web_sys::Notification::new_with_options(title, &o);
+    }
+}
+
+fn beep() {
+    let Ok(ctx) = web_sys::AudioContext::new() else {
+        return;
+    };
+    let (Ok(osc), Ok(gain)) = (ctx.create_oscillator(), ctx.create_gain()) else {
+        return;
+    };
+    osc.frequency().set_value(880.0);
+    gain.gain().set_value(0.05);
+    let _ = osc.connect_with_audio_node(&gain);
+    let _ = gain.connect_with_audio_node(&ctx.destination());
+    let _ = osc.start();
+    let _ = osc.stop_with_when(ctx.current_time() + 0.15);
+    after(500.0, move || {
+        let _ = ctx.close();
+    });
+}
+
+// ----- keyboard -----
+
+/// Document-wide shortcuts (see [`crate::keys`]).
+pub(crate) fn on_key(e: Event) {
+    let Some(k) = e.dyn_ref::<KeyboardEvent>() else {
+        return;
+    };
+    if with_ref(|a| a.session.is_none()) {
+        return;
+    }
+    let in_field = e
+        .target()
+        .and_then(|t| t.dyn_into::<Element>().ok())
+        .is_some_and(|t| matches!(t.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+    let Some(s) = keys::shortcut(
+        &k.key(),
+        in_field,
+        k.ctrl_key() || k.alt_key() || k.meta_key(),
+    ) else {
+        return;
+    };
+    match s {
+        Shortcut::Next | Shortcut::Previous => {
+            let target = with_ref(|a| {
+                let rows = a.inbox.rows();
+                let open = a.conv.as_ref().map(|c| c.ticket_id);
+                let cur = rows.iter().position(|t| Some(t.id) == open);
+                keys::step(cur, rows.len(), s == Shortcut::Next).map(|i| rows[i].id)
+            });
+            if let Some(id) = target {
+                super::navigate(Route::Ticket(id));
+            }
+        }
+        Shortcut::Claim => {
+            if let Some(id) = with_ref(|a| {
+                a.open
+                    .as_ref()
+                    .filter(|t| t.assignee_id.is_none())
+                    .map(|t| t.id)
+            }) {
+                super::claim(id);
+            }
+        }
+        Shortcut::Reply => {
+            if let Some(c) = by_id("composer") {
+                e.prevent_default();
+                focus(&c);
+            }
+        }
+        Shortcut::Help => show_help(),
+        Shortcut::Close => {
+            if let Some(h) = by_id("help") {
+                h.remove();
+            }
+        }
+    }
+}
+
+fn show_help() {
+    if by_id("help").is_some() {
+        return;
+    }
+    let back = el_class("div", "dialog-back");
+    attr(&back, "id", "help");
+    testid(&back, "shortcuts-help");
+    let d = el_class("div", "dialog");
+    attr(&d, "role", "dialog");
+    attr(&d, "aria-modal", "true");
+    attr(&d, "aria-labelledby", "help-title");
+    let h = el_text("h2", "", "Keyboard shortcuts");
+    attr(&h, "id", "help-title");
+    let dl = el("dl");
+    for (key, what) in keys::LIST {
+        let dt = el("dt");
+        append(&dt, &[&el_text("kbd", "", key)]);
+        append(&dl, &[&dt, &el_text("dd", "", what)]);
+    }
+    let close = button("Close", "help-close", "", |_| {
+        if let Some(h) = by_id("help") {
+            h.remove();
+        }
+    });
+    append(&d, &[&h, &dl, &close]);
+    append(&back, &[&d]);
+    let _ = document().body().map(|b| b.append_child(&back));
+    focus(&close);
+}
+
+// ----- metrics and admin pages -----
+
+fn ms_text(ms: Option<u64>) -> String {
+    match ms {
+        None => "–".into(),
+        Some(ms) if ms < 60_000 => format!("{} s", ms / 1000),
+        Some(ms) if ms < 3_600_000 => format!("{} min", ms / 60_000),
+        Some(ms) => format!("{:.1} h", ms as f64 / 3_600_000.0),
+    }
+}
+
+fn render_metrics(main: &Element) {
+    let page = el_class("div", "page");
+    testid(&page, "metrics-page");
+    let mine = el_class("div", "cards");
+    let team = el("div");
+    append(
+        &page,
+        &[
+            &el_text("h2", "", "My last 7 days"),
+            &mine,
+            &el_text("h2", "", "Team"),
+            &team,
+        ],
+    );
+    append(main, &[&page]);
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Ok(m) = net::get::<AgentMetricsView>("/api/v1/metrics/me").await {
+            for (label, value) in [
+                ("claimed", m.claimed.to_string()),
+                ("resolved", m.resolved.to_string()),
+                ("open now", m.open_now.to_string()),
+                (
+                    "first response (median)",
+                    ms_text(m.first_response_median_ms),
+                ),
+                ("first response (p90)", ms_text(m.first_response_p90_ms)),
+                ("resolution (median)", ms_text(m.resolution_median_ms)),
+            ] {
+                let c = el_class("div", "card");
+                append(
+                    &c,
+                    &[&el_text("b", "", &value), &el_text("span", "muted", label)],
+                );
+                testid(&c, "metric");
+                append(&mine, &[&c]);
+            }
+        }
+        match net::get::<TeamMetricsView>("/api/v1/metrics/team").await {
+            Ok(t) => {
+                let table = el("table");
+                let head = el("tr");
+                for h in [
+                    "Agent",
+                    "Claimed",
+                    "Resolved",
+                    "Open",
+                    "First response",
+                    "Resolution",
+                ] {
+                    append(&head, &[&el_text("th", "", h)]);
+                }
+                append(&table, &[&head]);
+                let mut rows: Vec<(String, [String; 5])> = t
+                    .agents
+                    .iter()
+                    .map(|a| {
+                        (
+                            a.display_name.clone(),
+                            [
+                                a.claimed.to_string(),
+                                a.resolved.to_string(),
+                                a.open_now.to_string(),
+                                ms_text(a.first_response_median_ms),
+                                ms_text(a.resolution_median_ms),
+                            ],
+                        )
+                    })
+                    .collect();
+                rows.push((
+                    "Team".into(),
+                    [
+                        t.totals.claimed.to_string(),
+                        t.totals.resolved.to_string(),
+                        t.totals.open_now.to_string(),
+                        ms_text(t.totals.first_response_median_ms),
+                        ms_text(t.totals.resolution_median_ms),
+                    ],
+                ));
+                for (name, cells) in rows {
+                    let tr = el("tr");
+                    append(&tr, &[&el_text("td", "", &name)]);
+                    for c in cells {
+                        append(&tr, &[&el_text("td", "", &c)]);
+                    }
+                    append(&table, &[&tr]);
+                }
+                append(&team, &[&table]);
+            }
+            Err(e) => append(&team, &[&el_text("p", "muted", &e.message)]),
+        }
+    });
+}
+
+fn render_users(main: &Element) {
+    let page = el_class("div", "page");
+    testid(&page, "users-page");
+    let bar = el_class("div", "toolbar");
+    let search = input("search", "users-search", "name or email");
+    attr(&search, "id", "users-search");
+    let mut roles = vec![("".to_owned(), "any".to_owned())];
+    roles.extend(opts(Role::ALL, Role::as_str));
+    let role = select("users-role", &roles, "");
+    attr(&role, "id", "users-role");
+    let go = button("Search", "users-go", "primary", |_| load_users(None));
+    append(
+        &bar,
+        &[
+            &labelled("Search ", &search),
+            &labelled("Role ", &role),
+            &go,
+        ],
+    );
+    super::dom::on(&search, "keydown", |e| {
+        if e.dyn_ref::<KeyboardEvent>()
+            .is_some_and(|k| k.key() == "Enter")
+        {
+            load_users(None);
+        }
+    });
+    let table = el("table");
+    attr(&table, "id", "users-table");
+    testid(&table, "users-table");
+    let more = button("More", "users-more", "more", |_| {
+        let c = by_id("users-more").and_then(|b| b.get_attribute("data-cursor"));
+        load_users(c);
+    });
+    attr(&more, "id", "users-more");
+    attr(&more, "hidden", "");
+    append(&page, &[&el_text("h2", "", "Users"), &bar, &table, &more]);
+    append(main, &[&page]);
+    load_users(None);
+}
+
+fn load_users(cursor: Option<String>) {
+    let role =
+        serde_json::from_value::<Role>(serde_json::Value::String(value_of("users-role"))).ok();
+    let q = crate::query::users_query(&value_of("users-search"), role, cursor.as_deref(), 50);
+    wasm_bindgen_futures::spawn_local(async move {
+        let Some(table) = by_id("users-table") else {
+            return;
+        };
+        match net::get::<Page<UserView>>(&format!("/api/v1/users{q}")).await {
+            Ok(p) => {
+                if cursor.is_none() {
+                    clear(&table);
+                    let head = el("tr");
+                    for h in ["Name", "Email", "Role", "State", "Capacity", "Actions"] {
+                        append(&head, &[&el_text("th", "", h)]);
+                    }
+                    append(&table, &[&head]);
+                }
+                for u in p.items {
+                    append(&table, &[&user_row(&u)]);
+                }
+                if let Some(m) = by_id("users-more") {
+                    match p.next_cursor {
+                        Some(c) => {
+                            attr(&m, "data-cursor", &c);
+                            let _ = m.remove_attribute("hidden");
+                        }
+                        None => attr(&m, "hidden", ""),
+                    }
+                }
+            }
+            Err(e) => toast(&e.message),
+        }
+    });
+}
+
+fn user_row(u: &UserView) -> Element {
+    let tr = el("tr");
+    testid(&tr, "user-row");
+    attr(&tr, "data-user-id", &u.id.to_string());
+    attr(&tr, "data-role", u.role.as_str());
+    attr(
+        &tr,
+        "data-disabled",
+        if u.disabled { "true" } else { "false" },
+    );
+    let actions = el("td");
+    let id = u.id;
+    for role in Role::ALL.iter().copied().filter(|r| *r != u.role) {
+        let label = match role {
+            Role::Customer => "Make customer",
+            Role::Agent => "Make agent",
+            Role::Admin => "Make admin",
+        };
+        let b = button(
+            label,
+            &format!("promote-{}", role.as_str()),
+            "",
+            move |_| {
+                let body = wire::body(&SetRoleRequest { role });
+                wasm_bindgen_futures::spawn_local(async move {
+                    user_changed(
+                        net::json::<UserView>(
+                            "PUT",
+                            &format!("/api/v1/users/{id}/role"),
+                            Some(body),
+                        )
+                        .await,
+                    );
+                });
+            },
+        );
+        append(&actions, &[&b]);
+    }
+    let disabled = u.disabled;
+    let toggle = button(
+        if disabled { "Enable" } else { "Disable" },
+        if disabled {
+            "enable-user"
+        } else {
+            "disable-user"
+        },
+        if disabled { "" } else { "danger" },
+        move |_| {
+            let body = wire::body(&SetDisabledRequest {
+                disabled: !disabled,
+            });
+            wasm_bindgen_futures::spawn_local(async move {
+                user_changed(
+                    net::json::<UserView>(
+                        "PUT",
+                        &format!("/api/v1/users/{id}/disabled"),
+                        Some(body),
+                    )
+                    .await,
+                );
+            });
+        },
+    );
+    append(&actions, &[&toggle]);
+    let cap = el("td");
+    if u.role.is_staff() {
+        let i = input("number", "capacity", "");
+        attr(&i, "min", "0");
+        attr(&i, "max", "1000");
+        attr(&i, "aria-label", &format!("Capacity of {}", u.display_name));
+        let i2 = i.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok(a) =
+                net::get::<neurochat_protocol::v1::AgentView>(&format!("/api/v1/users/{id}/agent"))
+                    .await
+            {
+                i2.set_value(&a.capacity.to_string());
+            }
+        });
+        let i3 = i.clone();
+        let save = button("Save", "save-capacity", "", move |_| {
+            let Ok(capacity) = i3.value().trim().parse::<u32>() else {
+                toast("Capacity is a whole number.");
+                return;
+            };
+            let body = wire::body(&neurochat_protocol::v1::AgentSettingsRequest {
+                availability: None,
+                capacity: Some(capacity),
+            });
+            wasm_bindgen_futures::spawn_local(async move {
+                match net::call("PATCH", &format!("/api/v1/users/{id}/agent"), Some(body)).await {
+                    Ok(_) => toast("Capacity saved."),
+                    Err(e) => toast(&e.message),
+                }
+            });
+        });
+        append(&cap, &[&i, &save]);
+    }
+    append(
+        &tr,
+        &[
+            &el_text("td", "", &u.display_name),
+            &el_text("td", "", u.email.as_deref().unwrap_or("")),
+            &el_text("td", "", u.role.as_str()),
+            &el_text("td", "", if u.disabled { "disabled" } else { "active" }),
+            &cap,
+            &actions,
+        ],
+    );
+    tr
+}
+
+fn user_changed(r: Result<UserView, neurochat_protocol::v1::ErrorBody>) {
+    match r {
+        Ok(u) => {
+            let sel = format!("tr[data-user-id=\"{}\"]", u.id);
+            if let Some(old) =
+                by_id("users-table").and_then(|t| t.query_selector(&sel).ok().flatten())
+            {
+                let _ = old.replace_with_with_node_1(&user_row(&u));
+            }
+            toast(&format!(
+                "{} is now {}{}.",
+                u.display_name,
+                u.role.as_str(),
+                if u.disabled { " (disabled)" } else { "" }
+            ));
+            with(|a| a.users.insert(u.id, u));
+        }
+        Err(e) => toast(&e.message),
+    }
+}
+
+fn render_categories(main: &Element) {
+    let page = el_class("div", "page");
+    testid(&page, "categories-page");
+    let bar = el_class("form", "toolbar");
+    let name = input("text", "category-name", "New category");
+    attr(&name, "id", "category-name");
+    attr(&name, "maxlength", "100");
+    let add = el_text("button", "primary", "Create");
+    attr(&add, "type", "submit");
+    testid(&add, "category-create");
+    append(&bar, &[&labelled("Name ", &name), &add]);
+    super::dom::on(&bar, "submit", |e: Event| {
+        e.prevent_default();
+        let body = wire::body(&CreateCategoryRequest {
+            name: value_of("category-name").trim().to_owned(),
+        });
+        wasm_bindgen_futures::spawn_local(async move {
+            match net::json::<CategoryView>("POST", "/api/v1/categories", Some(body)).await {
+                Ok(_) => reload_categories(),
+                Err(e) => toast(&e.message),
+            }
+        });
+    });
+    let table = el("table");
+    attr(&table, "id", "categories-table");
+    testid(&table, "categories-table");
+    append(&page, &[&el_text("h2", "", "Categories"), &bar, &table]);
+    append(main, &[&page]);
+    reload_categories();
+}
+
+fn reload_categories() {
+    wasm_bindgen_futures::spawn_local(async {
+        let Ok(cats) = net::get::<Vec<CategoryView>>("/api/v1/categories").await else {
+            return;
+        };
+        with(|a| a.categories = cats.clone());
+        let Some(table) = by_id("categories-table") else {
+            return;
+        };
+        clear(&table);
+        let head = el("tr");
+        for h in ["Name", "State", "Actions"] {
+            append(&head, &[&el_text("th", "", h)]);
+        }
+        append(&table, &[&head]);
+        for c in cats {
+            let tr = el("tr");
+            testid(&tr, "category-row");
+            attr(&tr, "data-category-id", &c.id.to_string());
+            let name = input("text", "category-rename", "");
+            name.set_value(&c.name);
+            attr(&name, "aria-label", &format!("Name of {}", c.name));
+            let id = c.id;
+            let n2 = name.clone();
+            let save = button("Rename", "category-save", "", move |_| {
+                update_category(
+                    id,
+                    UpdateCategoryRequest {
+                        name: Some(n2.value()),
+                        archived: None,
+                    },
+                )
+            });
+            let archived = c.archived;
+            let arch = button(
+                if archived { "Restore" } else { "Archive" },
+                "category-archive",
+                "",
+                move |_| {
+                    update_category(
+                        id,
+                        UpdateCategoryRequest {
+                            name: None,
+                            archived: Some(!archived),
+                        },
+                    )
+                },
+            );
+            let td = el("td");
+            append(&td, &[&name]);
+            let actions = el("td");
+            append(&actions, &[&save, &arch]);
+            append(
+                &tr,
+                &[
+                    &td,
+                    &el_text("td", "", if archived { "archived" } else { "active" }),
+                    &actions,
+                ],
+            );
+            append(&table, &[&tr]);
+        }
+    });
+}
+
+fn update_category(id: Uuid, req: UpdateCategoryRequest) {
+    let body = wire::body(&req);
+    wasm_bindgen_futures::spawn_local(async move {
+        match net::json::<CategoryView>("PATCH", &format!("/api/v1/categories/{id}"), Some(body))
+            .await
+        {
+            Ok(_) => {
+                reload_categories();
+                render_filters_categories();
+            }
+            Err(e) => toast(&e.message),
+        }
+    });
+}
+
+fn render_audit(main: &Element) {
+    let page = el_class("div", "page");
+    testid(&page, "audit-page");
+    let bar = el_class("div", "toolbar");
+    let actor = input("text", "audit-actor", "actor user id");
+    attr(&actor, "id", "audit-actor");
+    let mut actions = vec![("".to_owned(), "any".to_owned())];
+    actions.extend(opts(AuditAction::ALL, AuditAction::as_str));
+    let action = select("audit-action", &actions, "");
+    attr(&action, "id", "audit-action");
+    let go = button("Filter", "audit-go", "primary", |_| load_audit(None));
+    append(
+        &bar,
+        &[
+            &labelled("Actor ", &actor),
+            &labelled("Action ", &action),
+            &go,
+        ],
+    );
+    let table = el("table");
+    attr(&table, "id", "audit-table");
+    testid(&table, "audit-table");
+    let more = button("Older entries", "audit-more", "more", |_| {
+        load_audit(by_id("audit-more").and_then(|b| b.get_attribute("data-cursor")))
+    });
+    attr(&more, "id", "audit-more");
+    attr(&more, "hidden", "");
+    append(
+        &page,
+        &[&el_text("h2", "", "Audit log"), &bar, &table, &more],
+    );
+    append(main, &[&page]);
+    load_audit(None);
+}
+
+fn load_audit(cursor: Option<String>) {
+    let actor = Uuid::try_parse(value_of("audit-actor").trim()).ok();
+    let action =
+        serde_json::from_value::<AuditAction>(serde_json::Value::String(value_of("audit-action")))
+            .ok();
+    let q = crate::query::audit_query(actor, action, cursor.as_deref(), 50);
+    wasm_bindgen_futures::spawn_local(async move {
+        let Some(table) = by_id("audit-table") else {
+            return;
+        };
+        match net::get::<Page<AuditEntryView>>(&format!("/api/v1/audit{q}")).await {
+            Ok(p) => {
+                if cursor.is_none() {
+                    clear(&table);
+                    let head = el("tr");
+                    for h in ["When", "Actor", "Action", "Target", "Detail", "IP"] {
+                        append(&head, &[&el_text("th", "", h)]);
+                    }
+                    append(&table, &[&head]);
+                }
+                for e in p.items {
+                    let tr = el("tr");
+                    testid(&tr, "audit-row");
+                    let actor = e
+                        .actor_id
+                        .map(|a| with(|x| x.name_of(a)).unwrap_or_else(|| a.to_string()))
+                        .unwrap_or_default();
+                    let target = format!(
+                        "{} {}",
+                        e.target_type.as_deref().unwrap_or(""),
+                        e.target_id.as_deref().unwrap_or("")
+                    );
+                    for c in [
+                        time_text(e.at),
+                        actor,
+                        e.action.as_str().replace('_', " "),
+                        target.trim().to_owned(),
+                        e.detail.clone().unwrap_or_default(),
+                        e.source_ip.clone().unwrap_or_default(),
+                    ] {
+                        append(&tr, &[&el_text("td", "", &c)]);
+                    }
+                    append(&table, &[&tr]);
+                }
+                if let Some(m) = by_id("audit-more") {
+                    match p.next_cursor {
+                        Some(c) => {
+                            attr(&m, "data-cursor", &c);
+                            let _ = m.remove_attribute("hidden");
+                        }
+                        None => attr(&m, "hidden", ""),
+                    }
+                }
+            }
+            Err(e) => toast(&e.message),
+        }
+    });
+}
