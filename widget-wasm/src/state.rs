@@ -296,15 +296,26 @@ impl Key {
 }
 
 /// An HTTP request for the web layer to make.
+///
+/// Session starts and ticket lists carry the session generation they
+/// belong to, echoed in [`Input::Fetched`]: an answer that arrives after
+/// another session was started (an anonymous start overtaken by
+/// `identify()`, a ticket list of the previous visitor) is dropped rather
+/// than taken for the current one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fetch {
     /// `POST /api/v1/widget/sessions` with this JSON body.
     Session {
         /// `VisitorSessionRequest` JSON.
         body: String,
+        /// The session generation this start opens.
+        generation: u32,
     },
     /// `GET /api/v1/tickets` with the visitor token.
-    Tickets,
+    Tickets {
+        /// The session generation whose token is used.
+        generation: u32,
+    },
     /// `GET /api/v1/widget/status` (no auth).
     Status,
 }
@@ -314,8 +325,16 @@ impl Fetch {
     pub fn kind(&self) -> FetchKind {
         match self {
             Fetch::Session { .. } => FetchKind::Session,
-            Fetch::Tickets => FetchKind::Tickets,
+            Fetch::Tickets { .. } => FetchKind::Tickets,
             Fetch::Status => FetchKind::Status,
+        }
+    }
+
+    /// The generation to echo back (0 for the status).
+    pub fn generation(&self) -> u32 {
+        match self {
+            Fetch::Session { generation, .. } | Fetch::Tickets { generation } => *generation,
+            Fetch::Status => 0,
         }
     }
 }
@@ -443,6 +462,8 @@ pub enum Input {
     Fetched {
         /// Which request.
         kind: FetchKind,
+        /// The request's [`Fetch::generation`].
+        generation: u32,
         /// What came back.
         reply: Reply,
         /// For a session: its `expires_at` in ms since the epoch, parsed
@@ -491,6 +512,8 @@ pub struct State {
     /// The visitor session.
     pub session: Option<Session>,
     session_pending: bool,
+    /// Generation of the latest session start (see [`Fetch`]).
+    session_gen: u32,
     pending_host_user: Option<String>,
     identify_pending: bool,
     /// A pre-chat form must be filled before a session starts.
@@ -542,6 +565,7 @@ impl State {
             authed: false,
             session: None,
             session_pending: false,
+            session_gen: 0,
             pending_host_user: None,
             identify_pending: false,
             prechat_needed: false,
@@ -756,9 +780,21 @@ pub fn update(s: &mut State, input: Input) -> Vec<Effect> {
         Input::Closed(code) => on_closed(s, &mut fx, code),
         Input::Fetched {
             kind,
+            generation,
             reply,
             expires_ms,
-        } => on_fetched(s, &mut fx, kind, reply, expires_ms),
+        } => {
+            // Only the answer to the latest session start, and ticket lists
+            // of the current session, count.
+            let current = match kind {
+                FetchKind::Session => s.session_pending && generation == s.session_gen,
+                FetchKind::Tickets => generation == s.session_gen && s.session.is_some(),
+                FetchKind::Status => true,
+            };
+            if current {
+                on_fetched(s, &mut fx, kind, reply, expires_ms);
+            }
+        }
         Input::Timer(t) => match t {
             Timer::Reconnect => {
                 if s.session.is_some() && s.network && !s.socket {
@@ -865,9 +901,13 @@ fn start_session(
 ) {
     let body = body.to_json();
     s.session_pending = true;
+    s.session_gen = s.session_gen.wrapping_add(1);
     s.pending_host_user = host_user;
     s.conn = Conn::Connecting;
-    fx.push(Effect::Fetch(Fetch::Session { body }));
+    fx.push(Effect::Fetch(Fetch::Session {
+        body,
+        generation: s.session_gen,
+    }));
 }
 
 fn identify(s: &mut State, fx: &mut Vec<Effect>, identity: HostIdentity) {
@@ -922,6 +962,7 @@ fn forget_everything(s: &mut State, fx: &mut Vec<Effect>) {
         status_fetched: s.status_fetched,
         unread_emitted: s.unread_emitted,
         next_req: s.next_req,
+        session_gen: s.session_gen,
         ..State::new(0)
     };
     *s = keep;
@@ -961,7 +1002,9 @@ fn connect_now(s: &mut State, fx: &mut Vec<Effect>) {
 
 fn fetch_tickets(s: &State, fx: &mut Vec<Effect>) {
     if s.session.is_some() {
-        fx.push(Effect::Fetch(Fetch::Tickets));
+        fx.push(Effect::Fetch(Fetch::Tickets {
+            generation: s.session_gen,
+        }));
     }
 }
 

@@ -63,8 +63,10 @@ impl H {
     /// An HTTP reply, read the way the web layer reads it.
     fn fetched(&mut self, kind: FetchKind, status: u16, body: &str) -> &Vec<Effect> {
         let v = serde_json::from_str::<Value>(body).ok();
+        let generation = self.s.session_gen;
         self.step(Input::Fetched {
             kind,
+            generation,
             reply: wire::reply(kind, status, v.as_ref()),
             expires_ms: 0,
         })
@@ -98,8 +100,10 @@ impl H {
             "expires_at": "2030-01-01T00:00:00Z",
             "user": {"id": ME, "role": "customer", "display_name": "Visitor"}
         });
+        let generation = self.s.session_gen;
         self.step(Input::Fetched {
             kind: FetchKind::Session,
+            generation,
             reply: wire::reply(FetchKind::Session, 201, Some(&body)),
             expires_ms: 10_000_000_000_000,
         });
@@ -451,7 +455,10 @@ fn a_reload_restores_session_ticket_and_outbox() {
     r.storage = h.storage.clone();
     r.boot();
     assert!(r.has(&Effect::Connect));
-    assert!(r.has(&Effect::Fetch(Fetch::Tickets)));
+    assert!(
+        r.fx.iter()
+            .any(|e| matches!(e, Effect::Fetch(Fetch::Tickets { .. })))
+    );
     assert_eq!(r.s.ticket.map(|t| t.id), Some(tid()));
     assert_eq!(r.s.pending_shown().count(), 1);
     r.connect();
@@ -790,7 +797,7 @@ fn identify_binds_the_customer_and_loads_their_tickets() {
     let body =
         h.fx.iter()
             .find_map(|e| match e {
-                Effect::Fetch(Fetch::Session { body }) => Some(body.clone()),
+                Effect::Fetch(Fetch::Session { body, .. }) => Some(body.clone()),
                 _ => None,
             })
             .expect("session request");
@@ -801,7 +808,10 @@ fn identify_binds_the_customer_and_loads_their_tickets() {
     );
     h.session_response();
     assert!(h.has(&Effect::Identified(Ok(()))));
-    assert!(h.has(&Effect::Fetch(Fetch::Tickets)));
+    assert!(
+        h.fx.iter()
+            .any(|e| matches!(e, Effect::Fetch(Fetch::Tickets { .. })))
+    );
     assert_eq!(
         h.s.session.as_ref().and_then(|s| s.host_user.as_deref()),
         Some("host-7")
@@ -887,7 +897,7 @@ fn prechat_comes_before_the_session() {
         email: Some("".into()),
     });
     let body = h.fx.iter().find_map(|e| match e {
-        Effect::Fetch(Fetch::Session { body }) => Some(body.clone()),
+        Effect::Fetch(Fetch::Session { body, .. }) => Some(body.clone()),
         _ => None,
     });
     assert_eq!(body.as_deref(), Some(r#"{"display_name":"Ana"}"#));
@@ -989,4 +999,57 @@ fn earlier_conversations_can_be_reopened() {
     h.frame(msg_in(OTHER_TICKET, 4, "agent", "old answer", None));
     assert_eq!(h.seqs(), vec![1, 4]);
     assert_eq!(h.s.unread(), 0, "old answers are not news");
+}
+
+#[test]
+fn a_late_anonymous_session_is_not_taken_for_the_identity() {
+    let mut h = H::new();
+    h.boot();
+    h.step(Input::Open);
+    let anon_gen = h.s.session_gen;
+    h.step(Input::Identify(HostIdentity::Hmac {
+        user_id: "victim".into(),
+        email: None,
+        name: None,
+        signature: "forged".into(),
+    }));
+    // The anonymous start answers first, then the identity is refused.
+    let anon = json!({"visitor_token": "ncv_anon", "expires_at": "2030-01-01T00:00:00Z",
+        "user": {"id": ME}});
+    h.step(Input::Fetched {
+        kind: FetchKind::Session,
+        generation: anon_gen,
+        reply: wire::reply(FetchKind::Session, 201, Some(&anon)),
+        expires_ms: 0,
+    });
+    assert!(
+        h.s.session.is_none(),
+        "the stale anonymous answer is dropped"
+    );
+    assert!(!h.fx.iter().any(|e| matches!(e, Effect::Identified(_))));
+    h.fetched(
+        FetchKind::Session,
+        401,
+        r#"{"code":"identity_invalid","message":"no"}"#,
+    );
+    assert!(h.has(&Effect::Identified(Err("identity_invalid".into()))));
+    assert!(h.s.session.is_none());
+    assert_eq!(h.storage, [None, None, None]);
+}
+
+#[test]
+fn a_ticket_list_of_a_previous_session_is_dropped() {
+    let mut h = H::online();
+    let old = h.s.session_gen;
+    h.step(Input::Logout);
+    h.step(Input::Submit("new visitor".into()));
+    h.session_response();
+    let list = json!({"items": [{"id": TICKET, "status": "in_progress", "last_seq": 2}]});
+    h.step(Input::Fetched {
+        kind: FetchKind::Tickets,
+        generation: old,
+        reply: wire::reply(FetchKind::Tickets, 200, Some(&list)),
+        expires_ms: 0,
+    });
+    assert!(h.s.history.is_empty() && h.s.ticket.is_none());
 }

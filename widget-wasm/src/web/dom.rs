@@ -148,12 +148,7 @@ fn on_event(
                     email: value("email"),
                 });
             } else if target == *composer {
-                let v = input.value();
-                if !v.trim().is_empty() {
-                    input.set_value("");
-                    dispatch(Input::Submit(v));
-                    let _ = input.focus();
-                }
+                send(input);
             }
         }
         "keydown" => {
@@ -163,16 +158,26 @@ fn on_event(
             match k.key().as_str() {
                 "Escape" => dispatch(Input::Close),
                 "Enter" if !k.shift_key() && !k.is_composing() && target == ***input => {
+                    // Not `form.requestSubmit()`: its submit event would
+                    // re-enter this very listener, which wasm-bindgen refuses.
                     e.prevent_default();
-                    if let Some(f) = composer.dyn_ref::<web_sys::HtmlFormElement>() {
-                        let _ = f.request_submit();
-                    }
+                    send(input);
                 }
                 _ => {}
             }
         }
         "input" if target == ***input => dispatch(Input::Typed),
         _ => {}
+    }
+}
+
+/// Sends the composer's text (Enter or the send button).
+fn send(input: &HtmlTextAreaElement) {
+    let v = input.value();
+    if !v.trim().is_empty() {
+        input.set_value("");
+        dispatch(Input::Submit(v));
+        let _ = input.focus();
     }
 }
 

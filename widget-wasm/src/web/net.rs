@@ -55,10 +55,10 @@ pub(super) fn open_socket(server: &str, g: u32) -> Option<web_sys::WebSocket> {
 /// (0 on a network error) and text.
 pub(super) fn fetch(cfg: &Config, session: Option<&Session>, f: Fetch) {
     let Some(w) = window() else { return };
-    let kind = f.kind();
+    let (kind, generation) = (f.kind(), f.generation());
     let (path, body) = match f {
-        Fetch::Session { body } => ("/api/v1/widget/sessions", Some(body)),
-        Fetch::Tickets => ("/api/v1/tickets?limit=20", None),
+        Fetch::Session { body, .. } => ("/api/v1/widget/sessions", Some(body)),
+        Fetch::Tickets { .. } => ("/api/v1/tickets?limit=20", None),
         Fetch::Status => ("/api/v1/widget/status", None),
     };
     let init = web_sys::RequestInit::new();
@@ -82,6 +82,7 @@ pub(super) fn fetch(cfg: &Config, session: Option<&Session>, f: Fetch) {
     let fail = move || {
         dispatch(Input::Fetched {
             kind,
+            generation,
             reply: Reply::Network,
             expires_ms: 0,
         })
@@ -112,6 +113,7 @@ pub(super) fn fetch(cfg: &Config, session: Option<&Session>, f: Fetch) {
             };
             dispatch(Input::Fetched {
                 kind,
+                generation,
                 reply,
                 expires_ms,
             });
