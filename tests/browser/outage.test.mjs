@@ -132,3 +132,81 @@ scenario(
   },
   { timeout: 180_000 },
 );
+
+// The visitor reloads the page while the server is down: the messages
+// written during the outage wait in the stored outbox and go out exactly
+// once when the server is back.
+scenario(
+  'outage with a reload: pending messages survive the reload and are sent exactly once',
+  async (fx) => {
+    const { server, host } = fx;
+    const agent = await createAgent(server);
+    const sock1 = fx.track(await connectAgent(server, agent));
+
+    const { page, log } = await fx.newVisitor();
+    await page.goto(host.page('/', shopPage(server)));
+    const w = new Widget(page);
+    await w.ready();
+    await w.open();
+    await w.send('hello before');
+    await w.waitForMessage('hello before', { who: 'own', withSeq: true });
+    const ticket = await sock1.waitForNewTicket();
+    await sock1.claim(ticket.id);
+
+    await server.kill9();
+    await until(async () => (await w.state()).connection !== 'online', { label: 'offline', timeout: 20_000 });
+    const during = ['written offline 1', 'written offline 2'];
+    for (const body of during) {
+      await w.send(body);
+      await w.waitForMessage(body, { who: 'own' });
+    }
+
+    await page.reload();
+    await w.ready();
+    if (!(await w.state()).panelOpen) await w.launcher.click();
+    await w.input.waitFor({ state: 'visible' });
+    const reloaded = await until(
+      async () => {
+        const s = await w.state();
+        return during.every((b) => s.msgs.some((m) => m.body === b)) && s;
+      },
+      { label: 'the pending messages shown again after the reload (from the stored outbox)' },
+    );
+    for (const body of during) {
+      const m = reloaded.msgs.filter((x) => x.body === body);
+      assert.equal(m.length, 1, `${body} shown once after the reload`);
+      assert.equal(m[0].seq, null, `${body} still pending after the reload`);
+    }
+
+    await server.restart();
+    const final = await until(
+      async () => {
+        const s = await w.state();
+        const all = ['hello before', ...during].every((b) => s.msgs.some((m) => m.body === b && m.seq !== null));
+        return s.connection === 'online' && all && s.msgs.every((m) => m.seq !== null) && s;
+      },
+      { timeout: 45_000, label: 'every message acknowledged after the restart' },
+    );
+    await sleep(1_000);
+    const settled = await w.state();
+    assert.deepEqual(settled.msgs, final.msgs, 'nothing changed after settling');
+    assert.deepEqual(
+      settled.msgs.filter((m) => m.who === 'own').map((m) => m.body),
+      ['hello before', ...during],
+      'each visitor message once, in the order written',
+    );
+    const stored = await ticketMessages(server, agent.token, ticket.id);
+    assert.deepEqual(
+      stored.filter((m) => m.kind === 'customer').map((m) => m.body),
+      ['hello before', ...during],
+      'stored exactly once each, in the same ticket',
+    );
+    assert.deepEqual(
+      settled.msgs.map((m) => [m.seq, m.body]),
+      stored.filter((m) => m.kind !== 'internal_note').map((m) => [m.seq, m.body]),
+      'widget == stored history',
+    );
+    assert.deepEqual(log.errors, []);
+  },
+  { timeout: 180_000 },
+);
