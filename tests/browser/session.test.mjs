@@ -98,6 +98,7 @@ scenario('identify with a valid HMAC lands in that customer’s history', async 
     { label: `the earlier ticket ${earlier.ticket.id} in the widget` },
   );
   assert.ok(seen === 'history' || seen === 'conversation');
+  console.log(`# after identify() the earlier ticket is shown as: ${seen}`);
 
   // A message written now belongs to that customer.
   const admin = await loginAdmin(server);
@@ -230,4 +231,66 @@ scenario('identify with a forged signature during the anonymous session start is
     { identify: { ok: false, code: 'identity_invalid' }, inWidget: false, ticket: false, hostUser: false },
     'identify rejects with identity_invalid; nothing of the victim in the widget, and the stored session does not claim to be theirs',
   );
+});
+
+// One browser, two customers in turn (a shared computer): after identify()
+// for the second, nothing of the first is shown or stored; logout() then
+// forgets everything.
+scenario('identify as another customer drops the first one’s data; logout forgets everything', async (fx) => {
+  const { server, host } = fx;
+  const alice = { userId: 'shop-alice', email: 'alice@example.com', name: 'Alice' };
+  const bob = { userId: 'shop-bob', email: 'bob@example.com', name: 'Bob' };
+  const aliceTicket = await openTicketAs(server, alice, { subject: 'Alice order', body: 'ALICE-SECRET parcel 77' });
+  const bobTicket = await openTicketAs(server, bob, { subject: 'Bob order', body: 'BOB-SECRET parcel 88' });
+
+  const { page } = await fx.newVisitor();
+  await page.goto(host.page('/', shopPage(server)));
+  const w = new Widget(page);
+  await w.ready();
+  await w.open();
+  const identify = (id) =>
+    page.evaluate(async (x) => {
+      try {
+        await window.NeuroChat.identify(x);
+        return 'ok';
+      } catch (e) {
+        return `refused: ${e?.code}`;
+      }
+    }, { ...id, signature: signIdentity(id) });
+  const seen = () =>
+    page.evaluate(() => {
+      const root = document.getElementById('neurochat-root').shadowRoot;
+      const text = root.textContent;
+      const ids = [...root.querySelectorAll('[data-ticket-id]')].map((e) => e.getAttribute('data-ticket-id'));
+      const storage = Object.keys(localStorage)
+        .filter((k) => k.startsWith('neurochat:'))
+        .map((k) => `${k}=${localStorage.getItem(k)}`)
+        .join('\n');
+      return { text, ids, storage, keys: Object.keys(localStorage).filter((k) => k.startsWith('neurochat:')) };
+    });
+  const shows = (s, t) => s.ids.includes(t.ticket.id) || s.text.includes(t.ticket.subject) || s.text.includes('parcel');
+
+  assert.equal(await identify(alice), 'ok');
+  await until(async () => shows(await seen(), aliceTicket), { label: 'Alice’s ticket shown' });
+
+  assert.equal(await identify(bob), 'ok');
+  await until(async () => shows(await seen(), bobTicket), { label: 'Bob’s ticket shown' });
+  await sleep(1_000);
+  const asBob = await seen();
+  assert.ok(!asBob.ids.includes(aliceTicket.ticket.id), 'Alice’s ticket is not listed for Bob');
+  assert.ok(!asBob.text.includes('ALICE-SECRET') && !asBob.text.includes('Alice order'), 'nothing of Alice is shown');
+  assert.ok(!asBob.storage.includes(aliceTicket.ticket.id) && !asBob.storage.includes('shop-alice'), 'nothing of Alice is stored');
+
+  await page.evaluate(() => window.NeuroChat.logout());
+  await until(async () => (await seen()).keys.every((k) => !/:(session|ticket|outbox)$/.test(k)), {
+    label: 'session, ticket and outbox forgotten after logout()',
+  });
+  const after = await seen();
+  assert.ok(!after.text.includes('BOB-SECRET') && !after.ids.includes(bobTicket.ticket.id), 'nothing of Bob shown after logout()');
+  assert.equal((await w.state()).msgs.length, 0, 'no messages shown after logout()');
+  await page.reload();
+  await w.ready();
+  const reloaded = await seen();
+  assert.ok(!reloaded.text.includes('BOB-SECRET'), 'nothing of Bob after a reload either');
+  assert.deepEqual(reloaded.keys.filter((k) => /:(session|ticket|outbox)$/.test(k)), []);
 });
