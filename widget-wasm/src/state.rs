@@ -996,6 +996,9 @@ fn connect_now(s: &mut State, fx: &mut Vec<Effect>) {
         return;
     }
     s.conn = Conn::Connecting;
+    // `Connect` replaces any socket still open (its late events are
+    // ignored), so nothing of it may linger here either.
+    reset_connection(s);
     fx.push(Effect::Cancel(Timer::Reconnect));
     fx.push(Effect::Connect);
 }
@@ -1400,8 +1403,10 @@ fn on_message(s: &mut State, fx: &mut Vec<Effect>, m: wire::Message) {
     mark_seen(s, fx);
 }
 
-fn on_closed(s: &mut State, fx: &mut Vec<Effect>, code: u16) {
-    let was_authed = s.authed;
+/// Forgets everything that belonged to the connection: its requests
+/// (their outbox entries are resent on the next one), its subscription and
+/// the receipts sent on it.
+fn reset_connection(s: &mut State) {
     s.socket = false;
     s.authed = false;
     s.sub = Sub::None;
@@ -1413,6 +1418,11 @@ fn on_closed(s: &mut State, fx: &mut Vec<Effect>, code: u16) {
     for p in &mut s.outbox {
         p.req = None;
     }
+}
+
+fn on_closed(s: &mut State, fx: &mut Vec<Effect>, code: u16) {
+    let was_authed = s.authed;
+    reset_connection(s);
     if s.session.is_none() {
         s.conn = Conn::Idle;
         return;

@@ -1053,3 +1053,27 @@ fn a_ticket_list_of_a_previous_session_is_dropped() {
     });
     assert!(h.s.history.is_empty() && h.s.ticket.is_none());
 }
+
+#[test]
+fn a_network_flap_with_the_socket_still_open_resends_in_flight_messages() {
+    let mut h = H::with_ticket();
+    h.step(Input::Submit("in flight".into()));
+    let first = h.sent()[0].clone();
+    h.step(Input::Network(false));
+    // The browser never closed the socket; the network comes back.
+    h.step(Input::Network(true));
+    assert!(h.has(&Effect::Connect));
+    h.connect();
+    let (req, last) = h.subscribes()[0];
+    assert_eq!(last, 1);
+    h.frame(json!({"type": "ack", "req": req}));
+    let resend = h
+        .sent()
+        .into_iter()
+        .find(|f| f["type"] == "send")
+        .expect("resent");
+    assert_eq!(resend["client_msg_id"], first["client_msg_id"]);
+    // A late ack of the old connection's request changes nothing.
+    h.frame(json!({"type": "ack", "req": first["req"], "seq": 2, "ticket_id": TICKET}));
+    assert_eq!(h.s.pending_shown().count(), 1);
+}
