@@ -243,12 +243,15 @@ impl Pending {
     }
 }
 
-/// Ticket status, as far as the widget cares.
+/// Ticket status (the server's vocabulary, shown as `data-status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Status {
-    /// Unknown yet, `new` or `in_progress`: chatting works.
+    /// Opened, nobody on it yet (also a ticket the widget just opened).
     #[default]
-    Open,
+    New,
+    /// An agent works on it (also any status a newer server invents:
+    /// chatting keeps working).
+    InProgress,
     /// Resolved: a new message reopens it; the banner offers a new one.
     Resolved,
     /// Closed: read-only.
@@ -258,15 +261,23 @@ pub enum Status {
 impl Status {
     fn of(s: &str) -> Status {
         match s {
+            "new" => Status::New,
             "resolved" => Status::Resolved,
             "closed" => Status::Closed,
-            _ => Status::Open,
+            _ => Status::InProgress,
         }
     }
+
+    /// Chatting goes on as usual (no banner).
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::New | Status::InProgress)
+    }
+
     /// The `data-status` of `.nc-ticket-status`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Status::Open => "open",
+            Status::New => "new",
+            Status::InProgress => "in_progress",
             Status::Resolved => "resolved",
             Status::Closed => "closed",
         }
@@ -570,7 +581,7 @@ impl State {
             identify_pending: false,
             prechat_needed: false,
             ticket: None,
-            status: Status::Open,
+            status: Status::New,
             messages: Vec::new(),
             outbox: Vec::new(),
             sub: Sub::None,
@@ -979,7 +990,7 @@ fn leave_ticket(s: &mut State, fx: &mut Vec<Effect>) {
         }));
     }
     s.ticket = None;
-    s.status = Status::Open;
+    s.status = Status::New;
     s.messages.clear();
     s.sub = Sub::None;
     s.peer_delivered = 0;
@@ -1283,7 +1294,7 @@ fn on_ack(
                     last_seq: 0,
                     read_seq: 0,
                 });
-                s.status = Status::Open;
+                s.status = Status::New;
                 // Messages written while the ticket was being opened go to it.
                 for p in s.outbox.iter_mut().filter(|p| p.ticket.is_none()) {
                     p.ticket = Some(tid);
@@ -1398,7 +1409,7 @@ fn on_message(s: &mut State, fx: &mut Vec<Effect>, m: wire::Message) {
     });
     if s.status == Status::Resolved && author == Author::Own {
         // Our message reopened it.
-        s.status = Status::Open;
+        s.status = Status::InProgress;
     }
     mark_seen(s, fx);
 }
@@ -1541,7 +1552,7 @@ fn on_fetched(s: &mut State, fx: &mut Vec<Effect>, kind: FetchKind, reply: Reply
                 if let Some(i) = s
                     .history
                     .iter()
-                    .position(|t| Status::of(&t.status) == Status::Open)
+                    .position(|t| Status::of(&t.status).is_open())
                 {
                     let t = s.history.remove(i);
                     s.ticket = Some(TicketRef {
@@ -1549,7 +1560,7 @@ fn on_fetched(s: &mut State, fx: &mut Vec<Effect>, kind: FetchKind, reply: Reply
                         last_seq: 0,
                         read_seq: t.last_seq,
                     });
-                    s.status = Status::Open;
+                    s.status = Status::of(&t.status);
                     persist_ticket(s, fx);
                     subscribe(s, fx);
                 }

@@ -1077,3 +1077,34 @@ fn a_network_flap_with_the_socket_still_open_resends_in_flight_messages() {
     h.frame(json!({"type": "ack", "req": first["req"], "seq": 2, "ticket_id": TICKET}));
     assert_eq!(h.s.pending_shown().count(), 1);
 }
+
+#[test]
+fn status_uses_the_server_vocabulary_and_a_reply_reopens() {
+    let mut h = H::with_ticket();
+    assert_eq!(h.s.status.as_str(), "new");
+    let event = |status: &str| {
+        json!({"type": "ticket_event", "change": "status", "ticket": {
+            "id": TICKET, "number": 1, "subject": "Hello", "customer_id": ME,
+            "priority": "normal", "status": status, "created_at": "2026-01-01T00:10:00Z",
+            "updated_at": "2026-01-01T00:45:00Z", "last_seq": 1}})
+    };
+    h.frame(event("in_progress"));
+    assert_eq!(
+        (h.s.status.as_str(), h.s.status.is_open()),
+        ("in_progress", true)
+    );
+    h.frame(event("resolved"));
+    assert_eq!(
+        (h.s.status.as_str(), h.s.status.is_open()),
+        ("resolved", false)
+    );
+    h.step(Input::Submit("one more thing".into()));
+    let id = h.sent()[0]["client_msg_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    h.frame(msg(2, "customer", "one more thing", Some(&id)));
+    assert!(h.s.status.is_open(), "the visitor's message reopened it");
+    h.frame(event("some_future_status"));
+    assert!(h.s.status.is_open());
+}

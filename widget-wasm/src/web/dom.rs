@@ -490,10 +490,7 @@ impl View {
         hide(&self.conn, matches!(st.conn, Conn::Online | Conn::Idle));
 
         attr(&self.banner, "data-status", st.status.as_str());
-        hide(
-            &self.banner,
-            st.ticket.is_none() || st.status == Status::Open,
-        );
+        hide(&self.banner, st.ticket.is_none() || st.status.is_open());
         set_text(
             &self.banner_text,
             match st.status {
@@ -501,7 +498,7 @@ impl View {
                 _ => s.resolved,
             },
         );
-        hide(&self.new_conv, st.status == Status::Open);
+        hide(&self.new_conv, st.status.is_open());
 
         self.render_history(st, s.earlier);
         hide(&self.prechat, !st.prechat_needed);
