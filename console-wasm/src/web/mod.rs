@@ -449,6 +449,20 @@ pub(crate) fn open_ticket(id: Uuid) {
                 }
             });
         }
+        // Ticks of messages read before this page load.
+        if let Ok(receipts) = net::get::<Vec<neurochat_protocol::v1::ReceiptView>>(&format!(
+            "/api/v1/tickets/{id}/receipts"
+        ))
+        .await
+        {
+            with(|a| {
+                if let Some(c) = a.conv.as_mut().filter(|c| c.ticket_id == id) {
+                    for r in receipts {
+                        c.receipt(r);
+                    }
+                }
+            });
+        }
         views::render_messages();
         subscribe_open();
         mark_seen();

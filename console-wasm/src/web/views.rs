@@ -900,7 +900,7 @@ pub(crate) fn render_messages() {
                     author: a.me().map(|m| m.id),
                     body: p.body.clone(),
                     when: String::new(),
-                    tick: (!p.internal || p.failed.is_none()).then_some("pending"),
+                    tick: p.failed.is_none().then_some("pending"),
                     cmid: Some(p.client_msg_id.clone()),
                     failed: p.failed.clone(),
                 },
