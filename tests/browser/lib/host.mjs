@@ -71,14 +71,14 @@ export async function startHost() {
       res.end();
       return;
     }
-    const html = pages.get(url.pathname);
-    if (html === undefined) {
+    const entry = pages.get(url.pathname);
+    if (entry === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(html);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...entry.headers });
+    res.end(entry.html);
   });
   await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
   const port = srv.address().port;
@@ -86,9 +86,9 @@ export async function startHost() {
   return {
     port,
     origin,
-    /** Publishes `html` at `path`; returns its URL. */
-    page(path, html) {
-      pages.set(path, html);
+    /** Publishes `html` at `path` (with extra response `headers`); returns its URL. */
+    page(path, html, headers = {}) {
+      pages.set(path, { html, headers });
       return `${origin}${path}`;
     },
     close: () =>
