@@ -458,16 +458,22 @@ impl View {
             "aria-expanded",
             if st.open { "true" } else { "false" },
         );
-        attr(
-            &self.launcher,
-            "aria-label",
-            if st.open { s.close_chat } else { s.open_chat },
-        );
         let unread = st.unread();
         hide(&self.badge, unread == 0);
         let n = num(unread.into());
         set_text(&self.badge, &n);
-        attr(&self.badge, "aria-label", &cat(&[&n, " ", s.unread]));
+        // The button's label is what screen readers announce (the badge
+        // inside it is not read), so the count goes into the label.
+        let label = if st.open { s.close_chat } else { s.open_chat };
+        if unread == 0 {
+            attr(&self.launcher, "aria-label", label);
+        } else {
+            attr(
+                &self.launcher,
+                "aria-label",
+                &cat(&[label, " (", &n, " ", s.unread, ")"]),
+            );
+        }
         hide(&self.panel, !st.open);
         set_text(&self.team, &cfg.team);
         set_text(
