@@ -17,8 +17,7 @@ use neurochat_protocol::v1::{
 use tokio::sync::oneshot;
 
 use super::{
-    End, Followed, INBOX_RESYNC_MARGIN_MS, INBOX_RESYNC_MAX, Live, REPLAY_PATIENCE,
-    SEEN_VERSIONS_MAX, Session, Source,
+    End, Followed, INBOX_RESYNC_MARGIN_MS, INBOX_RESYNC_MAX, Live, REPLAY_PATIENCE, Session, Source,
 };
 
 /// Unix milliseconds (the inbox mark's unit, as in ticket cursors).
@@ -127,15 +126,13 @@ impl Session {
     /// ticket at this version or a newer one (the same change can arrive
     /// on several topics, and again through a resynchronisation).
     async fn ticket_event(&mut self, ticket: &Ticket, change: TicketChange) -> Option<End> {
-        let seen_versions = &mut self.rarely().seen_versions;
-        let seen = seen_versions.get(&ticket.id).copied().unwrap_or(0);
-        if ticket.version <= seen {
+        if !self
+            .rarely()
+            .seen_versions
+            .record(ticket.id, ticket.version)
+        {
             return None;
         }
-        if seen_versions.len() >= SEEN_VERSIONS_MAX {
-            seen_versions.clear();
-        }
-        seen_versions.insert(ticket.id, ticket.version);
         if !self.principal.is_staff() && ticket.customer_id != self.principal.user_id() {
             return None;
         }
@@ -163,8 +160,13 @@ impl Session {
         else {
             return None;
         };
+        // Newest first, down to `from`: every ticket changed in the window
+        // is read (the cap only guards against a runaway), and those the
+        // connection already has at their version cost no frame.
+        // Up to now: later changes are on the bus, behind the lag.
         let mut filter = TicketFilter {
             updated_from: Some(from_time),
+            updated_to: Some(self.gw.desk.now() + time::Duration::milliseconds(1)),
             sort: TicketSort::UpdatedDesc,
             limit: 100,
             ..TicketFilter::default()
@@ -202,6 +204,9 @@ impl Session {
                 }
                 _ => break,
             }
+        }
+        if read >= INBOX_RESYNC_MAX {
+            tracing::warn!(read, "inbox resynchronisation stopped at its cap");
         }
         let rarely = self.rarely();
         rarely.inbox_mark = rarely.inbox_mark.max(newest);

@@ -48,15 +48,19 @@ enum Batchable {
     Send,
     CreateTicket,
 }
-/// Ticket versions remembered to drop duplicate ticket events.
-const SEEN_VERSIONS_MAX: usize = 4096;
+/// Tickets whose last written version a connection remembers, to drop
+/// duplicate ticket events; the longest-known is forgotten first. Room for
+/// a whole inbox resynchronisation plus the bus's buffer.
+const SEEN_VERSIONS_MAX: usize = 16_384;
 /// How far before the inbox mark a resynchronisation starts reading: a
 /// ticket's `updated_at` is taken before its commit and its event published
 /// after it, so events can reach the topic slightly out of `updated_at`
 /// order. Tickets re-read twice cost a version check, not a frame.
 const INBOX_RESYNC_MARGIN_MS: i64 = 2_000;
-/// The most tickets one inbox resynchronisation re-reads.
-const INBOX_RESYNC_MAX: usize = 10_000;
+/// The most tickets one inbox resynchronisation re-reads (a guard against a
+/// runaway, far above what a connection can miss in a burst: past it, the
+/// oldest changes are not re-sent and a warning is logged).
+const INBOX_RESYNC_MAX: usize = 100_000;
 
 /// What the transport knows about the peer.
 #[derive(Debug, Clone, Default)]
@@ -101,12 +105,42 @@ enum End {
 #[derive(Default)]
 struct Rarely {
     typing_sent: HashMap<TicketId, Instant>,
-    seen_versions: HashMap<TicketId, i64>,
+    seen_versions: SeenVersions,
     /// Inbox subscribers: the latest `updated_at` (unix ms) of a ticket event
     /// written from the inbox topic, or when the inbox was subscribed; a
     /// resynchronisation after a lag re-reads tickets changed since (less
     /// [`INBOX_RESYNC_MARGIN_MS`]).
     inbox_mark: i64,
+}
+
+/// The last ticket version written per ticket, for at most
+/// [`SEEN_VERSIONS_MAX`] tickets (first seen, first forgotten).
+#[derive(Default)]
+struct SeenVersions {
+    versions: HashMap<TicketId, i64>,
+    order: std::collections::VecDeque<TicketId>,
+}
+
+impl SeenVersions {
+    /// Records `version` of `ticket` unless a version at least as new was
+    /// already written; `true` if it is new (write the event).
+    fn record(&mut self, ticket: TicketId, version: i64) -> bool {
+        if let Some(seen) = self.versions.get_mut(&ticket) {
+            if version <= *seen {
+                return false;
+            }
+            *seen = version;
+            return true;
+        }
+        if self.order.len() >= SEEN_VERSIONS_MAX
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.versions.remove(&oldest);
+        }
+        self.order.push_back(ticket);
+        self.versions.insert(ticket, version);
+        true
+    }
 }
 
 struct Session {
@@ -612,4 +646,29 @@ impl Session {
 fn short(e: &serde_json::Error) -> String {
     let s = e.to_string();
     s.chars().take(120).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_versions_drop_old_versions_and_forget_the_longest_known_first() {
+        let t = |n: u128| TicketId(uuid::Uuid::from_u128(n));
+        let mut seen = SeenVersions::default();
+        assert!(seen.record(t(1), 1));
+        assert!(!seen.record(t(1), 1), "same version again");
+        assert!(seen.record(t(1), 3));
+        assert!(!seen.record(t(1), 2), "an older version");
+        for n in 2..=SEEN_VERSIONS_MAX as u128 {
+            assert!(seen.record(t(n), 1));
+        }
+        // Full: the next new ticket pushes out the first one seen (t(1)),
+        // never one of the recent ones.
+        assert!(seen.record(t(0), 1));
+        assert!(!seen.record(t(SEEN_VERSIONS_MAX as u128), 1));
+        assert!(seen.record(t(1), 3), "t(1) was forgotten");
+        assert_eq!(seen.versions.len(), SEEN_VERSIONS_MAX);
+        assert_eq!(seen.order.len(), SEEN_VERSIONS_MAX);
+    }
 }
