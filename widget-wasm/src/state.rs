@@ -36,6 +36,8 @@ pub const DEFAULT_MAX_BODY: usize = 4000;
 pub const TYPING_TIMEOUT_MS: u32 = 8_000;
 /// Minimum gap between our own `typing_start` frames.
 pub const TYPING_THROTTLE_MS: f64 = 3_000.0;
+/// How old the presence line may get before an open asks again.
+pub const STATUS_REFRESH_MS: f64 = 60_000.0;
 /// Retry delay of a send refused for a transient reason (`rate_limited`…).
 pub const RETRY_MS: u32 = 5_000;
 
@@ -556,7 +558,8 @@ pub struct State {
     pub history: Vec<wire::Ticket>,
     /// Presence from `/widget/status`: `None` = unknown (generic text).
     pub presence: Option<wire::Status>,
-    status_fetched: bool,
+    /// When the presence was last asked for (`now_ms`), if ever.
+    status_fetched_at: Option<f64>,
     unread_emitted: u32,
     last_auth_error: Option<String>,
 }
@@ -597,7 +600,7 @@ impl State {
             max_body: DEFAULT_MAX_BODY,
             history: Vec::new(),
             presence: None,
-            status_fetched: false,
+            status_fetched_at: None,
             unread_emitted: 0,
             last_auth_error: None,
         }
@@ -879,8 +882,12 @@ fn set_open(s: &mut State, fx: &mut Vec<Effect>, open: bool) {
     }));
     fx.push(Effect::Focus(open));
     if open {
-        if !s.status_fetched {
-            s.status_fetched = true;
+        // Presence changes through the day: asked again on an open after a
+        // minute, never on every open.
+        if s.status_fetched_at
+            .is_none_or(|at| s.now_ms - at >= STATUS_REFRESH_MS)
+        {
+            s.status_fetched_at = Some(s.now_ms);
             fx.push(Effect::Fetch(Fetch::Status));
         }
         ensure_session(s, fx);
@@ -970,7 +977,7 @@ fn forget_everything(s: &mut State, fx: &mut Vec<Effect>) {
         network: s.network,
         max_body: s.max_body,
         presence: s.presence,
-        status_fetched: s.status_fetched,
+        status_fetched_at: s.status_fetched_at,
         unread_emitted: s.unread_emitted,
         next_req: s.next_req,
         session_gen: s.session_gen,

@@ -1108,3 +1108,17 @@ fn status_uses_the_server_vocabulary_and_a_reply_reopens() {
     h.frame(event("some_future_status"));
     assert!(h.s.status.is_open());
 }
+
+#[test]
+fn presence_is_refreshed_on_open_after_a_minute() {
+    let mut h = H::online();
+    let asked = |h: &H| h.has(&Effect::Fetch(Fetch::Status));
+    h.step(Input::Close);
+    h.s.now_ms += 30_000.0;
+    h.step(Input::Open);
+    assert!(!asked(&h));
+    h.step(Input::Close);
+    h.s.now_ms += 31_000.0;
+    h.step(Input::Open);
+    assert!(asked(&h));
+}
