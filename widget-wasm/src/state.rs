@@ -1189,7 +1189,11 @@ fn on_frame(s: &mut State, fx: &mut Vec<Effect>, f: wire::Frame) {
             s.attempt = 0;
             s.last_auth_error = None;
             if let Some(n) = f.max_body_chars {
-                s.max_body = usize::try_from(n).unwrap_or(DEFAULT_MAX_BODY).max(1);
+                // Clamped: the counter multiplies it (no overflow on wasm32), and
+                // no real limit is anywhere near a million characters.
+                s.max_body = usize::try_from(n.min(1_000_000))
+                    .unwrap_or(DEFAULT_MAX_BODY)
+                    .max(1);
             }
             subscribe(s, fx);
             flush(s, fx);
