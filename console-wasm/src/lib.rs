@@ -8,7 +8,8 @@
 //!   [`backoff`], [`inbox`] (the live ticket list over `ticket_event`s),
 //!   [`conversation`] (exactly-once messages keyed by `seq`, the outbox of
 //!   optimistic sends, receipts, typing), [`session`] (token refresh
-//!   timing), [`keys`] (keyboard shortcuts) and [`wire`] (JSON of
+//!   timing), [`keys`] (keyboard shortcuts), [`live`] (the reducer over
+//!   server frames that ties them together) and [`wire`] (JSON of
 //!   `neurochat_protocol` frames);
 //! - `web` (wasm32 only): the DOM, fetch, the WebSocket, timers, storage.
 //!
@@ -19,6 +20,7 @@ pub mod backoff;
 pub mod conversation;
 pub mod inbox;
 pub mod keys;
+pub mod live;
 pub mod query;
 pub mod session;
 pub mod wire;

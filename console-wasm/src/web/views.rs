@@ -37,15 +37,16 @@ fn opts<T: Copy>(all: &[T], label: impl Fn(T) -> &'static str) -> Vec<(String, S
         .collect()
 }
 
+/// A time in the browser's time zone and locale (short date and time).
 fn time_text(t: time::OffsetDateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
+    let ms = (t.unix_timestamp_nanos() / 1_000_000) as f64;
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"short".into());
+    let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
+    date.to_locale_string("default", &options)
+        .as_string()
+        .unwrap_or_default()
 }
 
 // ----- login -----
@@ -490,11 +491,10 @@ pub(crate) fn render_inbox_list() {
         attr(&li, "data-unread", &unread.to_string());
         attr(&li, "tabindex", "0");
         attr(&li, "role", "link");
-        attr(
-            &li,
-            "aria-selected",
-            if open == Some(t.id) { "true" } else { "false" },
-        );
+        if open == Some(t.id) {
+            attr(&li, "aria-current", "true");
+            attr(&li, "data-open", "true");
+        }
         let subject = el_text("span", "subject", &format!("#{} {}", t.number, t.subject));
         let badges = el("span");
         if is_new {
