@@ -93,9 +93,17 @@ pub struct Live {
     pub availability: Option<Availability>,
     online: bool,
     connected_before: bool,
+    subscribed: Option<Uuid>,
     next_req: u64,
     requests: HashMap<u64, Purpose>,
     read_sent: HashMap<Uuid, u64>,
+}
+
+impl Default for Live {
+    /// Nobody's (before login).
+    fn default() -> Self {
+        Live::new(Uuid::nil())
+    }
 }
 
 impl Live {
@@ -110,6 +118,7 @@ impl Live {
             availability: None,
             online: false,
             connected_before: false,
+            subscribed: None,
             next_req: 0,
             requests: HashMap::new(),
             read_sent: HashMap::new(),
@@ -150,6 +159,7 @@ impl Live {
     /// after the next `subscribe`, nobody is typing any more.
     pub fn disconnected(&mut self) -> Vec<Effect> {
         self.online = false;
+        self.subscribed = None;
         self.requests.clear();
         self.read_sent.clear();
         if let Some(c) = self.conv.as_mut() {
@@ -183,6 +193,7 @@ impl Live {
         };
         self.open = None;
         self.claimed_notice = None;
+        self.subscribed = None;
         self.requests
             .retain(|_, p| !matches!(p, Purpose::Subscribe(_) | Purpose::Send));
         if !self.online {
@@ -228,7 +239,8 @@ impl Live {
         self.history(id, messages, full)
     }
 
-    /// `subscribe` of the open ticket from the last `seq` held (online only).
+    /// `subscribe` of the open ticket from the last `seq` held (online
+    /// only; nothing when it is subscribed or being subscribed already).
     pub fn subscribe_open(&mut self) -> Vec<Effect> {
         if !self.online {
             return Vec::new();
@@ -236,8 +248,11 @@ impl Live {
         let Some((id, last)) = self.conv.as_ref().map(|c| (c.ticket_id, c.last_seq())) else {
             return Vec::new();
         };
-        self.requests
-            .retain(|_, p| !matches!(p, Purpose::Subscribe(_)));
+        if self.subscribed == Some(id)
+            || self.requests.values().any(|p| *p == Purpose::Subscribe(id))
+        {
+            return Vec::new();
+        }
         vec![
             self.request(Purpose::Subscribe(id), |req| ClientFrame::Subscribe {
                 req,
@@ -348,7 +363,10 @@ impl Live {
             ServerFrame::Hello { .. } => self.connected(),
             ServerFrame::Reauth { .. } => vec![Effect::Reauth],
             ServerFrame::Ack { req, seq, .. } => match self.requests.remove(&req) {
-                Some(Purpose::Subscribe(_)) => {
+                Some(Purpose::Subscribe(id)) => {
+                    if self.conv.as_ref().is_some_and(|c| c.ticket_id == id) {
+                        self.subscribed = Some(id);
+                    }
                     let mut fx = self.flush();
                     fx.extend(self.seen(visible));
                     fx
@@ -450,20 +468,24 @@ impl Live {
             .inbox
             .get(ticket)
             .map(|t| format!("#{} {}", t.number, t.subject));
-        match self.conv.as_mut().filter(|c| c.ticket_id == ticket) {
-            Some(c) => {
-                if c.insert(message.clone()) {
-                    fx.push(Effect::Render(Region::Messages));
-                    fx.push(Effect::Render(Region::Typing));
-                    if !mine && !visible {
-                        fx.push(Effect::Notify {
-                            title: "New message".into(),
-                            body: message.body,
-                        });
-                    }
-                    fx.extend(self.seen(visible));
+        let inserted = self
+            .conv
+            .as_mut()
+            .filter(|c| c.ticket_id == ticket)
+            .map(|c| c.insert(message.clone()));
+        match inserted {
+            Some(true) => {
+                fx.push(Effect::Render(Region::Messages));
+                fx.push(Effect::Render(Region::Typing));
+                if !mine && !visible {
+                    fx.push(Effect::Notify {
+                        title: "New message".into(),
+                        body: message.body,
+                    });
                 }
+                fx.extend(self.seen(visible));
             }
+            Some(false) => {}
             None if !mine => fx.push(Effect::Notify {
                 title: format!(
                     "New message on {}",
@@ -877,6 +899,7 @@ mod tests {
         ));
         assert!(l.open_ticket(next, None).is_empty(), "already open");
         let fx = l.subscribe_open();
+        assert!(l.subscribe_open().is_empty(), "being subscribed already");
         assert!(
             matches!(sent(&fx)[0], ClientFrame::Subscribe { ticket_id, last_seq: 0, .. } if ticket_id == next)
         );

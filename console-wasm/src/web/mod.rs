@@ -11,8 +11,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use neurochat_protocol::v1::{
-    Availability, CategoryView, ClientFrame, ErrorCode, Role, ServerFrame, TicketChange,
-    TicketView, UserView,
+    Availability, CategoryView, ClientFrame, ErrorCode, Role, ServerFrame, TicketView, UserView,
 };
 use uuid::Uuid;
 use wasm_bindgen::JsCast;
@@ -20,9 +19,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use crate::backoff::Backoff;
-use crate::conversation::Conversation;
-use crate::inbox::{Change, Inbox};
-use crate::query::InboxFilter;
+use crate::live::{Effect, Live, Region};
 use crate::session::{self, STORAGE_KEY, Stored};
 use crate::wire;
 use dom::{after, cancel, now_ms};
@@ -99,27 +96,18 @@ pub(crate) struct App {
     pub(crate) refreshing: bool,
     refresh_timer: Option<i32>,
     pub(crate) route: Route,
-    pub(crate) inbox: Inbox,
-    pub(crate) open: Option<TicketView>,
-    pub(crate) conv: Option<Conversation>,
-    /// Someone else won the claim of the open ticket: who.
-    pub(crate) claimed_notice: Option<String>,
+    /// The live state (inbox, open ticket, requests): the pure reducer.
+    pub(crate) live: Live,
     pub(crate) users: HashMap<Uuid, UserView>,
     users_asked: HashSet<Uuid>,
     pub(crate) categories: Vec<CategoryView>,
     /// Staff (agents and admins) an admin may assign to.
     pub(crate) staff: Vec<UserView>,
-    pub(crate) availability: Option<Availability>,
     ws: Option<WebSocket>,
     ws_gen: u32,
     pub(crate) conn: Conn,
     backoff: Backoff,
     reconnect_timer: Option<i32>,
-    next_req: u64,
-    inbox_req: Option<u64>,
-    sub_req: Option<(u64, Uuid)>,
-    claim_req: Option<(u64, Uuid)>,
-    read_sent: HashMap<Uuid, u64>,
     typing_sent_ms: f64,
     typing_stop_timer: Option<i32>,
     pub(crate) sound: bool,
@@ -150,11 +138,6 @@ impl App {
             });
         }
         None
-    }
-
-    fn req(&mut self) -> u64 {
-        self.next_req += 1;
-        self.next_req
     }
 }
 
@@ -188,6 +171,12 @@ pub fn start() {
         navigate(route);
     });
     dom::on(&dom::document(), "keydown", views::on_key);
+    // Back to the tab: what arrived meanwhile is read now.
+    dom::on(&dom::document(), "visibilitychange", |_| {
+        if with_ref(|a| a.session.is_some()) {
+            mark_seen();
+        }
+    });
     let stored = dom::session_storage()
         .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
         .and_then(|text| wire::parse::<Stored>(&text).ok())
@@ -258,9 +247,8 @@ pub(crate) fn session_ended(why: Option<&str>) {
         a.session = None;
         a.conn = Conn::Offline;
         a.ws_gen += 1;
-        a.open = None;
-        a.conv = None;
-        a.inbox = Inbox::default();
+        a.live = Live::default();
+        a.banner = None;
         a.ws.take()
     });
     if let Some(ws) = ws {
@@ -285,8 +273,8 @@ pub(crate) fn logged_in() {
         .unwrap_or_default();
     with(|a| {
         a.users.insert(me.id, me.clone());
-        a.inbox = Inbox::new(me.id, InboxFilter::default());
-        a.inbox.set_read_positions(read);
+        a.live = Live::new(me.id);
+        a.live.inbox.set_read_positions(read);
     });
     views::render_shell();
     load_inbox();
@@ -302,9 +290,69 @@ fn read_key(me: Uuid) -> String {
 
 /// Persists read positions (unread counts survive a reload).
 pub(crate) fn save_read_positions() {
-    let data = with_ref(|a| a.me().map(|m| (m.id, wire::body(a.inbox.read_positions()))));
+    let data = with_ref(|a| {
+        a.me()
+            .map(|m| (m.id, wire::body(a.live.inbox.read_positions())))
+    });
     if let (Some((me, text)), Some(s)) = (data, dom::local_storage()) {
         let _ = s.set_item(&read_key(me), &text);
+    }
+}
+
+/// Whether the tab is shown.
+fn visible() -> bool {
+    dom::document().visibility_state() == web_sys::VisibilityState::Visible
+}
+
+/// Applies an input to the live state and carries out its effects.
+pub(crate) fn live(f: impl FnOnce(&mut Live) -> Vec<Effect>) {
+    let fx = with(|a| f(&mut a.live));
+    run(fx);
+}
+
+/// Carries out effects (each region drawn once, after the rest).
+fn run(fx: Vec<Effect>) {
+    let mut regions: Vec<Region> = Vec::new();
+    for e in fx {
+        match e {
+            Effect::Send(f) => send(&f),
+            Effect::Render(r) => {
+                if !regions.contains(&r) {
+                    regions.push(r);
+                }
+            }
+            Effect::Notify { title, body } => views::notify(&title, &body),
+            Effect::Toast(t) => views::toast(&t),
+            Effect::ReloadInbox => load_inbox(),
+            Effect::ClaimLost(id) => find_claim_winner(id),
+            Effect::Reauth => wasm_bindgen_futures::spawn_local(async {
+                let _ = net::refresh().await;
+                let token = with_ref(|a| a.session.as_ref().map(|s| s.tokens.access_token.clone()));
+                if let Some(token) = token {
+                    send(&ClientFrame::Auth { token });
+                }
+            }),
+            Effect::FlushLater => {
+                after(3_000.0, || live(Live::flush));
+            }
+            Effect::SaveReadPositions => save_read_positions(),
+        }
+    }
+    for r in regions {
+        match r {
+            Region::Inbox => views::render_inbox_list(),
+            Region::Head => views::render_ticket_head(),
+            Region::Messages => views::render_messages(),
+            Region::Typing => {
+                views::render_typing();
+                // Indicators expire by themselves: look again then.
+                after(
+                    crate::conversation::TYPING_TTL_MS + 100.0,
+                    views::render_typing,
+                );
+            }
+            Region::Availability => views::render_availability(),
+        }
     }
 }
 
@@ -322,7 +370,7 @@ fn load_reference_data() {
                 net::get::<neurochat_protocol::v1::AgentView>(&format!("/api/v1/users/{me}/agent"))
                     .await
         {
-            with(|a| a.availability = Some(agent.availability));
+            with(|a| a.live.availability = Some(agent.availability));
             views::render_availability();
         }
         if with_ref(App::is_admin) {
@@ -349,11 +397,11 @@ fn load_reference_data() {
 
 /// (Re)loads the inbox's first page with the current filters.
 pub(crate) fn load_inbox() {
-    let q = with_ref(|a| a.inbox.filter.to_query(None, crate::query::PAGE));
+    let q = with_ref(|a| a.live.inbox.filter.to_query(None, crate::query::PAGE));
     wasm_bindgen_futures::spawn_local(async move {
         match net::get(&format!("/api/v1/tickets{q}")).await {
             Ok(page) => {
-                with(|a| a.inbox.replace(page));
+                with(|a| a.live.inbox.replace(page));
                 views::render_inbox_list();
             }
             Err(e) => views::toast(&format!("Could not load the inbox: {}", e.message)),
@@ -364,14 +412,15 @@ pub(crate) fn load_inbox() {
 /// The next page of the inbox.
 pub(crate) fn load_more() {
     let q = with_ref(|a| {
-        a.inbox
+        a.live
+            .inbox
             .next_cursor()
-            .map(|c| a.inbox.filter.to_query(Some(c), crate::query::PAGE))
+            .map(|c| a.live.inbox.filter.to_query(Some(c), crate::query::PAGE))
     });
     let Some(q) = q else { return };
     wasm_bindgen_futures::spawn_local(async move {
         if let Ok(page) = net::get(&format!("/api/v1/tickets{q}")).await {
-            with(|a| a.inbox.append(page));
+            with(|a| a.live.inbox.append(page));
             views::render_inbox_list();
         }
     });
@@ -390,28 +439,21 @@ pub(crate) fn navigate(route: Route) {
     }
     match route {
         Route::Ticket(id) => open_ticket(id),
-        Route::Inbox => {
-            close_ticket();
-            views::render_main();
-        }
         _ => {
-            close_ticket();
+            live(Live::close_ticket);
             views::render_main();
         }
     }
 }
 
-/// Opens a ticket: its state, the latest page of history, then the live
-/// conversation (subscribe from the last `seq` held).
+/// Opens a ticket: its state, the latest page of history and the receipts
+/// (REST), then the live conversation (subscribe from the last `seq` held).
 pub(crate) fn open_ticket(id: Uuid) {
-    let already = with_ref(|a| a.conv.as_ref().map(|c| c.ticket_id) == Some(id));
+    let already = with_ref(|a| a.live.conv.as_ref().map(|c| c.ticket_id) == Some(id));
     if !already {
-        close_ticket();
-        let me = with_ref(|a| a.me().map(|m| m.id)).unwrap_or_default();
-        with(|a| {
-            a.conv = Some(Conversation::new(id, me));
-            a.open = a.inbox.get(id).cloned();
-            a.claimed_notice = None;
+        live(|l| {
+            let known = l.inbox.get(id).cloned();
+            l.open_ticket(id, known)
         });
     }
     views::render_main();
@@ -421,15 +463,8 @@ pub(crate) fn open_ticket(id: Uuid) {
     wasm_bindgen_futures::spawn_local(async move {
         match net::get::<TicketView>(&format!("/api/v1/tickets/{id}")).await {
             Ok(t) => {
-                with(|a| {
-                    if a.conv.as_ref().is_some_and(|c| c.ticket_id == id) {
-                        a.open = Some(t.clone());
-                    }
-                    a.inbox.upsert(t);
-                });
-                views::render_ticket_head();
+                live(|l| l.ticket_loaded(t));
                 views::render_side();
-                views::render_inbox_list();
             }
             Err(e) => {
                 views::toast(&format!("Could not open the ticket: {}", e.message));
@@ -442,12 +477,7 @@ pub(crate) fn open_ticket(id: Uuid) {
         .await;
         if let Ok(page) = page {
             let full = page.items.len() >= 50;
-            with(|a| {
-                if let Some(c) = a.conv.as_mut().filter(|c| c.ticket_id == id) {
-                    c.insert_page(page.items);
-                    c.more_before = full && c.first_seq().is_some_and(|s| s > 1);
-                }
-            });
+            live(|l| l.history(id, page.items, full));
         }
         // Ticks of messages read before this page load.
         if let Ok(receipts) = net::get::<Vec<neurochat_protocol::v1::ReceiptView>>(&format!(
@@ -456,111 +486,21 @@ pub(crate) fn open_ticket(id: Uuid) {
         .await
         {
             with(|a| {
-                if let Some(c) = a.conv.as_mut().filter(|c| c.ticket_id == id) {
+                if let Some(c) = a.live.conv.as_mut().filter(|c| c.ticket_id == id) {
                     for r in receipts {
                         c.receipt(r);
                     }
                 }
             });
+            views::render_messages();
         }
-        views::render_messages();
-        subscribe_open();
-        mark_seen();
-    });
-}
-
-/// Leaves the open ticket (unsubscribes).
-fn close_ticket() {
-    let frames = with(|a| {
-        let Some(c) = a.conv.take() else {
-            return Vec::new();
-        };
-        a.open = None;
-        a.claimed_notice = None;
-        let mut f = vec![ClientFrame::TypingStop {
-            ticket_id: c.ticket_id,
-        }];
-        let req = a.req();
-        f.push(ClientFrame::Unsubscribe {
-            req,
-            ticket_id: c.ticket_id,
+        let shown = visible();
+        live(|l| {
+            let mut fx = l.subscribe_open();
+            fx.extend(l.seen(shown));
+            fx
         });
-        a.sub_req = None;
-        f
     });
-    for f in frames {
-        send(&f);
-    }
-}
-
-/// Subscribes the open ticket from its last `seq` (when online).
-fn subscribe_open() {
-    let frame = with(|a| {
-        if a.conn != Conn::Online {
-            return None;
-        }
-        let (id, last) = a.conv.as_ref().map(|c| (c.ticket_id, c.last_seq()))?;
-        let req = a.req();
-        a.sub_req = Some((req, id));
-        Some(ClientFrame::Subscribe {
-            req,
-            ticket_id: id,
-            last_seq: last,
-        })
-    });
-    if let Some(f) = frame {
-        send(&f);
-    }
-}
-
-/// Sends what the outbox holds (when subscribed).
-pub(crate) fn flush_outbox() {
-    let frames = with(|a| {
-        if a.conn != Conn::Online || a.sub_req.is_some() {
-            return Vec::new();
-        }
-        let mut next = a.next_req;
-        let frames = a
-            .conv
-            .as_mut()
-            .map(|c| c.take_sends(&mut next))
-            .unwrap_or_default();
-        a.next_req = next;
-        frames
-    });
-    for f in &frames {
-        send(f);
-    }
-    if !frames.is_empty() {
-        views::render_messages();
-    }
-}
-
-/// The agent sees the open conversation: receipts and unread counts move.
-pub(crate) fn mark_seen() {
-    let visible = dom::document().visibility_state() == web_sys::VisibilityState::Visible;
-    let frame = with(|a| {
-        let c = a.conv.as_ref()?;
-        let (id, last, foreign) = (c.ticket_id, c.last_seq(), c.last_foreign_seq());
-        if !visible {
-            return None;
-        }
-        a.inbox.mark_read(id, last);
-        let sent = a.read_sent.get(&id).copied().unwrap_or(0);
-        if foreign > sent && a.conn == Conn::Online && a.sub_req.is_none() {
-            a.read_sent.insert(id, foreign);
-            return Some(ClientFrame::MarkRead {
-                ticket_id: id,
-                seq: foreign,
-            });
-        }
-        None
-    });
-    if let Some(f) = frame {
-        send(&f);
-    }
-    save_read_positions();
-    views::render_inbox_list();
 }
 
 /// Sends one frame if the socket is open.
@@ -573,46 +513,32 @@ pub(crate) fn send(frame: &ClientFrame) {
     }
 }
 
-/// Sends a request frame built with a fresh `req` number; `false` when
-/// offline.
-pub(crate) fn request(build: impl FnOnce(u64) -> ClientFrame) -> Option<u64> {
-    let (online, req) = with(|a| (a.conn == Conn::Online, a.req()));
-    if !online {
-        return None;
-    }
-    send(&build(req));
-    Some(req)
+/// The agent looks at the open conversation again (tab shown).
+pub(crate) fn mark_seen() {
+    let shown = visible();
+    live(|l| l.seen(shown));
 }
 
 /// Claims a ticket (over the socket; REST when offline).
 pub(crate) fn claim(id: Uuid) {
-    with(|a| a.claimed_notice = None);
-    if let Some(req) = request(|req| ClientFrame::Claim { req, ticket_id: id }) {
-        with(|a| a.claim_req = Some((req, id)));
+    if let Some(fx) = with(|a| a.live.claim(id)) {
+        run(fx);
         return;
     }
     wasm_bindgen_futures::spawn_local(async move {
         match net::json::<TicketView>("POST", &format!("/api/v1/tickets/{id}/claim"), None).await {
-            Ok(t) => {
-                with(|a| {
-                    a.inbox.upsert(t.clone());
-                    if a.open.as_ref().is_some_and(|o| o.id == t.id) {
-                        a.open = Some(t);
-                    }
-                });
-                views::render_ticket_head();
-                views::render_inbox_list();
+            Ok(t) => live(|l| l.ticket_loaded(t)),
+            Err(e) if e.code == ErrorCode::AlreadyClaimed => {
+                live(|l| l.claim_lost(id, None));
+                find_claim_winner(id);
             }
-            Err(e) if e.code == ErrorCode::AlreadyClaimed => claim_lost(id),
             Err(e) => views::toast(&format!("Claim failed: {}", e.message)),
         }
     });
 }
 
-/// Another agent won the claim: find out who and say so.
-fn claim_lost(id: Uuid) {
-    with(|a| a.claimed_notice = Some("Another agent already claimed this ticket.".into()));
-    views::render_ticket_head();
+/// Another agent won the claim: fetch the ticket and its assignee's name.
+fn find_claim_winner(id: Uuid) {
     wasm_bindgen_futures::spawn_local(async move {
         let Ok(t) = net::get::<TicketView>(&format!("/api/v1/tickets/{id}")).await else {
             return;
@@ -622,21 +548,17 @@ fn claim_lost(id: Uuid) {
                 Ok(u) => {
                     let n = u.display_name.clone();
                     with(|a| a.users.insert(u.id, u));
-                    n
+                    Some(n)
                 }
-                Err(_) => "another agent".into(),
+                Err(_) => None,
             },
-            None => "another agent".into(),
+            None => None,
         };
-        with(|a| {
-            a.claimed_notice = Some(format!("Already claimed by {name}."));
-            a.inbox.upsert(t.clone());
-            if a.open.as_ref().is_some_and(|o| o.id == t.id) {
-                a.open = Some(t);
-            }
+        live(|l| {
+            let mut fx = l.claim_lost(id, name.as_deref());
+            fx.extend(l.ticket_loaded(t));
+            fx
         });
-        views::render_ticket_head();
-        views::render_inbox_list();
     });
 }
 
@@ -644,7 +566,7 @@ fn claim_lost(id: Uuid) {
 /// stop after 4 s without keys).
 pub(crate) fn composer_typed() {
     let (frame, id) = with(|a| {
-        let Some(id) = a.conv.as_ref().map(|c| c.ticket_id) else {
+        let Some(id) = a.live.conv.as_ref().map(|c| c.ticket_id) else {
             return (None, None);
         };
         let now = now_ms();
@@ -677,7 +599,7 @@ pub(crate) fn typing_stopped(id: Uuid) {
     send(&ClientFrame::TypingStop { ticket_id: id });
 }
 
-/// A random `client_msg_id`.
+/// A random `client_msg_id` (`crypto.getRandomValues`).
 pub(crate) fn client_msg_id() -> String {
     let mut bytes = [0u8; 16];
     let crypto = js_sys::Reflect::get(&dom::window(), &"crypto".into())
@@ -758,16 +680,9 @@ fn on_close(code: u16) {
     with(|a| {
         a.ws = None;
         a.conn = Conn::Offline;
-        a.inbox_req = None;
-        a.sub_req = None;
-        a.claim_req = None;
-        a.read_sent.clear();
-        if let Some(c) = a.conv.as_mut() {
-            c.disconnected();
-        }
     });
+    live(Live::disconnected);
     views::render_conn();
-    views::render_typing();
     if with_ref(|a| a.session.is_none()) {
         return;
     }
@@ -798,7 +713,7 @@ fn schedule_reconnect() {
         a.conn = Conn::Connecting;
         a.banner = Some(format!(
             "Connection lost; reconnecting in {} s…",
-            (delay / 1000).max(1)
+            delay.div_ceil(1000)
         ));
     });
     views::render_conn();
@@ -812,210 +727,22 @@ fn schedule_reconnect() {
 }
 
 fn on_frame(frame: ServerFrame) {
-    match frame {
-        ServerFrame::Hello { .. } => {
-            let first = with(|a| {
-                a.conn = Conn::Online;
-                a.banner = None;
-                let first = a.backoff.attempt() == 0 && a.inbox_req.is_none() && !a.inbox.loaded();
-                a.backoff.reset();
-                first
-            });
-            views::render_conn();
-            if let Some(req) = request(|req| ClientFrame::SubscribeInbox { req }) {
-                with(|a| a.inbox_req = Some(req));
-            }
-            // Events sent while offline are not replayed: reload the list.
-            if !first {
-                load_inbox();
-            }
-            subscribe_open();
-        }
-        ServerFrame::Reauth { .. } => {
-            wasm_bindgen_futures::spawn_local(async {
-                let _ = net::refresh().await;
-                let token = with_ref(|a| a.session.as_ref().map(|s| s.tokens.access_token.clone()));
-                if let Some(token) = token {
-                    send(&ClientFrame::Auth { token });
-                }
-            });
-        }
-        ServerFrame::Ack { req, .. } if with_ref(|a| a.sub_req.map(|s| s.0) == Some(req)) => {
-            with(|a| a.sub_req = None);
-            flush_outbox();
-            mark_seen();
-        }
-        ServerFrame::Ack { req, .. } if with_ref(|a| a.claim_req.map(|s| s.0) == Some(req)) => {
-            with(|a| a.claim_req = None);
-            views::toast("Claimed.");
-        }
-        ServerFrame::Ack { req, seq, .. } => {
-            let ours = with(|a| a.conv.as_mut().is_some_and(|c| c.ack(req, seq)));
-            if ours {
-                views::render_messages();
-            }
-        }
-        ServerFrame::Error {
-            req: Some(req),
-            error,
-        } => {
-            let claim = with_ref(|a| a.claim_req.filter(|c| c.0 == req));
-            if let Some((_, id)) = claim {
-                with(|a| a.claim_req = None);
-                if error.code == ErrorCode::AlreadyClaimed {
-                    claim_lost(id);
-                } else {
-                    views::toast(&format!("Claim failed: {}", error.message));
-                }
-                return;
-            }
-            if with_ref(|a| a.sub_req.map(|s| s.0) == Some(req)) {
-                with(|a| a.sub_req = None);
-                views::toast(&format!("Could not follow the ticket: {}", error.message));
-                return;
-            }
-            let ours = with(|a| a.conv.as_mut().is_some_and(|c| c.refuse(req, &error)));
-            if ours {
-                views::render_messages();
-                if crate::conversation::retriable(error.code) {
-                    after(3_000.0, flush_outbox);
-                }
-            } else if with_ref(|a| a.inbox_req == Some(req)) {
-                views::toast(&format!("Live inbox unavailable: {}", error.message));
-            } else {
-                views::toast(&error.message);
-            }
-        }
-        ServerFrame::Error { req: None, error } => views::toast(&error.message),
-        ServerFrame::Message { message } => {
-            let ticket = message.ticket_id;
-            let me = with_ref(|a| a.me().map(|m| m.id));
-            let (in_open, changed, subject) = with(|a| {
-                let in_open = a
-                    .conv
-                    .as_mut()
-                    .filter(|c| c.ticket_id == ticket)
-                    .map(|c| c.insert(message.clone()));
-                let changed = a.inbox.note_message(ticket, message.seq);
-                let subject = a
-                    .inbox
-                    .get(ticket)
-                    .map(|t| format!("#{} {}", t.number, t.subject));
-                (in_open, changed, subject)
-            });
-            match in_open {
-                Some(true) => {
-                    views::render_messages();
-                    views::render_typing();
-                    mark_seen();
-                    let hidden =
-                        dom::document().visibility_state() != web_sys::VisibilityState::Visible;
-                    if hidden && message.author_id != me {
-                        views::notify("New message", &message.body);
-                    }
-                }
-                Some(false) => {}
-                None => {
-                    if message.author_id != me {
-                        views::notify(
-                            &format!(
-                                "New message on {}",
-                                subject.unwrap_or_else(|| "a ticket".into())
-                            ),
-                            &message.body,
-                        );
-                    }
-                }
-            }
-            if changed {
-                views::render_inbox_list();
-            }
-        }
-        ServerFrame::Receipt { receipt } => {
-            with(|a| {
-                if let Some(c) = a.conv.as_mut() {
-                    c.receipt(receipt);
-                }
-            });
-            views::render_messages();
-        }
-        ServerFrame::Typing {
-            ticket_id,
-            user_id,
-            active,
-        } => {
-            with(|a| {
-                if let Some(c) = a.conv.as_mut().filter(|c| c.ticket_id == ticket_id) {
-                    c.typing(user_id, active, now_ms());
-                }
-            });
-            views::render_typing();
-            after(
-                crate::conversation::TYPING_TTL_MS + 100.0,
-                views::render_typing,
-            );
-        }
-        ServerFrame::TicketEvent { ticket, change } => {
-            let (result, open) = with(|a| {
-                let open = a
-                    .open
-                    .as_ref()
-                    .is_some_and(|o| o.id == ticket.id && o.updated_at <= ticket.updated_at);
-                if open {
-                    a.open = Some(ticket.clone());
-                }
-                (a.inbox.apply_event(ticket.clone(), change), open)
-            });
-            if let Change::New(t) = &result {
-                views::notify(&format!("New ticket #{}", t.number), &t.subject);
-            }
-            if result != Change::None {
-                views::render_inbox_list();
-            }
-            if open {
-                if change == TicketChange::Claimed || change == TicketChange::Assigned {
-                    with(|a| {
-                        if a.open.as_ref().and_then(|o| o.assignee_id) == a.me().map(|m| m.id) {
-                            a.claimed_notice = None;
-                        }
-                    });
-                }
-                views::render_ticket_head();
-            }
-        }
-        ServerFrame::Availability {
-            user_id,
-            availability,
-        } => {
-            let mine = with(|a| {
-                let mine = a.me().is_some_and(|m| m.id == user_id);
-                if mine {
-                    a.availability = Some(availability);
-                }
-                mine
-            });
-            if mine {
-                views::render_availability();
-            }
-        }
-        ServerFrame::Escalation { ticket_id, reason } => {
-            let label = with_ref(|a| a.inbox.get(ticket_id).map(|t| format!("#{}", t.number)))
-                .unwrap_or_else(|| "A ticket".into());
-            views::notify(&format!("Escalation: {label}"), &reason);
-        }
-        ServerFrame::Pong { .. } => {}
+    if matches!(frame, ServerFrame::Hello { .. }) {
+        with(|a| {
+            a.conn = Conn::Online;
+            a.banner = None;
+            a.backoff.reset();
+        });
+        views::render_conn();
     }
+    let shown = visible();
+    live(|l| l.frame(frame, now_ms(), shown));
 }
 
 /// Sets availability over the socket (REST when offline).
 pub(crate) fn set_availability(v: Availability) {
-    with(|a| a.availability = Some(v));
-    if request(|req| ClientFrame::SetAvailability {
-        req,
-        availability: v,
-    })
-    .is_some()
-    {
+    if let Some(fx) = with(|a| a.live.set_availability(v)) {
+        run(fx);
         return;
     }
     let me = with_ref(|a| a.me().map(|m| m.id));

@@ -262,7 +262,7 @@ pub(crate) fn render_conn() {
 
 /// The availability switch.
 pub(crate) fn render_availability() {
-    let v = with_ref(|a| a.availability);
+    let v = with_ref(|a| a.live.availability);
     if let (Some(v), Some(s)) = (v, by_id("availability"))
         && let Some(s) = s.dyn_ref::<web_sys::HtmlSelectElement>()
     {
@@ -326,7 +326,7 @@ fn render_workspace(main: &Element) {
     attr(&inbox, "aria-label", "Inbox");
     let filters = el_class("div", "filters");
     attr(&filters, "role", "search");
-    let f = with_ref(|a| a.inbox.filter.clone());
+    let f = with_ref(|a| a.live.inbox.filter.clone());
     let status_value = match f.statuses.as_slice() {
         [] => "all".to_owned(),
         [s] => s.as_str().to_owned(),
@@ -416,7 +416,7 @@ fn apply_filters() {
     };
     let choice = |id: &str| serde_json::Value::String(value_of(id));
     with(|a| {
-        let f = &mut a.inbox.filter;
+        let f = &mut a.live.inbox.filter;
         f.statuses = statuses;
         f.assignee = Assignee::parse(&value_of("filter-assignee")).unwrap_or_default();
         f.priority = serde_json::from_value(choice("filter-priority")).ok();
@@ -432,7 +432,7 @@ pub(crate) fn render_filters_categories() {
     let Some(s) = by_id("filter-category") else {
         return;
     };
-    let (cats, current) = with_ref(|a| (a.categories.clone(), a.inbox.filter.category_id));
+    let (cats, current) = with_ref(|a| (a.categories.clone(), a.live.inbox.filter.category_id));
     clear(&s);
     let mut options = vec![("".to_owned(), "any".to_owned())];
     options.extend(
@@ -452,7 +452,7 @@ pub(crate) fn render_filters_categories() {
 
 /// The inbox rows (and the tab title's count of new tickets).
 pub(crate) fn render_inbox_list() {
-    let new_count = with_ref(|a| a.inbox.new_count());
+    let new_count = with_ref(|a| a.live.inbox.new_count());
     document().set_title(&if new_count > 0 {
         format!("({new_count}) NeuroChat console")
     } else {
@@ -462,20 +462,27 @@ pub(crate) fn render_inbox_list() {
         return;
     };
     let rows: Vec<(TicketView, u64, bool)> = with_ref(|a| {
-        a.inbox
+        a.live
+            .inbox
             .rows()
             .into_iter()
-            .map(|t| (t.clone(), a.inbox.unread(t.id), a.inbox.is_new(t.id)))
+            .map(|t| {
+                (
+                    t.clone(),
+                    a.live.inbox.unread(t.id),
+                    a.live.inbox.is_new(t.id),
+                )
+            })
             .collect()
     });
-    let open = with_ref(|a| a.conv.as_ref().map(|c| c.ticket_id));
+    let open = with_ref(|a| a.live.conv.as_ref().map(|c| c.ticket_id));
     let me = with_ref(|a| a.me().map(|m| m.id));
     clear(&list);
     if rows.is_empty() {
         let empty = el_text(
             "li",
             "empty",
-            if with_ref(|a| a.inbox.loaded()) {
+            if with_ref(|a| a.live.inbox.loaded()) {
                 "No tickets match."
             } else {
                 "Loading…"
@@ -544,7 +551,7 @@ pub(crate) fn render_inbox_list() {
         append(&list, &[&li]);
     }
     if let Some(more) = by_id("inbox-more") {
-        if with_ref(|a| a.inbox.next_cursor().is_some()) {
+        if with_ref(|a| a.live.inbox.next_cursor().is_some()) {
             let _ = more.remove_attribute("hidden");
         } else {
             attr(&more, "hidden", "");
@@ -558,7 +565,7 @@ fn render_ticket_pane() {
     let Some(pane) = by_id("ticket-pane") else {
         return;
     };
-    let open = with_ref(|a| a.conv.as_ref().map(|c| c.ticket_id));
+    let open = with_ref(|a| a.live.conv.as_ref().map(|c| c.ticket_id));
     let shown = by_id("ticket").and_then(|t| t.get_attribute("data-ticket-id"));
     if open.map(|o| o.to_string()) == shown && shown.is_some() {
         return;
@@ -660,17 +667,13 @@ fn send_composer() {
     let internal = by_id("internal-toggle")
         .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
         .is_some_and(|t| t.checked());
-    let id = with(|a| {
-        let c = a.conv.as_mut()?;
-        c.queue(super::client_msg_id(), body, internal);
-        Some(c.ticket_id)
-    });
+    let Some(id) = with_ref(|a| a.live.conv.as_ref().map(|c| c.ticket_id)) else {
+        return;
+    };
     text.set_value("");
-    if let Some(id) = id {
-        super::typing_stopped(id);
-    }
-    render_messages();
-    super::flush_outbox();
+    super::typing_stopped(id);
+    let cmid = super::client_msg_id();
+    super::live(|l| l.compose(cmid, body, internal));
     scroll_bottom();
 }
 
@@ -688,8 +691,8 @@ pub(crate) fn render_ticket_head() {
     };
     let (t, notice, me, admin, cats, staff) = with_ref(|a| {
         (
-            a.open.clone(),
-            a.claimed_notice.clone(),
+            a.live.open.clone(),
+            a.live.claimed_notice.clone(),
             a.me().map(|m| m.id),
             a.is_admin(),
             a.categories.clone(),
@@ -844,10 +847,10 @@ fn ticket_updated(r: Result<TicketView, neurochat_protocol::v1::ErrorBody>) {
     match r {
         Ok(t) => {
             with(|a| {
-                if a.open.as_ref().is_some_and(|o| o.id == t.id) {
-                    a.open = Some(t.clone());
+                if a.live.open.as_ref().is_some_and(|o| o.id == t.id) {
+                    a.live.open = Some(t.clone());
                 }
-                a.inbox.upsert(t);
+                a.live.inbox.upsert(t);
             });
             render_inbox_list();
         }
@@ -873,7 +876,7 @@ pub(crate) fn render_messages() {
         failed: Option<String>,
     }
     let (rows, more, id) = with_ref(|a| {
-        let Some(c) = a.conv.as_ref() else {
+        let Some(c) = a.live.conv.as_ref() else {
             return (Vec::new(), false, None);
         };
         let rows = c
@@ -962,12 +965,12 @@ pub(crate) fn render_messages() {
             let f = el_text("span", "failed", &format!(" Not sent: {why} "));
             let c2 = cmid.clone();
             let retry = button("Retry", "retry-send", "", move |_| {
-                with(|a| a.conv.as_mut().map(|c| c.retry(&c2)));
-                super::flush_outbox();
+                with(|a| a.live.conv.as_mut().map(|c| c.retry(&c2)));
+                super::live(crate::live::Live::flush);
                 render_messages();
             });
             let discard = button("Discard", "discard-send", "", move |_| {
-                with(|a| a.conv.as_mut().map(|c| c.discard(&cmid)));
+                with(|a| a.live.conv.as_mut().map(|c| c.discard(&cmid)));
                 render_messages();
             });
             append(&li, &[&f, &retry, &discard]);
@@ -980,7 +983,7 @@ pub(crate) fn render_messages() {
 }
 
 fn load_earlier(id: Uuid) {
-    let before = with_ref(|a| a.conv.as_ref().and_then(|c| c.first_seq()));
+    let before = with_ref(|a| a.live.conv.as_ref().and_then(|c| c.first_seq()));
     let Some(before) = before else { return };
     wasm_bindgen_futures::spawn_local(async move {
         let page = net::get::<Page<neurochat_protocol::v1::MessageView>>(&format!(
@@ -990,7 +993,7 @@ fn load_earlier(id: Uuid) {
         if let Ok(p) = page {
             let full = p.items.len() >= 50;
             with(|a| {
-                if let Some(c) = a.conv.as_mut().filter(|c| c.ticket_id == id) {
+                if let Some(c) = a.live.conv.as_mut().filter(|c| c.ticket_id == id) {
                     c.insert_page(p.items);
                     c.more_before = full && c.first_seq().is_some_and(|s| s > 1);
                 }
@@ -1005,6 +1008,7 @@ pub(crate) fn render_typing() {
     let Some(t) = by_id("typing") else { return };
     let names: Vec<String> = with(|a| {
         let ids = a
+            .live
             .conv
             .as_mut()
             .map(|c| c.typists(now_ms()))
@@ -1025,7 +1029,7 @@ pub(crate) fn render_typing() {
 /// The side panel: customer profile, earlier tickets, the audit trail.
 pub(crate) fn render_side() {
     let Some(side) = by_id("side") else { return };
-    let Some(t) = with_ref(|a| a.open.clone()) else {
+    let Some(t) = with_ref(|a| a.live.open.clone()) else {
         return;
     };
     if side.get_attribute("data-for").as_deref() == Some(t.id.to_string().as_str()) {
@@ -1210,8 +1214,8 @@ pub(crate) fn on_key(e: Event) {
     match s {
         Shortcut::Next | Shortcut::Previous => {
             let target = with_ref(|a| {
-                let rows = a.inbox.rows();
-                let open = a.conv.as_ref().map(|c| c.ticket_id);
+                let rows = a.live.inbox.rows();
+                let open = a.live.conv.as_ref().map(|c| c.ticket_id);
                 let cur = rows.iter().position(|t| Some(t.id) == open);
                 keys::step(cur, rows.len(), s == Shortcut::Next).map(|i| rows[i].id)
             });
@@ -1221,7 +1225,8 @@ pub(crate) fn on_key(e: Event) {
         }
         Shortcut::Claim => {
             if let Some(id) = with_ref(|a| {
-                a.open
+                a.live
+                    .open
                     .as_ref()
                     .filter(|t| t.assignee_id.is_none())
                     .map(|t| t.id)
