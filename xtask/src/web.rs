@@ -80,6 +80,13 @@ pub fn out_dir() -> Result<PathBuf> {
 /// error is returned first.
 pub fn build() -> Result<()> {
     let apps = std::env::var("NEUROCHAT_WEB_APPS").unwrap_or_default();
+    if let Some(unknown) = apps
+        .split(',')
+        .map(str::trim)
+        .find(|a| !a.is_empty() && !["widget", "console"].contains(a))
+    {
+        bail!("NEUROCHAT_WEB_APPS: unknown app `{unknown}` (widget, console)");
+    }
     let wants = |app: &str| apps.trim().is_empty() || apps.split(',').any(|a| a.trim() == app);
     let widget = if wants("widget") {
         build_widget()
