@@ -10,8 +10,13 @@ use tokio::sync::broadcast;
 use crate::events::{Event, Topic};
 use crate::ports::{BusError, Delivery, EventBus, Subscription};
 
-/// Events buffered on a shared, busy topic (inbox, presence) before a slow
-/// subscriber lags.
+/// Events buffered on the inbox topic before a slow subscriber lags: a
+/// group commit opens up to 512 tickets at once, whose `created` events
+/// reach the topic back to back, and agents must not lag on a few such
+/// bursts (a lagging agent resynchronises from the store, which costs far
+/// more than reading the buffer). A slot is a pointer and a little state.
+const INBOX_CAPACITY: usize = 16_384;
+/// Events buffered on the presence topic.
 const CAPACITY: usize = 1024;
 /// Events buffered on a per-ticket or per-user topic. Small on purpose: a
 /// server holds one such topic per connected user and open ticket, and a
@@ -24,13 +29,19 @@ pub struct MemoryBus {
     // Events are shared behind an `Arc` so a channel slot costs a pointer,
     // not a whole event.
     topics: Mutex<HashMap<Topic, broadcast::Sender<Arc<Event>>>>,
+    inbox_capacity: usize,
     shared_capacity: usize,
     small_capacity: usize,
 }
 
 impl Default for MemoryBus {
     fn default() -> Self {
-        Self::with_capacity(CAPACITY, SMALL_CAPACITY)
+        MemoryBus {
+            topics: Mutex::default(),
+            inbox_capacity: INBOX_CAPACITY,
+            shared_capacity: CAPACITY,
+            small_capacity: SMALL_CAPACITY,
+        }
     }
 }
 
@@ -46,6 +57,7 @@ impl MemoryBus {
     pub fn with_capacity(shared: usize, small: usize) -> Self {
         MemoryBus {
             topics: Mutex::default(),
+            inbox_capacity: shared.max(1),
             shared_capacity: shared.max(1),
             small_capacity: small.max(1),
         }
@@ -53,7 +65,8 @@ impl MemoryBus {
 
     fn capacity(&self, topic: &Topic) -> usize {
         match topic {
-            Topic::Inbox | Topic::Presence => self.shared_capacity,
+            Topic::Inbox => self.inbox_capacity,
+            Topic::Presence => self.shared_capacity,
             Topic::Ticket(_) | Topic::TicketStaff(_) | Topic::User(_) => self.small_capacity,
         }
     }
@@ -139,7 +152,7 @@ mod tests {
     async fn a_slow_subscriber_is_told_it_lagged() {
         let bus = MemoryBus::new();
         let mut s = bus.subscribe(Topic::Inbox).await.unwrap();
-        for i in 0..(CAPACITY as u128 + 5) {
+        for i in 0..(INBOX_CAPACITY as u128 + 5) {
             bus.publish(Topic::Inbox, typing(i)).await.unwrap();
         }
         assert_eq!(s.next().await, Some(Delivery::Lagged(5)));

@@ -17,7 +17,8 @@ use neurochat_protocol::v1::{
 use tokio::sync::oneshot;
 
 use super::{
-    End, Followed, INBOX_RESYNC_MARGIN_MS, INBOX_RESYNC_MAX, Live, REPLAY_PATIENCE, Session, Source,
+    End, Followed, INBOX_RESYNC_MARGIN_MS, INBOX_RESYNC_MAX, Live, REPLAY_PATIENCE, Seen, Session,
+    Source,
 };
 
 /// Unix milliseconds (the inbox mark's unit, as in ticket cursors).
@@ -126,13 +127,16 @@ impl Session {
     /// ticket at this version or a newer one (the same change can arrive
     /// on several topics, and again through a resynchronisation).
     async fn ticket_event(&mut self, ticket: &Ticket, change: TicketChange) -> Option<End> {
-        if !self
-            .rarely()
-            .seen_versions
-            .record(ticket.id, ticket.version)
-        {
+        let seen = &mut self.rarely().seen_versions;
+        if !seen.record(ticket.id, ticket.version).is_new() {
             return None;
         }
+        self.write_ticket_event(ticket, change).await
+    }
+
+    /// Writes a ticket event (after the version check), if the connection
+    /// may see the ticket.
+    async fn write_ticket_event(&mut self, ticket: &Ticket, change: TicketChange) -> Option<End> {
         if !self.principal.is_staff() && ticket.customer_id != self.principal.user_id() {
             return None;
         }
@@ -160,10 +164,10 @@ impl Session {
         else {
             return None;
         };
-        // Newest first, down to `from`: every ticket changed in the window
-        // is read (the cap only guards against a runaway), and those the
-        // connection already has at their version cost no frame.
-        // Up to now: later changes are on the bus, behind the lag.
+        // Newest first, from now (later changes are on the bus, behind the
+        // lag) down to `from`: every ticket changed in the window is read
+        // (the cap only guards against a runaway), and those the connection
+        // already has at their version cost no frame.
         let mut filter = TicketFilter {
             updated_from: Some(from_time),
             updated_to: Some(self.gw.desk.now() + time::Duration::milliseconds(1)),
@@ -189,12 +193,15 @@ impl Session {
             read += page.len();
             for ticket in &page {
                 newest = newest.max(millis(ticket.updated_at));
-                let change = if millis(ticket.created_at) >= from {
-                    TicketChange::Created
-                } else {
-                    TicketChange::Resync
+                // `created` only for a ticket this connection never had: one
+                // it had at an older version gets its new state as `resync`.
+                let seen = &mut self.rarely().seen_versions;
+                let change = match seen.record(ticket.id, ticket.version) {
+                    Seen::Already => continue,
+                    Seen::First if millis(ticket.created_at) >= from => TicketChange::Created,
+                    Seen::First | Seen::Newer => TicketChange::Resync,
                 };
-                if let Some(end) = self.ticket_event(ticket, change).await {
+                if let Some(end) = self.write_ticket_event(ticket, change).await {
                     return Some(end);
                 }
             }

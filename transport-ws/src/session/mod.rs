@@ -123,14 +123,14 @@ struct SeenVersions {
 
 impl SeenVersions {
     /// Records `version` of `ticket` unless a version at least as new was
-    /// already written; `true` if it is new (write the event).
-    fn record(&mut self, ticket: TicketId, version: i64) -> bool {
+    /// already written.
+    fn record(&mut self, ticket: TicketId, version: i64) -> Seen {
         if let Some(seen) = self.versions.get_mut(&ticket) {
             if version <= *seen {
-                return false;
+                return Seen::Already;
             }
             *seen = version;
-            return true;
+            return Seen::Newer;
         }
         if self.order.len() >= SEEN_VERSIONS_MAX
             && let Some(oldest) = self.order.pop_front()
@@ -139,7 +139,24 @@ impl SeenVersions {
         }
         self.order.push_back(ticket);
         self.versions.insert(ticket, version);
-        true
+        Seen::First
+    }
+}
+
+/// What [`SeenVersions::record`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// The ticket is new to the connection (or long forgotten).
+    First,
+    /// An older version of it was written.
+    Newer,
+    /// This version or a newer one was written: drop the event.
+    Already,
+}
+
+impl Seen {
+    fn is_new(self) -> bool {
+        self != Seen::Already
     }
 }
 
@@ -656,18 +673,18 @@ mod tests {
     fn seen_versions_drop_old_versions_and_forget_the_longest_known_first() {
         let t = |n: u128| TicketId(uuid::Uuid::from_u128(n));
         let mut seen = SeenVersions::default();
-        assert!(seen.record(t(1), 1));
-        assert!(!seen.record(t(1), 1), "same version again");
-        assert!(seen.record(t(1), 3));
-        assert!(!seen.record(t(1), 2), "an older version");
+        assert_eq!(seen.record(t(1), 1), Seen::First);
+        assert_eq!(seen.record(t(1), 1), Seen::Already, "same version again");
+        assert_eq!(seen.record(t(1), 3), Seen::Newer);
+        assert_eq!(seen.record(t(1), 2), Seen::Already, "an older version");
         for n in 2..=SEEN_VERSIONS_MAX as u128 {
-            assert!(seen.record(t(n), 1));
+            assert_eq!(seen.record(t(n), 1), Seen::First);
         }
         // Full: the next new ticket pushes out the first one seen (t(1)),
         // never one of the recent ones.
-        assert!(seen.record(t(0), 1));
-        assert!(!seen.record(t(SEEN_VERSIONS_MAX as u128), 1));
-        assert!(seen.record(t(1), 3), "t(1) was forgotten");
+        assert_eq!(seen.record(t(0), 1), Seen::First);
+        assert_eq!(seen.record(t(SEEN_VERSIONS_MAX as u128), 1), Seen::Already);
+        assert_eq!(seen.record(t(1), 3), Seen::First, "t(1) was forgotten");
         assert_eq!(seen.versions.len(), SEEN_VERSIONS_MAX);
         assert_eq!(seen.order.len(), SEEN_VERSIONS_MAX);
     }
