@@ -132,3 +132,44 @@ scenario('data-open="true" opens on load; data-position="left" puts the widget o
   assert.ok(panel.x < 200, `panel on the left (x = ${panel.x})`);
   assert.deepEqual(log.errors, []);
 });
+
+scenario('a message at the length limit shows the counter and arrives intact; the composer holds no more', async (fx) => {
+  const { server, host } = fx;
+  const agent = await createAgent(server);
+  const inbox = fx.track(await connectAgent(server, agent));
+  const limit = inbox.hello.limits.max_body_chars;
+  assert.ok(Number.isInteger(limit) && limit > 0, `the server's limit: ${limit}`);
+
+  const { page, log } = await fx.newVisitor();
+  await page.goto(host.page('/', shopPage(server)));
+  const w = new Widget(page);
+  await w.ready();
+  await w.open();
+  await until(async () => (await w.state()).connection === 'online', { label: 'online (hello carries the limit)' });
+  const counter = w.host.locator('form.nc-composer .nc-counter');
+  await w.input.fill('short');
+  assert.equal(await counter.isVisible(), false, 'no counter far from the limit');
+
+  const tail = ' and the last words';
+  const body = `${'x'.repeat(limit - tail.length)}${tail}`;
+  assert.equal(body.length, limit);
+  await w.input.fill(body);
+  await until(() => counter.isVisible(), { label: '.nc-counter shown at the limit' });
+  await w.input.press('Enter');
+  await w.waitForMessage(body, { who: 'own', withSeq: true, timeout: 20_000 });
+  const ticket = await inbox.waitForNewTicket();
+  await inbox.claim(ticket.id);
+  await inbox.subscribe(ticket.id, 0);
+  const got = await inbox.waitForMessage(ticket.id, body);
+  assert.equal(got.body.length, limit, 'the agent gets all of it');
+
+  // Typing past the limit: the composer keeps at most the limit.
+  await w.input.fill('y'.repeat(limit + 50));
+  const draft = await w.input.inputValue();
+  assert.ok(draft.length <= limit, `the composer holds ${draft.length} of ${limit + 50} characters`);
+  await w.input.press('Enter');
+  await sleep(1_500);
+  const stored = await api(server, 'GET', `/api/v1/tickets/${ticket.id}/messages?limit=200`, { token: agent.token });
+  assert.ok(stored.items.every((m) => [...m.body].length <= limit), 'nothing stored over the limit');
+  assert.deepEqual(log.errors, []);
+});

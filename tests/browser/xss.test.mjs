@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { connectAgent, createAgent } from './lib/agent.mjs';
+import { api, connectAgent, createAgent } from './lib/agent.mjs';
 import { scenario } from './lib/browser.mjs';
 import { shopPage } from './lib/host.mjs';
 import { Widget } from './lib/widget.mjs';
@@ -59,6 +59,11 @@ scenario('XSS: markup and javascript: URLs from visitor and agent render as iner
     const m = await inbox.waitForMessage(ticket.id, body);
     assert.equal(m.body, body, 'the server got the visitor’s text unchanged');
   }
+  // The pre-chat answers reached the server as they were typed.
+  const customer = await api(server, 'GET', `/api/v1/users/${ticket.customer_id}`, { token: agent.admin.token });
+  assert.equal(customer.display_name, SVG, 'the pre-chat name is the visitor’s display name');
+  assert.equal(customer.email, 'visitor@example.com');
+
   const fromAgent = [SVG, IMG, SCRIPT, JS_URL, ANCHOR, LINKS];
   for (const body of fromAgent) await inbox.send(ticket.id, body);
   for (const body of fromAgent) await w.waitForMessage(body, { who: 'agent', withSeq: true });

@@ -248,7 +248,7 @@ export class AgentSocket {
   /** Waits for a message of `ticketId` whose body is `body`. */
   waitForMessage(ticketId, body, opts = {}) {
     return this.waitFor((f) => f.type === 'message' && f.message.ticket_id === ticketId && f.message.body === body, {
-      label: `message ${JSON.stringify(body)}`,
+      label: `message ${body.length > 80 ? `${JSON.stringify(body.slice(0, 60))}… (${body.length} chars)` : JSON.stringify(body)}`,
       ...opts,
     }).then((f) => f.message);
   }

@@ -25,6 +25,12 @@ export async function until(fn, { timeout = 15_000, interval = 50, label = 'cond
   throw new Error(`timed out after ${timeout} ms waiting for ${label} (${seen})`);
 }
 
+/** A long text cut for messages: its start, its length. */
+export function short(text) {
+  const t = String(text);
+  return t.length > 80 ? `${JSON.stringify(t.slice(0, 60))}… (${[...t].length} chars)` : JSON.stringify(t);
+}
+
 export class Widget {
   constructor(page) {
     this.page = page;
@@ -137,7 +143,7 @@ export class Widget {
         found = s?.msgs.find((m) => m.body === body && (!who || m.who === who) && (!withSeq || m.seq !== null));
         return found;
       },
-      { timeout, label: `message ${JSON.stringify(body)}${who ? ` (${who})` : ''}${withSeq ? ' with a seq' : ''}` },
+      { timeout, label: `message ${short(body)}${who ? ` (${who})` : ''}${withSeq ? ' with a seq' : ''}` },
     );
     return found;
   }
