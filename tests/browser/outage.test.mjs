@@ -210,3 +210,50 @@ scenario(
   },
   { timeout: 180_000 },
 );
+
+// The browser itself goes offline (no server outage): the widget says so
+// (`.nc-connection[data-state=offline]` with visible text), keeps what the
+// visitor writes pending, and sends it once when the network is back.
+scenario('browser offline: the widget shows "offline", keeps messages pending, sends them once back online', async (fx) => {
+  const { server, host } = fx;
+  const agent = await createAgent(server);
+  const inbox = fx.track(await connectAgent(server, agent));
+  const { page, context, log } = await fx.newVisitor();
+  await page.goto(host.page('/', shopPage(server)));
+  const w = new Widget(page);
+  await w.ready();
+  await w.open();
+  await w.send('online first');
+  await w.waitForMessage('online first', { who: 'own', withSeq: true });
+  const ticket = await inbox.waitForNewTicket();
+  await inbox.claim(ticket.id);
+  await inbox.subscribe(ticket.id, 0);
+
+  await context.setOffline(true);
+  await until(async () => (await w.state()).connection === 'offline', { label: '.nc-connection[data-state=offline]' });
+  const text = (await w.connection.textContent()).trim();
+  assert.ok(text.length > 0 && (await w.connection.isVisible()), `the offline state is shown in words ("${text}")`);
+  await w.send('written without network');
+  const pending = await w.waitForMessage('written without network', { who: 'own' });
+  assert.equal(pending.seq, null);
+  assert.equal(pending.ticks, 'pending');
+
+  await context.setOffline(false);
+  await w.waitForMessage('written without network', { who: 'own', withSeq: true, timeout: 30_000 });
+  await until(async () => (await w.state()).connection === 'online', { label: 'online again' });
+  await inbox.waitForMessage(ticket.id, 'written without network');
+  await sleep(1_000);
+  const stored = await ticketMessages(server, agent.token, ticket.id);
+  assert.deepEqual(
+    stored.filter((m) => m.kind === 'customer').map((m) => m.body),
+    ['online first', 'written without network'],
+    'each stored once',
+  );
+  const s = await w.state();
+  assert.deepEqual(
+    s.msgs.map((m) => [m.seq, m.body]),
+    stored.filter((m) => m.kind !== 'internal_note').map((m) => [m.seq, m.body]),
+    'widget == stored history',
+  );
+  assert.deepEqual(log.errors, []);
+});
