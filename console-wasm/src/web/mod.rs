@@ -110,6 +110,8 @@ pub(crate) struct App {
     reconnect_timer: Option<i32>,
     typing_sent_ms: f64,
     typing_stop_timer: Option<i32>,
+    /// Unsent composer text per ticket (kept while switching tickets).
+    pub(crate) drafts: HashMap<Uuid, String>,
     pub(crate) sound: bool,
     /// The message of the top banner (session or connection trouble).
     pub(crate) banner: Option<String>,

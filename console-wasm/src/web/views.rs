@@ -642,7 +642,23 @@ fn render_ticket_pane() {
             send_composer();
         }
     });
-    super::dom::on(&text, "input", |_| super::composer_typed());
+    {
+        let t = text.clone();
+        super::dom::on(&text, "input", move |_| {
+            let value = t.value();
+            with(|a| {
+                if value.is_empty() {
+                    a.drafts.remove(&id);
+                } else {
+                    a.drafts.insert(id, value);
+                }
+            });
+            super::composer_typed();
+        });
+    }
+    if let Some(draft) = with_ref(|a| a.drafts.get(&id).cloned()) {
+        text.set_value(&draft);
+    }
     append(&conv, &[&head, &list, &typing, &form]);
     let side = el_class("aside", "side");
     attr(&side, "id", "side");
@@ -671,6 +687,7 @@ fn send_composer() {
         return;
     };
     text.set_value("");
+    with(|a| a.drafts.remove(&id));
     super::typing_stopped(id);
     let cmid = super::client_msg_id();
     super::live(|l| l.compose(cmid, body, internal));
@@ -1148,9 +1165,26 @@ pub(crate) fn refresh_names() {
 
 // ----- notifications -----
 
+/// Toasts shown at once, at most.
+const MAX_TOASTS: u32 = 4;
+/// The shortest time between two beeps.
+const BEEP_GAP_MS: f64 = 2_000.0;
+
+thread_local! {
+    static LAST_BEEP: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
 /// A short message in the corner (5 s).
 pub(crate) fn toast(text: &str) {
     let Some(t) = by_id("toasts") else { return };
+    // A burst (sixty new tickets at once) must not bury the page: the
+    // newest few stay.
+    while t.child_element_count() >= MAX_TOASTS {
+        match t.first_element_child() {
+            Some(old) => old.remove(),
+            None => break,
+        }
+    }
     let div = el_text("div", "toast", text);
     testid(&div, "toast");
     append(&t, &[&div]);
@@ -1161,13 +1195,16 @@ pub(crate) fn toast(text: &str) {
 /// permitted and the tab is hidden).
 pub(crate) fn notify(title: &str, body: &str) {
     toast(&format!("{title}: {body}"));
-    if with_ref(|a| a.sound) {
+    if with_ref(|a| a.sound) && now_ms() - LAST_BEEP.with(|b| b.get()) > BEEP_GAP_MS {
+        LAST_BEEP.with(|b| b.set(now_ms()));
         beep();
     }
     let hidden = document().visibility_state() != web_sys::VisibilityState::Visible;
     if hidden && web_sys::Notification::permission() == web_sys::NotificationPermission::Granted {
         let o = web_sys::NotificationOptions::new();
         o.set_body(body);
+        // One notification replaces the last: a burst is one popup.
+        o.set_tag("neurochat-console");
         let _ = web_sys::Notification::new_with_options(title, &o);
     }
 }
