@@ -148,10 +148,11 @@ async fn serve_main(o: Options) -> Result<()> {
     let g = tasks.group_commits();
     println!(
         "STATS connections_opened={} messages_relayed={} slow_consumers={} \
-         group_commits={} written_calls={}",
+         inbox_resyncs={} group_commits={} written_calls={}",
         s.connections_opened.load(Ordering::Relaxed),
         s.messages_relayed.load(Ordering::Relaxed),
         s.slow_consumers.load(Ordering::Relaxed),
+        s.inbox_resyncs.load(Ordering::Relaxed),
         g.transactions,
         g.calls
     );
