@@ -478,6 +478,14 @@ impl Live {
                 fx.push(Effect::Render(Region::Messages));
                 fx.push(Effect::Render(Region::Typing));
                 if !mine && !visible {
+                    // Here but not seen yet: delivered (read comes with
+                    // the agent's eyes, see `seen`).
+                    if self.online {
+                        fx.push(Effect::Send(ClientFrame::MarkDelivered {
+                            ticket_id: ticket,
+                            seq: message.seq,
+                        }));
+                    }
                     fx.push(Effect::Notify {
                         title: "New message".into(),
                         body: message.body,
@@ -838,6 +846,10 @@ mod tests {
             fx.iter().any(|e| matches!(e, Effect::Notify { .. })),
             "tab hidden"
         );
+        assert!(sent(&fx).contains(&ClientFrame::MarkDelivered {
+            ticket_id: T,
+            seq: 2
+        }));
         assert!(
             !sent(&fx)
                 .iter()

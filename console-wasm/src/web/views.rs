@@ -540,6 +540,20 @@ pub(crate) fn render_inbox_list() {
         );
         append(&li, &[&subject, &badges, &meta]);
         let id = t.id;
+        if t.assignee_id.is_none() {
+            // One click from the queue: open it and claim it.
+            let claim = button("Claim", "row-claim", "row-claim", move |e: Event| {
+                e.stop_propagation();
+                super::navigate(Route::Ticket(id));
+                super::claim(id);
+            });
+            attr(
+                &claim,
+                "aria-label",
+                &format!("Claim #{} {}", t.number, t.subject),
+            );
+            append(&meta, &[&claim]);
+        }
         super::dom::on(&li, "click", move |_| super::navigate(Route::Ticket(id)));
         super::dom::on(&li, "keydown", move |e| {
             if e.dyn_ref::<KeyboardEvent>()
