@@ -132,6 +132,7 @@ pub async fn run(settings: Settings) -> Result<()> {
     // the bound address from this line.
     println!("NeuroChat listening on {scheme}://{addr}");
     println!("  demo page:  {scheme}://{addr}/demo");
+    println!("  console:    {scheme}://{addr}/console");
     println!("  API docs:   {scheme}://{addr}/api/v1/openapi.json");
     tracing::info!(%addr, scheme, "listening");
 

@@ -129,6 +129,9 @@ async fn the_console_page_and_its_hashed_assets() {
         "{:?}",
         server.printed
     );
+    // The banner names the console's URL.
+    let line = server.wait_for_line("console:", dir.path());
+    assert_eq!(line, format!("console:    http://{addr}/console"));
 
     // The page: no-cache, strict CSP naming this host's WebSocket.
     for path in ["/console", "/console/"] {
