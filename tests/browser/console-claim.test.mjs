@@ -1,0 +1,132 @@
+// Issue #7, point 1: two agents in two browser contexts race to claim a new
+// ticket a customer just opened. Exactly one wins (the server says so, and
+// so do both consoles); the other sees who did, in the "claimed by" notice
+// of docs/CONSOLE.md (`data-testid=claimed-by`, `role=alert`).
+
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { api, connectAgent, loginAdmin } from './lib/agent.mjs';
+import { scenario } from './lib/browser.mjs';
+import { connectCustomer, newAgent, openConsole, tid, until } from './lib/console.mjs';
+
+/**
+ * Clicks the `claim` button of both pages at the same wall-clock instant
+ * (a timer in each page, both in the same Chromium), so neither console can
+ * have heard of the other's claim before its own click. Returns, per page,
+ * whether its button was enabled when clicked.
+ */
+async function clickBothAt(pages) {
+  const at = Date.now() + 400;
+  return Promise.all(
+    pages.map((p) =>
+      p.evaluate(
+        ({ at, sel }) =>
+          new Promise((resolve) => {
+            setTimeout(() => {
+              const b = document.querySelector(sel);
+              const enabled = !!b && !b.disabled;
+              b?.click();
+              resolve({ enabled, at: Date.now() });
+            }, Math.max(0, at - Date.now()));
+          }),
+        { at, sel: tid('claim') },
+      ),
+    ),
+  );
+}
+
+scenario('claim race: two agents claim a new ticket at once; exactly one wins, the other is told who', async (fx) => {
+  const { server } = fx;
+  const alice = await newAgent(server, { name: 'Alice Agent' });
+  const bob = await newAgent(server, { name: 'Bob Agent' });
+  // The admin's socket counts the `claimed` events the server publishes.
+  const admin = await loginAdmin(server);
+  const watch = fx.track(await connectAgent(server, admin));
+
+  const [ca, cb] = await Promise.all([
+    openConsole(fx, { email: alice.user.email, password: alice.password }),
+    openConsole(fx, { email: bob.user.email, password: bob.password }),
+  ]);
+
+  const cust = fx.track(await connectCustomer(fx.server, { name: 'Carla Customer' }));
+  const { ticketId } = await cust.createTicket('Where is my parcel?', 'Order #77 has not arrived.');
+
+  // Both consoles list it live, and open it: unassigned, claim enabled.
+  await Promise.all([ca.waitForRow(ticketId), cb.waitForRow(ticketId)]);
+  await Promise.all([ca.openTicket(ticketId), cb.openTicket(ticketId)]);
+  for (const c of [ca, cb]) {
+    await until(
+      async () => {
+        const s = await c.state();
+        return s.ticketId === ticketId && s.claimDisabled === false && s.assignee === 'Unassigned' && s.msgs.length > 0;
+      },
+      { label: 'ticket open, "Unassigned", claim enabled, first message shown' },
+    );
+  }
+
+  const clicks = await clickBothAt([ca.page, cb.page]);
+  assert.deepEqual(
+    clicks.map((c) => c.enabled),
+    [true, true],
+    `both claim buttons were enabled when clicked (a real race): ${JSON.stringify(clicks)}`,
+  );
+
+  // The server: exactly one assignee, one of the two.
+  const stored = await until(
+    async () => {
+      const t = await api(server, 'GET', `/api/v1/tickets/${ticketId}`, { token: admin.token });
+      return t.assignee_id ? t : null;
+    },
+    { label: 'the ticket has an assignee on the server' },
+  );
+  const ids = { [alice.user.id]: 'alice', [bob.user.id]: 'bob' };
+  assert.ok(ids[stored.assignee_id], `assignee is Alice or Bob, got ${stored.assignee_id}`);
+  const [winner, loser] = ids[stored.assignee_id] === 'alice' ? [ca, cb] : [cb, ca];
+  const winnerName = ids[stored.assignee_id] === 'alice' ? 'Alice Agent' : 'Bob Agent';
+
+  // The winner: "Assigned to you", claim disabled, no claimed-by notice.
+  await until(
+    async () => {
+      const s = await winner.state();
+      return s.assignee === 'Assigned to you' && s.claimDisabled === true;
+    },
+    { label: 'winner shows "Assigned to you" and a disabled claim button' },
+  );
+  // The loser: the notice names the winner, as an alert.
+  const ls = await until(
+    async () => {
+      const s = await loser.state();
+      return s.claimedBy ? s : null;
+    },
+    { label: 'loser shows [data-testid=claimed-by]' },
+  );
+  assert.equal(ls.claimedBy, `Already claimed by ${winnerName}.`);
+  assert.equal(ls.claimedByRole, 'alert');
+  await until(
+    async () => {
+      const s = await loser.state();
+      return s.assignee === `Assigned to ${winnerName}` && s.claimDisabled === true;
+    },
+    { label: `loser's header says "Assigned to ${winnerName}", claim disabled` },
+  );
+
+  // Exactly one claim went through: one `claimed` event, over a quiet second.
+  await sleep(1_000);
+  const claimedEvents = watch.frames.filter(
+    (f) => f.type === 'ticket_event' && f.ticket.id === ticketId && f.change === 'claimed',
+  );
+  assert.equal(claimedEvents.length, 1, `one claimed event: ${JSON.stringify(claimedEvents.map((f) => f.ticket.assignee_id))}`);
+  assert.equal(claimedEvents[0].ticket.assignee_id, stored.assignee_id);
+  const ws = await winner.state();
+  assert.equal(ws.claimedBy, null, 'the winner has no claimed-by notice');
+  // Both inbox rows agree on who has it.
+  const rowOf = async (c) => (await c.state()).rows.find((r) => r.id === ticketId)?.assignee;
+  await until(async () => (await rowOf(winner)) === 'you', { label: 'winner row-assignee "you"' });
+  await until(async () => (await rowOf(loser)) === winnerName, { label: `loser row-assignee "${winnerName}"` });
+
+  for (const c of [ca, cb]) {
+    assert.deepEqual(c.log.errors, [], 'no uncaught page errors');
+    assert.deepEqual(c.log.dialogs, []);
+  }
+});
