@@ -190,6 +190,21 @@ pub fn audit_query(
     p.finish()
 }
 
+/// `GET /api/v1/audit` since `from` (a ticket's trail: everything since
+/// the ticket was created, filtered by target here, as the API has no
+/// target filter).
+pub fn audit_since_query(from: time::OffsetDateTime, cursor: Option<&str>, limit: u32) -> String {
+    let mut p = Pairs::default();
+    if let Ok(text) = from.format(&time::format_description::well_known::Rfc3339) {
+        p.add("from", text);
+    }
+    if let Some(c) = cursor {
+        p.add("cursor", c);
+    }
+    p.add("limit", limit.to_string());
+    p.finish()
+}
+
 /// `GET /api/v1/tickets` of one customer (the "earlier tickets" panel).
 pub fn customer_tickets_query(customer_id: Uuid, limit: u32) -> String {
     let mut p = Pairs::default();
@@ -255,6 +270,11 @@ mod tests {
         assert_eq!(
             audit_query(None, Some(AuditAction::TicketClaimed), None, 100),
             "?action=ticket_claimed&limit=100"
+        );
+        let at = time::OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
+        assert_eq!(
+            audit_since_query(at, Some("c"), 100),
+            "?from=2026-01-01T00%3A00%3A00Z&cursor=c&limit=100"
         );
         let c = Uuid::from_u128(1);
         assert_eq!(

@@ -343,7 +343,10 @@ fn run(fx: Vec<Effect>) {
     for r in regions {
         match r {
             Region::Inbox => views::render_inbox_list(),
-            Region::Head => views::render_ticket_head(),
+            Region::Head => {
+                views::render_ticket_head();
+                views::refresh_audit_trail();
+            }
             Region::Messages => views::render_messages(),
             Region::Typing => {
                 views::render_typing();
@@ -378,7 +381,7 @@ fn load_reference_data() {
         if with_ref(App::is_admin) {
             let mut staff = Vec::new();
             for role in [Role::Agent, Role::Admin] {
-                let q = crate::query::users_query("", Some(role), None, 200);
+                let q = crate::query::users_query("", Some(role), None, 100);
                 if let Ok(p) =
                     net::get::<neurochat_protocol::v1::Page<UserView>>(&format!("/api/v1/users{q}"))
                         .await

@@ -1074,6 +1074,7 @@ pub(crate) fn render_side() {
     testid(&earlier, "earlier-tickets");
     let audit = el("ul");
     testid(&audit, "ticket-audit");
+    attr(&audit, "data-updated", &t.updated_at.to_string());
     append(
         &side,
         &[
@@ -1085,7 +1086,7 @@ pub(crate) fn render_side() {
             &audit,
         ],
     );
-    let (customer, ticket) = (t.customer_id, t.id);
+    let (customer, ticket, created) = (t.customer_id, t.id, t.created_at);
     wasm_bindgen_futures::spawn_local(async move {
         match net::get::<UserView>(&format!("/api/v1/users/{customer}")).await {
             Ok(u) => {
@@ -1127,46 +1128,91 @@ pub(crate) fn render_side() {
                 append(&earlier, &[&el_text("li", "muted", "none")]);
             }
         }
-        // The audit log has no ticket filter: one page, filtered here.
-        match net::get::<Page<AuditEntryView>>("/api/v1/audit?limit=200").await {
+        load_audit_trail(ticket, created).await;
+    });
+}
+
+/// The open ticket's audit trail, loaded again (its state changed).
+pub(crate) fn refresh_audit_trail() {
+    let Some(t) = with_ref(|a| a.live.open.clone()) else {
+        return;
+    };
+    let Some(list) = by_id("side").and_then(|s| {
+        s.query_selector("[data-testid=ticket-audit]")
+            .ok()
+            .flatten()
+    }) else {
+        return;
+    };
+    if list.get_attribute("data-updated").as_deref() == Some(t.updated_at.to_string().as_str()) {
+        return;
+    }
+    attr(&list, "data-updated", &t.updated_at.to_string());
+    wasm_bindgen_futures::spawn_local(load_audit_trail(t.id, t.created_at));
+}
+
+/// Fills the side panel's audit list of `ticket` (created at `created`).
+async fn load_audit_trail(ticket: Uuid, created: time::OffsetDateTime) {
+    let Some(audit) = by_id("side").and_then(|s| {
+        s.query_selector("[data-testid=ticket-audit]")
+            .ok()
+            .flatten()
+    }) else {
+        return;
+    };
+    // The audit log has no ticket filter: the entries since the ticket
+    // was created (newest first, at most 10 pages), filtered here.
+    let id = ticket.to_string();
+    let mut cursor: Option<String> = None;
+    let mut entries = Vec::new();
+    for _ in 0..10 {
+        let q = crate::query::audit_since_query(created, cursor.as_deref(), 100);
+        match net::get::<Page<AuditEntryView>>(&format!("/api/v1/audit{q}")).await {
             Ok(p) => {
-                let id = ticket.to_string();
-                for e in p
-                    .items
-                    .into_iter()
-                    .filter(|e| e.target_id.as_deref() == Some(id.as_str()))
-                {
-                    let who = e
-                        .actor_id
-                        .and_then(|a| with(|x| x.name_of(a)))
-                        .unwrap_or_default();
-                    let li = el_text(
-                        "li",
-                        "",
-                        &format!(
-                            "{} {} {}",
-                            time_text(e.at),
-                            e.action.as_str().replace('_', " "),
-                            who
-                        ),
-                    );
-                    testid(&li, "audit-entry");
-                    append(&audit, &[&li]);
-                }
-                if audit.child_element_count() == 0 {
-                    append(
-                        &audit,
-                        &[&el_text(
-                            "li",
-                            "muted",
-                            "nothing recorded in the last 200 entries",
-                        )],
-                    );
+                entries.extend(
+                    p.items
+                        .into_iter()
+                        .filter(|e| e.target_id.as_deref() == Some(id.as_str())),
+                );
+                cursor = p.next_cursor;
+                if cursor.is_none() {
+                    break;
                 }
             }
-            Err(_) => append(&audit, &[&el_text("li", "muted", "admins only")]),
+            Err(_) => {
+                clear(&audit);
+                append(&audit, &[&el_text("li", "muted", "admins only")]);
+                return;
+            }
         }
-    });
+    }
+    // The panel may show another ticket by now.
+    if by_id("side").and_then(|s| s.get_attribute("data-for")) != Some(id.clone()) {
+        return;
+    }
+    clear(&audit);
+    // Oldest first, like the conversation.
+    for e in entries.into_iter().rev() {
+        let who = e
+            .actor_id
+            .and_then(|a| with(|x| x.name_of(a)))
+            .unwrap_or_default();
+        let li = el_text(
+            "li",
+            "",
+            &format!(
+                "{} {} {}",
+                time_text(e.at),
+                e.action.as_str().replace('_', " "),
+                who
+            ),
+        );
+        testid(&li, "audit-entry");
+        append(&audit, &[&li]);
+    }
+    if audit.child_element_count() == 0 {
+        append(&audit, &[&el_text("li", "muted", "nothing recorded")]);
+    }
 }
 
 /// Names arrived: redraw what shows names.
