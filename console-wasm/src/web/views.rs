@@ -1390,20 +1390,60 @@ fn ms_text(ms: Option<u64>) -> String {
 fn render_metrics(main: &Element) {
     let page = el_class("div", "page");
     testid(&page, "metrics-page");
+    let days = select(
+        "metrics-window",
+        &[
+            ("7".to_owned(), "last 7 days".to_owned()),
+            ("30".to_owned(), "last 30 days".to_owned()),
+            ("90".to_owned(), "last 90 days".to_owned()),
+        ],
+        "7",
+    );
+    attr(&days, "id", "metrics-window");
+    super::dom::on(&days, "change", |_| {
+        for id in ["metrics-mine", "metrics-team"] {
+            if let Some(e) = by_id(id) {
+                clear(&e);
+            }
+        }
+        load_metrics(&value_of("metrics-window"));
+    });
+    let bar = el_class("div", "toolbar");
+    append(&bar, &[&labelled("Window ", &days)]);
     let mine = el_class("div", "cards");
+    attr(&mine, "id", "metrics-mine");
     let team = el("div");
+    attr(&team, "id", "metrics-team");
     append(
         &page,
         &[
-            &el_text("h2", "", "My last 7 days"),
+            &el_text("h2", "", "Metrics"),
+            &bar,
+            &el_text("h3", "", "Mine"),
             &mine,
-            &el_text("h2", "", "Team"),
+            &el_text("h3", "", "Team"),
             &team,
         ],
     );
     append(main, &[&page]);
+    load_metrics("7");
+}
+
+/// The figures of the last `days` days (`from` = now − days).
+fn load_metrics(days: &str) {
+    let days: f64 = days.parse().unwrap_or(7.0);
+    let from = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+        now_ms() - days * 86_400_000.0,
+    ))
+    .to_iso_string()
+    .as_string()
+    .unwrap_or_default();
+    let q = format!("?from={}", crate::query::encode(&from));
+    let (Some(mine), Some(team)) = (by_id("metrics-mine"), by_id("metrics-team")) else {
+        return;
+    };
     wasm_bindgen_futures::spawn_local(async move {
-        if let Ok(m) = net::get::<AgentMetricsView>("/api/v1/metrics/me").await {
+        if let Ok(m) = net::get::<AgentMetricsView>(&format!("/api/v1/metrics/me{q}")).await {
             for (label, value) in [
                 ("claimed", m.claimed.to_string()),
                 ("resolved", m.resolved.to_string()),
@@ -1424,7 +1464,7 @@ fn render_metrics(main: &Element) {
                 append(&mine, &[&c]);
             }
         }
-        match net::get::<TeamMetricsView>("/api/v1/metrics/team").await {
+        match net::get::<TeamMetricsView>(&format!("/api/v1/metrics/team{q}")).await {
             Ok(t) => {
                 let table = el("table");
                 let head = el("tr");
