@@ -410,6 +410,7 @@ async fn ticket_listings_and_jobs_use_indexes() {
             StoreQuery::BatchTicketUpdates,
             "group commit: ticket updates",
         ),
+        (StoreQuery::SearchIndexing, "search indexing"),
     ];
     for (query, what) in jobs {
         let lines = store.query_plan(query).await.unwrap();
@@ -455,6 +456,17 @@ async fn ticket_listings_and_jobs_use_indexes() {
             }
             StoreQuery::BatchFirstMessages => {
                 assert_searches(&lines, "messages_first_message_idx", what);
+            }
+            // The batch's keys are the outer loop: one primary-key probe
+            // per key, never a walk over the messages.
+            StoreQuery::SearchIndexing => {
+                assert!(
+                    lines
+                        .iter()
+                        .any(|l| l == "SEARCH m USING INTEGER PRIMARY KEY (rowid=?)"),
+                    "{what}: {lines:?}"
+                );
+                assert_searches(&lines, "tickets_number_key", what);
             }
             StoreQuery::BatchKnownIds => {
                 assert_searches(&lines, "sqlite_autoindex_users_1", what);

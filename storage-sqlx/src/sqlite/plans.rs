@@ -9,6 +9,7 @@ use super::audit::AUDIT_BY_ACTOR_SQL;
 use super::group_commit::{
     DUPLICATES_SQL, FIRST_MESSAGES_SQL, KNOWN_SQL, TICKETS_SQL, UPDATE_TICKETS_SQL,
 };
+use super::search::{INDEX_ROWS_SQL, SEARCH_BATCH_TABLE_SQL};
 use super::tickets::{
     ESCALATION_SQL, FIRST_MESSAGE_SQL, IN_WINDOW_SQL, NOTIFICATIONS_DUE_SQL, TO_CLOSE_SQL,
     list_query,
@@ -50,6 +51,9 @@ pub enum StoreQuery<'a> {
     BatchKnownIds,
     /// Group commit: the final state of the tickets a batch's messages touched.
     BatchTicketUpdates,
+    /// Search indexing: the queued rows of one indexing transaction into the
+    /// full-text index.
+    SearchIndexing,
 }
 
 impl SqliteStore {
@@ -79,6 +83,17 @@ impl SqliteStore {
             StoreQuery::BatchKnownIds => return self.json_plan(KNOWN_SQL, 3).await,
             StoreQuery::BatchTicketUpdates => {
                 return self.json_plan(UPDATE_TICKETS_SQL, 1).await;
+            }
+            StoreQuery::SearchIndexing => {
+                // The temporary table exists per connection: explain on the
+                // connection that made it.
+                let mut conn = self.pool.acquire().await.map_err(db_err)?;
+                sqlx::query(SEARCH_BATCH_TABLE_SQL)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                let explain = AssertSqlSafe(format!("{EXPLAIN}{INDEX_ROWS_SQL}"));
+                return collect_plan(sqlx::query(explain).fetch_all(&mut *conn).await);
             }
         };
         // The SQL is one of the store's constant statements.

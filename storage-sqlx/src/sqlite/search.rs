@@ -34,25 +34,48 @@ pub(super) enum Take {
 /// Whether anything waits in the queue (a cheap read before a search).
 pub(super) const QUEUED_SQL: &str = "SELECT EXISTS (SELECT 1 FROM search_queue)";
 
+/// The temporary table holding the keys one indexing transaction takes.
+macro_rules! search_batch_table {
+    () => {
+        "CREATE TEMP TABLE IF NOT EXISTS search_batch (key INTEGER PRIMARY KEY)"
+    };
+}
+
+/// The rows of the keys in `temp.search_batch` into the index (keys whose
+/// row is gone meanwhile are skipped). `CROSS JOIN` keeps the batch the
+/// outer loop: SQLite has no statistics on the temporary table and would
+/// otherwise walk every message with `pos > 0` and probe the batch.
+macro_rules! index_rows_sql {
+    () => {
+        "INSERT INTO ticket_search (rowid, body) \
+         SELECT b.key, m.body FROM temp.search_batch b CROSS JOIN messages m ON m.pos = b.key \
+         WHERE b.key > 0 \
+         UNION ALL \
+         SELECT b.key, t.subject FROM temp.search_batch b CROSS JOIN tickets t \
+         ON t.number = -b.key WHERE b.key < 0"
+    };
+}
+
+/// See [`index_rows_sql`] (for its query plan test).
+pub(super) const INDEX_ROWS_SQL: &str = index_rows_sql!();
+/// See [`search_batch_table`].
+pub(super) const SEARCH_BATCH_TABLE_SQL: &str = search_batch_table!();
+
 /// One indexing transaction as one statement list (no bound parameters, so
 /// one round trip to the connection's thread): the first keys of the queue
-/// (`$limit`) into a temporary table, their rows into the index (keys whose
-/// row is gone meanwhile are skipped), the keys off the queue.
+/// (`$limit`) into a temporary table, their rows into the index, the keys
+/// off the queue.
 macro_rules! index_sql {
     ($limit:literal) => {
         concat!(
-            "BEGIN IMMEDIATE; \
-             CREATE TEMP TABLE IF NOT EXISTS search_batch (key INTEGER PRIMARY KEY); \
-             DELETE FROM temp.search_batch; \
+            "BEGIN IMMEDIATE; ",
+            search_batch_table!(),
+            "; DELETE FROM temp.search_batch; \
              INSERT INTO temp.search_batch SELECT key FROM search_queue ORDER BY key",
             $limit,
-            "; INSERT INTO ticket_search (rowid, body) \
-               SELECT b.key, m.body FROM temp.search_batch b JOIN messages m ON m.pos = b.key \
-               WHERE b.key > 0 \
-               UNION ALL \
-               SELECT b.key, t.subject FROM temp.search_batch b JOIN tickets t ON t.number = -b.key \
-               WHERE b.key < 0; \
-             DELETE FROM search_queue WHERE key IN (SELECT key FROM temp.search_batch); \
+            "; ",
+            index_rows_sql!(),
+            "; DELETE FROM search_queue WHERE key IN (SELECT key FROM temp.search_batch); \
              COMMIT;"
         )
     };
