@@ -1,0 +1,136 @@
+// Issue #7, point 5: the server is killed (SIGKILL) and restarted on the
+// same port and database while an agent has a ticket open in the console.
+// The customer (the widget on a shop page) writes during the outage (its
+// messages wait in its outbox) and after it; the agent writes during the
+// outage too (pending in the console). The console reconnects by itself
+// and shows every message exactly once, in order: its list of message
+// items (`data-seq`, kind, body) equals the server's stored conversation.
+
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { login, ticketMessages } from './lib/agent.mjs';
+import { scenario } from './lib/browser.mjs';
+import { newAgent, openConsole, until } from './lib/console.mjs';
+import { shopPage } from './lib/host.mjs';
+import { Widget } from './lib/widget.mjs';
+
+scenario('outage: kill -9 and restart while a ticket is open; the console shows every message once, in order', async (fx) => {
+  const { server, host } = fx;
+  const agent = await newAgent(server, { name: 'Alice Agent' });
+  const c = await openConsole(fx, { email: agent.user.email, password: agent.password });
+
+  // The customer: the widget on the shop's page.
+  const { page } = await fx.newVisitor();
+  await page.goto(host.page('/', shopPage(server)));
+  const w = new Widget(page);
+  await w.ready();
+  await w.open();
+  await w.send('before-1');
+  await w.waitForMessage('before-1', { who: 'own', withSeq: true });
+
+  const row = await until(async () => (await c.state()).rows[0], { label: 'the widget ticket listed live' });
+  const ticketId = row.id;
+  await c.openTicket(ticketId);
+  await c.t('claim').click();
+  await until(async () => (await c.state()).assignee === 'Assigned to you', { label: '"Assigned to you"' });
+  await c.waitForMessage('before-1');
+  await c.send('agent-before');
+  await c.waitForMessage('agent-before');
+  await w.waitForMessage('agent-before', { who: 'agent', withSeq: true });
+  await w.send('before-2');
+  await c.waitForMessage('before-2');
+  const socketsBefore = c.sockets.length;
+
+  // Outage.
+  await server.kill9();
+  const down = Date.now();
+  await until(async () => (await c.connectionState()) !== 'online', {
+    timeout: 20_000,
+    label: 'connection-state leaves "online" after the server died',
+  });
+  console.log(`# console connection-state ${await c.connectionState()} ${Date.now() - down} ms after kill -9`);
+  await until(async () => (await w.state()).connection !== 'online', {
+    timeout: 20_000,
+    label: 'the widget notices the outage',
+  });
+  // The banner tells the agent.
+  await until(async () => (await c.t('banner').getAttribute('hidden')) === null, {
+    label: 'the connection banner (data-testid=banner) shown during the outage',
+  });
+
+  // Both sides write while the server is down.
+  const customerDuring = ['outage-1 from the customer', 'outage-2 from the customer'];
+  for (const body of customerDuring) {
+    await w.send(body);
+    await w.waitForMessage(body, { who: 'own' });
+  }
+  await c.send('agent-during-outage');
+  const pending = await c.waitForMessage('agent-during-outage', { pending: true });
+  assert.equal(pending.pending, true, 'the agent message is pending (data-pending) while offline');
+  assert.equal(pending.seq, null);
+  // A few failed reconnect attempts.
+  await sleep(2_000);
+
+  // Back on the same port and database.
+  await server.restart();
+  console.log(`# server back ${Date.now() - down} ms after kill -9`);
+
+  // The customer writes again as soon as the widget is back.
+  await until(async () => (await w.state()).connection === 'online', { timeout: 30_000, label: 'the widget back online' });
+  const customerAfter = ['after-1 from the customer', 'after-2 from the customer'];
+  for (const body of customerAfter) await w.send(body);
+
+  console.log(`# widget online again ${Date.now() - down} ms after kill -9; console ${await c.connectionState()}`);
+  await c.waitOnline(30_000);
+  console.log(`# console online again ${Date.now() - down} ms after kill -9 (${c.sockets.length - socketsBefore} new socket(s))`);
+  assert.ok(c.sockets.length > socketsBefore, 'the console opened a new WebSocket');
+  await until(async () => (await c.t('banner').getAttribute('hidden')) !== null, { label: 'the banner hidden again once online' });
+
+  const expected = [
+    'before-1',
+    'agent-before',
+    'before-2',
+    ...customerDuring,
+    'agent-during-outage',
+    ...customerAfter,
+  ];
+  const shown = await until(
+    async () => {
+      const s = await c.state();
+      const stored = s.msgs.filter((m) => m.seq !== null);
+      return expected.every((b) => stored.some((m) => m.body === b)) && s.msgs.every((m) => !m.pending) ? s : null;
+    },
+    { timeout: 30_000, label: 'every message shown with a data-seq, none pending' },
+  );
+  // A late duplicate would show up now.
+  await sleep(1_500);
+  const final = await c.state();
+  assert.equal(final.ticketId, ticketId, 'the same ticket is still open');
+  const list = final.msgs.map((m) => [m.seq, m.kind, m.body]);
+  assert.deepEqual(list, shown.msgs.map((m) => [m.seq, m.kind, m.body]), 'nothing changed in the quiet period');
+
+  // Exactly once, in order.
+  const seqs = list.map(([s]) => s);
+  assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `data-seq ascending: ${seqs}`);
+  assert.equal(new Set(seqs).size, seqs.length, `each data-seq once: ${seqs}`);
+  for (const b of expected) {
+    assert.equal(list.filter(([, , body]) => body === b).length, 1, `${b} shown exactly once`);
+  }
+  const order = list.map(([, , body]) => body).filter((b) => expected.includes(b));
+  const custOrder = order.filter((b) => !b.startsWith('agent-'));
+  assert.deepEqual(custOrder, expected.filter((b) => !b.startsWith('agent-')), 'customer messages in the order written');
+
+  // The console's list is the server's conversation, item for item.
+  const fresh = await login(server, agent.user.email, agent.password);
+  const stored = await ticketMessages(server, fresh.token, ticketId);
+  assert.deepEqual(
+    list,
+    stored.map((m) => [m.seq, m.kind, m.body]),
+    'the console shows exactly the stored messages, in seq order',
+  );
+  // The widget too got the agent's outage message once.
+  const ws = await w.state();
+  assert.equal(ws.msgs.filter((m) => m.body === 'agent-during-outage').length, 1, 'the widget shows the agent outage message once');
+  assert.deepEqual(c.log.errors, [], 'no uncaught page errors');
+}, { timeout: 180_000 });
