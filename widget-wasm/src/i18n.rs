@@ -20,7 +20,7 @@ impl Locale {
     /// Picks a locale from a tag such as `de`, `de-AT` or `en_US`; unknown
     /// languages fall back to English rather than showing nothing.
     pub fn parse(tag: &str) -> Locale {
-        let lang = tag.split(['-', '_']).next().unwrap_or("");
+        let lang = crate::text::before(crate::text::before(tag, b'-'), b'_');
         if lang.eq_ignore_ascii_case("de") {
             Locale::De
         } else {

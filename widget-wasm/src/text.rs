@@ -59,6 +59,34 @@ pub fn linkify(body: &str) -> Vec<Segment<'_>> {
     out
 }
 
+fn count(s: &str, b: u8) -> usize {
+    s.bytes().filter(|c| *c == b).count()
+}
+
+/// The text before the first `sep` (an ASCII byte), or all of it. Byte
+/// loops instead of `str::split`/`find`: the pattern machinery is a few
+/// kilobytes of WASM.
+pub fn before(s: &str, sep: u8) -> &str {
+    s.bytes()
+        .position(|b| b == sep)
+        .and_then(|i| s.get(..i))
+        .unwrap_or(s)
+}
+
+/// The pieces of `s` between `sep` bytes (ASCII), like `split`.
+pub fn pieces(s: &str, sep: u8) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if b == sep {
+            out.extend(s.get(start..i));
+            start = i + 1;
+        }
+    }
+    out.extend(s.get(start..));
+    out
+}
+
 fn starts_with_ci(s: &str, prefix: &str) -> bool {
     s.as_bytes()
         .get(..prefix.len())
@@ -79,8 +107,8 @@ fn url_end(s: &str) -> usize {
     while let Some(last) = url.chars().last() {
         let strip = match last {
             '.' | ',' | ';' | ':' | '!' | '?' | '\'' => true,
-            ')' => url.matches('(').count() < url.matches(')').count(),
-            ']' => url.matches('[').count() < url.matches(']').count(),
+            ')' => count(url, b'(') < count(url, b')'),
+            ']' => count(url, b'[') < count(url, b']'),
             _ => false,
         };
         if !strip {
@@ -117,8 +145,8 @@ pub const SUBJECT_MAX: usize = 200;
 /// message, trimmed, without control characters (tabs become spaces), cut
 /// to [`SUBJECT_MAX`] characters with an ellipsis.
 pub fn subject_of(body: &str) -> String {
-    let line = body
-        .lines()
+    let line = pieces(body, b'\n')
+        .into_iter()
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or("");
@@ -159,7 +187,7 @@ pub fn origin(url: &str) -> &str {
     };
     let end = url
         .get(start..)
-        .and_then(|rest| rest.find(['/', '?', '#']))
+        .and_then(|rest| rest.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')))
         .map_or(url.len(), |i| start + i);
     url.get(..end).unwrap_or(url)
 }
@@ -183,10 +211,18 @@ pub fn clock(rfc3339: &str, offset_minutes: i32) -> Option<String> {
     let (h, m) = (num(11..13)?, num(14..16)?);
     // The server writes UTC (`Z`); an explicit offset is honoured too.
     let tail = rfc3339.get(16..)?;
-    let zone = tail.trim_start_matches(|c: char| c.is_ascii_digit() || c == ':' || c == '.');
+    let skip = tail
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b':' || *b == b'.')
+        .count();
+    let zone = tail.get(skip..)?;
     let zone_minutes = match zone.as_bytes().first() {
         Some(b'+') | Some(b'-') if zone.len() >= 6 => {
-            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let sign = if zone.as_bytes().first() == Some(&b'-') {
+                -1
+            } else {
+                1
+            };
             let zh = two(zone, 1)?;
             let zm = two(zone, 4)?;
             sign * (zh * 60 + zm)
@@ -314,6 +350,16 @@ mod tests {
     fn bodies_are_cleaned_like_the_server_does() {
         assert_eq!(clean_body("  a\r\nb\rc\u{7}\u{0}\td  "), "a\nb\nc\td");
         assert_eq!(clean_body(" \n "), "");
+    }
+
+    #[test]
+    fn byte_splitting() {
+        assert_eq!(before("de-AT", b'-'), "de");
+        assert_eq!(before("en", b'-'), "en");
+        assert_eq!(before("", b'-'), "");
+        assert_eq!(pieces("name, email", b','), vec!["name", " email"]);
+        assert_eq!(pieces("", b','), vec![""]);
+        assert_eq!(pieces("ä,ö,", b','), vec!["ä", "ö", ""]);
     }
 
     #[test]

@@ -119,7 +119,7 @@ fn on_event(
         "click" => {
             if let Some(b) = within("button") {
                 let class = b.get_attribute("class").unwrap_or_default();
-                match class.split(' ').next().unwrap_or("") {
+                match text::before(&class, b' ') {
                     "nc-launcher" => dispatch(Input::Toggle),
                     "nc-close" => dispatch(Input::Close),
                     "nc-new-conversation" => dispatch(Input::NewConversation),

@@ -150,8 +150,8 @@ fn safe_color(c: Option<String>) -> String {
     match c {
         Some(c)
             if c.len() <= 64
-                && c.chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || "#(),.% -".contains(ch)) =>
+                && c.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"#(),.% -".contains(&b)) =>
         {
             c
         }
@@ -163,14 +163,20 @@ fn config(settings: &JsValue) -> Config {
     let w = window();
     // The loader always sets `server` (default: its own script's origin).
     let server = get_str(settings, "server").unwrap_or_default();
-    let server = server.trim_end_matches('/').to_owned();
+    let mut server = server;
+    while server.ends_with('/') {
+        server.pop();
+    }
     let origin = crate::text::origin(&server).to_owned();
     let locale = get_str(settings, "locale")
         .or_else(|| w.as_ref().and_then(|w| w.navigator().language()))
         .map(|l| Locale::parse(&l))
         .unwrap_or_default();
     let prechat = get_str(settings, "prechat").unwrap_or_default();
-    let fields: Vec<&str> = prechat.split(',').map(str::trim).collect();
+    let fields: Vec<&str> = crate::text::pieces(&prechat, b',')
+        .into_iter()
+        .map(str::trim)
+        .collect();
     Config {
         prefix: crate::out::cat(&["neurochat:", &origin, ":"]),
         server,
