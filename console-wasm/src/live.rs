@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 
 use neurochat_protocol::v1::{
-    Availability, ClientFrame, ErrorCode, MessageView, ServerFrame, TicketChange, TicketView,
+    Availability, ClientFrame, ErrorCode, Limits, MessageView, ServerFrame, TicketChange,
+    TicketView,
 };
 use uuid::Uuid;
 
@@ -91,6 +92,8 @@ pub struct Live {
     pub claimed_notice: Option<String>,
     /// The agent's availability as last known.
     pub availability: Option<Availability>,
+    /// The gateway's limits (from `hello`).
+    pub limits: Option<Limits>,
     online: bool,
     connected_before: bool,
     subscribed: Option<Uuid>,
@@ -116,6 +119,7 @@ impl Live {
             conv: None,
             claimed_notice: None,
             availability: None,
+            limits: None,
             online: false,
             connected_before: false,
             subscribed: None,
@@ -360,7 +364,10 @@ impl Live {
     /// or not.
     pub fn frame(&mut self, frame: ServerFrame, now_ms: f64, visible: bool) -> Vec<Effect> {
         match frame {
-            ServerFrame::Hello { .. } => self.connected(),
+            ServerFrame::Hello { limits, .. } => {
+                self.limits = Some(limits);
+                self.connected()
+            }
             ServerFrame::Reauth { .. } => vec![Effect::Reauth],
             ServerFrame::Ack { req, seq, .. } => match self.requests.remove(&req) {
                 Some(Purpose::Subscribe(id)) => {
@@ -658,6 +665,7 @@ mod tests {
     fn first_connect_subscribes_and_a_reconnect_resumes_and_reloads() {
         let mut l = live_with_open_ticket();
         assert!(l.online());
+        assert_eq!(l.limits.map(|x| x.max_body_chars), Some(10000));
         l.frame(
             ServerFrame::Message {
                 message: msg(2, CUSTOMER, None),

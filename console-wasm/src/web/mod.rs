@@ -110,6 +110,8 @@ pub(crate) struct App {
     reconnect_timer: Option<i32>,
     typing_sent_ms: f64,
     typing_stop_timer: Option<i32>,
+    /// The nonce of a `ping` not answered yet.
+    ping_wait: Option<u64>,
     /// Unsent composer text per ticket (kept while switching tickets).
     pub(crate) drafts: HashMap<Uuid, String>,
     pub(crate) sound: bool,
@@ -731,14 +733,62 @@ fn schedule_reconnect() {
     with(|a| a.reconnect_timer = Some(t));
 }
 
+/// Every this often an application `ping`; no `pong` within
+/// [`PONG_WAIT_MS`] means the connection is dead (a silently dropped
+/// network can take the browser minutes to notice): close and reconnect.
+const PING_EVERY_MS: f64 = 25_000.0;
+const PONG_WAIT_MS: f64 = 10_000.0;
+
+fn keepalive(generation: u32) {
+    after(PING_EVERY_MS, move || {
+        let (current, online) = with_ref(|a| (a.ws_gen == generation, a.conn == Conn::Online));
+        if !current {
+            return;
+        }
+        if online {
+            let nonce = (now_ms() as u64) & 0xffff_ffff;
+            with(|a| a.ping_wait = Some(nonce));
+            send(&ClientFrame::Ping { nonce: Some(nonce) });
+            after(PONG_WAIT_MS, move || {
+                let dead = with_ref(|a| a.ws_gen == generation && a.ping_wait == Some(nonce));
+                if dead {
+                    let ws = with_ref(|a| a.ws.clone());
+                    if let Some(ws) = ws {
+                        // `close` fires later, maybe much later on a dead
+                        // network: stop listening to it and reconnect now.
+                        let _ = ws.close();
+                        with(|a| a.ws_gen += 1);
+                        on_close(0);
+                    }
+                }
+            });
+        }
+        keepalive(generation);
+    });
+}
+
 fn on_frame(frame: ServerFrame) {
-    if matches!(frame, ServerFrame::Hello { .. }) {
-        with(|a| {
-            a.conn = Conn::Online;
-            a.banner = None;
-            a.backoff.reset();
-        });
-        views::render_conn();
+    match frame {
+        ServerFrame::Hello { .. } => {
+            let generation = with(|a| {
+                a.conn = Conn::Online;
+                a.banner = None;
+                a.backoff.reset();
+                a.ping_wait = None;
+                a.ws_gen
+            });
+            views::render_conn();
+            keepalive(generation);
+        }
+        ServerFrame::Pong { nonce, .. } => {
+            with(|a| {
+                if a.ping_wait == nonce {
+                    a.ping_wait = None;
+                }
+            });
+            return;
+        }
+        _ => {}
     }
     let shown = visible();
     live(|l| l.frame(frame, now_ms(), shown));

@@ -620,6 +620,8 @@ fn render_ticket_pane() {
     attr(&text, "id", "composer");
     testid(&text, "composer");
     text.set_placeholder("Reply to the customer (Enter sends, Shift+Enter: new line)");
+    let max = with_ref(|a| a.live.limits.map_or(10_000, |l| l.max_body_chars));
+    attr(&text, "maxlength", &max.to_string());
     let send = el_text("button", "primary", "Send");
     attr(&send, "type", "submit");
     testid(&send, "send");
@@ -651,6 +653,7 @@ fn render_ticket_pane() {
         if let Some(k) = e.dyn_ref::<KeyboardEvent>()
             && k.key() == "Enter"
             && !k.shift_key()
+            && !k.is_composing()
         {
             e.prevent_default();
             send_composer();
