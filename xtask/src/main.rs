@@ -32,7 +32,7 @@ usage: cargo xtask <command>
 commands:
   test         run every test: the workspace, the in-memory store conformance suite,
                fuzz-api, then test-browser
-  lint         cargo fmt --check, clippy -D warnings, rustdoc -D warnings, wasm32 check of the protocol
+  lint         cargo fmt --check, clippy -D warnings, rustdoc -D warnings, wasm32 clippy of protocol/widget/console
   run [ARGS]   build the widget (as `web`; a failure only warns), then run the example
                server (neurochat-server) in release, in the current directory
                (./neurochat.db); ARGS go to the server, e.g. `run -- --help`
@@ -155,14 +155,23 @@ fn lint_steps() -> Vec<Step> {
             &["doc", "--workspace", "--no-deps", "--all-features"],
         )
         .env("RUSTDOCFLAGS", "-D warnings"),
+        // The web apps' browser code (`web` modules) only compiles for
+        // wasm32, so the workspace clippy above never sees it.
         Step::cargo(
-            "protocol builds for wasm32",
+            "clippy for wasm32 (protocol, widget, console)",
             &[
-                "check",
+                "clippy",
                 "-p",
                 "neurochat-protocol",
+                "-p",
+                "neurochat-widget",
+                "-p",
+                "neurochat-console",
                 "--target",
                 "wasm32-unknown-unknown",
+                "--",
+                "-D",
+                "warnings",
             ],
         )
         .hint("if the target is missing: `rustup target add wasm32-unknown-unknown`"),
