@@ -64,6 +64,7 @@ pub(crate) struct View {
     input: HtmlTextAreaElement,
     counter: Element,
     send: Element,
+    notice: Element,
     drawn: Vec<(String, Drawn)>,
     order: Vec<String>,
     labels_for: Option<Locale>,
@@ -176,6 +177,8 @@ fn send(input: &HtmlTextAreaElement) {
     let v = input.value();
     if !v.trim().is_empty() {
         input.set_value("");
+        // A new attempt: the refusal notice goes (see `restore_draft`).
+        let _ = input.remove_attribute("aria-invalid");
         dispatch(Input::Submit(v));
         let _ = input.focus();
     }
@@ -268,7 +271,7 @@ impl View {
 
         // The panel's skeleton as data: one loop instead of a call site per
         // element keeps the module small. (tag, class, parent index)
-        const NODES: [(&str, &str, usize); 22] = [
+        const NODES: [(&str, &str, usize); 23] = [
             ("div", "nc-wrap", 0),
             ("section", "nc-panel", 0),
             ("header", "nc-header", 1),
@@ -291,8 +294,9 @@ impl View {
             ("textarea", "nc-input", 18),
             ("span", "nc-counter", 18),
             ("button", "nc-send", 18),
+            ("p", "nc-notice", 1),
         ];
-        const ATTRS: [(usize, &str, &str); 11] = [
+        const ATTRS: [(usize, &str, &str); 12] = [
             (1, "role", "dialog"),
             (1, "id", "nc-panel"),
             (6, "type", "button"),
@@ -304,6 +308,7 @@ impl View {
             (20, "aria-live", "polite"),
             (21, "type", "submit"),
             (6, "aria-label", "Close"),
+            (22, "role", "alert"),
         ];
         let mut n: Vec<Element> = Vec::with_capacity(NODES.len());
         for (i, (tag, class, parent)) in NODES.into_iter().enumerate() {
@@ -334,6 +339,9 @@ impl View {
             n[21].clone(),
         );
         let input: HtmlTextAreaElement = n[19].clone().dyn_into().ok()?;
+        // A refused message's notice sits right above the composer.
+        let notice = n[22].clone();
+        let _ = panel.insert_before(&notice, Some(&composer));
         attr(&launcher, "aria-controls", "nc-panel");
         team.set_text_content(Some(&cfg.team));
         close.set_text_content(Some("×"));
@@ -399,6 +407,7 @@ impl View {
             input,
             counter,
             send,
+            notice,
             drawn: Vec::new(),
             order: Vec::new(),
             labels_for: None,
@@ -516,6 +525,8 @@ impl View {
         hide(&self.typing, !st.agent_typing);
 
         hide(&self.composer, st.prechat_needed);
+        hide(&self.notice, !self.input.has_attribute("aria-invalid"));
+        set_text(&self.notice, s.send_failed);
         let closed = !st.can_write();
         self.input.set_disabled(closed);
         let used = text::char_len(&self.input.value());
