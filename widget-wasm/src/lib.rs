@@ -20,12 +20,3 @@ pub mod wire;
 
 #[cfg(target_arch = "wasm32")]
 mod web;
-
-/// std's dlmalloc is about 7 KB of the module; a coalescing free list is
-/// plenty for a chat widget's small, short-lived allocations. The locked
-/// form (a spin lock that is never contended: the page runs us on one
-/// thread) is the one constructible without `unsafe`.
-#[cfg(target_arch = "wasm32")]
-#[global_allocator]
-static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
-    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
