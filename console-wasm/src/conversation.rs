@@ -83,6 +83,10 @@ pub struct Conversation {
     typing: HashMap<Uuid, f64>,
     /// Whether history before the first held message may exist.
     pub more_before: bool,
+    /// Whether the first page of history arrived (or failed): `subscribe`
+    /// waits for it, so it resumes after that page instead of replaying
+    /// the whole conversation.
+    pub history_loaded: bool,
 }
 
 impl Conversation {
@@ -96,6 +100,7 @@ impl Conversation {
             receipts: HashMap::new(),
             typing: HashMap::new(),
             more_before: false,
+            history_loaded: false,
         }
     }
 
@@ -121,6 +126,9 @@ impl Conversation {
         }
         if let Some(author) = message.author_id {
             self.typing.remove(&author);
+        }
+        if message.seq == 1 {
+            self.more_before = false;
         }
         self.messages.insert(message.seq, message);
         true
@@ -364,6 +372,7 @@ mod tests {
         assert_eq!(seqs(&c), ["1", "2", "3", "4", "5"]);
         assert_eq!(c.last_seq(), 5);
         assert_eq!(c.first_seq(), Some(1));
+        assert!(!c.more_before, "seq 1 is the start");
         assert_eq!(c.last_foreign_seq(), 5);
     }
 

@@ -235,6 +235,7 @@ impl Live {
         };
         c.insert_page(messages);
         c.more_before = full && c.first_seq().is_some_and(|s| s > 1);
+        c.history_loaded = true;
         vec![Effect::Render(Region::Messages)]
     }
 
@@ -249,7 +250,12 @@ impl Live {
         if !self.online {
             return Vec::new();
         }
-        let Some((id, last)) = self.conv.as_ref().map(|c| (c.ticket_id, c.last_seq())) else {
+        let Some((id, last)) = self
+            .conv
+            .as_ref()
+            .filter(|c| c.history_loaded)
+            .map(|c| (c.ticket_id, c.last_seq()))
+        else {
             return Vec::new();
         };
         if self.subscribed == Some(id)
@@ -688,6 +694,21 @@ mod tests {
     fn sends_wait_for_the_subscribe_and_go_again_after_a_reconnect() {
         let mut l = Live::new(ME);
         l.open_ticket(T, None);
+        // Online before the history arrived: no subscribe yet (it would
+        // replay everything), then from the page's last seq.
+        let fx = l.frame(hello(), 0.0, true);
+        assert!(
+            !sent(&fx)
+                .iter()
+                .any(|f| matches!(f, ClientFrame::Subscribe { .. }))
+        );
+        l.history(T, vec![msg(1, CUSTOMER, None)], false);
+        let fx = l.subscribe_open();
+        assert!(matches!(
+            sent(&fx)[0],
+            ClientFrame::Subscribe { last_seq: 1, .. }
+        ));
+        l.disconnected();
         // Offline: queued, nothing sent.
         let fx = l.compose("c-1".into(), "hello".into(), false);
         assert!(sent(&fx).is_empty());
@@ -727,7 +748,7 @@ mod tests {
         let fx = l.frame(ack(req_of(&again[0]), Some(2)), 0.0, true);
         assert!(fx.is_empty() || fx == [Effect::Render(Region::Messages)]);
         assert!(!l.conv.as_ref().unwrap().has_outgoing());
-        assert_eq!(l.conv.as_ref().unwrap().items().len(), 1);
+        assert_eq!(l.conv.as_ref().unwrap().items().len(), 2, "seq 1 and 2");
     }
 
     #[test]
@@ -918,6 +939,8 @@ mod tests {
             ClientFrame::Unsubscribe { ticket_id: T, .. }
         ));
         assert!(l.open_ticket(next, None).is_empty(), "already open");
+        assert!(l.subscribe_open().is_empty(), "no history yet");
+        l.history(next, Vec::new(), false);
         let fx = l.subscribe_open();
         assert!(l.subscribe_open().is_empty(), "being subscribed already");
         assert!(

@@ -482,9 +482,13 @@ pub(crate) fn open_ticket(id: Uuid) {
             &format!("/api/v1/tickets/{id}/messages?limit=50"),
         )
         .await;
-        if let Ok(page) = page {
-            let full = page.items.len() >= 50;
-            live(|l| l.history(id, page.items, full));
+        match page {
+            Ok(page) => {
+                let full = page.items.len() >= 50;
+                live(|l| l.history(id, page.items, full));
+            }
+            // The subscribe's replay brings the history instead.
+            Err(_) => live(|l| l.history(id, Vec::new(), false)),
         }
         // Ticks of messages read before this page load.
         if let Ok(receipts) = net::get::<Vec<neurochat_protocol::v1::ReceiptView>>(&format!(
