@@ -20,9 +20,11 @@ async function adminUserRow(admin, email, userId) {
   await admin.t('users-search').fill(email);
   await admin.t('users-go').click();
   const row = admin.page.locator(`${tid('user-row')}[data-user-id="${userId}"]`);
+  // The page first lists everyone; the search's answer replaces the table.
+  await until(async () => (await admin.t('user-row').count()) === 1 && (await row.count()) === 1, {
+    label: `the search for ${email} lists that one user`,
+  });
   await row.waitFor({ state: 'visible' });
-  const rows = await admin.t('user-row').count();
-  assert.equal(rows, 1, `the search for ${email} lists one user`);
   return row;
 }
 
@@ -111,6 +113,11 @@ scenario('admin disables an agent: both of their open consoles end on the login 
     await until(() => c.sockets.length > 0 && c.sockets.every((w) => w.closed), {
       label: `session ${i + 1}: every WebSocket closed`,
     });
+    const closes = await c.wsCloses();
+    assert.ok(
+      closes?.some((x) => x.code === 4011),
+      `session ${i + 1}: the server closed the socket with 4011 session_revoked: ${JSON.stringify(closes)}`,
+    );
   }
   // ...and stay closed: no reconnect loop with a dead session.
   await sleep(2_500);

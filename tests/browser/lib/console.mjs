@@ -27,6 +27,23 @@ export class ConsolePage {
     this.page = page;
     this.log = log;
     this.sockets = [];
+    // The close codes the page's sockets saw (Playwright's own WebSocket
+    // events carry none): a subclass records them in the page.
+    this.initDone = page
+      .addInitScript(() => {
+        const Native = window.WebSocket;
+        window.__ncWsCloses = [];
+        class Recorded extends Native {
+          constructor(...args) {
+            super(...args);
+            this.addEventListener('close', (e) =>
+              window.__ncWsCloses.push({ url: this.url, code: e.code, reason: e.reason, at: Date.now() }),
+            );
+          }
+        }
+        window.WebSocket = Recorded;
+      })
+      .catch(() => {});
     page.on('websocket', (ws) => {
       const entry = { url: ws.url(), closed: false, openedAt: Date.now(), closedAt: null, ws };
       this.sockets.push(entry);
@@ -44,6 +61,7 @@ export class ConsolePage {
 
   /** Goes to `/console` (and `#hash`, e.g. `/inbox`). */
   async goto(hash = '') {
+    await this.initDone;
     await this.page.goto(`${this.server.url}/console${hash ? `#${hash}` : ''}`);
   }
 
@@ -188,6 +206,11 @@ export class ConsolePage {
     } catch (e) {
       return `console diagnosis failed: ${e.message}`;
     }
+  }
+
+  /** Close events of the page's WebSockets since its last load: `[{ url, code, reason }]`. */
+  wsCloses() {
+    return this.page.evaluate(() => window.__ncWsCloses ?? null);
   }
 
   /** `sessionStorage['neurochat.console.session']` (null once signed out). */
