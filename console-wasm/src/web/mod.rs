@@ -539,19 +539,19 @@ pub(crate) fn claim(id: Uuid) {
     wasm_bindgen_futures::spawn_local(async move {
         match net::json::<TicketView>("POST", &format!("/api/v1/tickets/{id}/claim"), None).await {
             Ok(t) => live(|l| l.ticket_loaded(t)),
-            Err(e) if e.code == ErrorCode::AlreadyClaimed => {
-                live(|l| l.claim_lost(id, None));
-                find_claim_winner(id);
-            }
+            Err(e) if e.code == ErrorCode::AlreadyClaimed => find_claim_winner(id),
             Err(e) => views::toast(&format!("Claim failed: {}", e.message)),
         }
     });
 }
 
-/// Another agent won the claim: fetch the ticket and its assignee's name.
+/// Another agent won the claim: fetch the ticket and its assignee's name,
+/// then show the notice naming them ("another agent" only when the lookup
+/// fails).
 fn find_claim_winner(id: Uuid) {
     wasm_bindgen_futures::spawn_local(async move {
         let Ok(t) = net::get::<TicketView>(&format!("/api/v1/tickets/{id}")).await else {
+            live(|l| l.claim_lost(id, None));
             return;
         };
         let name = match t.assignee_id {
