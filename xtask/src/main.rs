@@ -36,7 +36,8 @@ commands:
   run [ARGS]   build the widget (as `web`; a failure only warns), then run the example
                server (neurochat-server) in release, in the current directory
                (./neurochat.db); ARGS go to the server, e.g. `run -- --help`
-  web          build the chat widget for wasm32 into target/web/ (sizes, 60 KB gzip budget)
+  web          build the chat widget and the agent console for wasm32 into target/web/
+               (sizes; the widget's 60 KB gzip budget); NEUROCHAT_WEB_APPS=widget|console builds one
   test-browser run the headless Chromium tests (tests/browser/) against the example server;
                skipped loudly without Chromium or Node >= 18, an error instead under
                CI=true. NC_BROWSER_TESTS=outage,xss runs only the files naming one
