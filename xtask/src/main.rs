@@ -33,7 +33,7 @@ commands:
   test         run every test: the workspace, the in-memory store conformance suite,
                fuzz-api, then test-browser
   lint         cargo fmt --check, clippy -D warnings, rustdoc -D warnings, wasm32 clippy of protocol/widget/console
-  run [ARGS]   build the widget (as `web`; a failure only warns), then run the example
+  run [ARGS]   build the web apps (as `web`; a failure only warns), then run the example
                server (neurochat-server) in release, in the current directory
                (./neurochat.db); ARGS go to the server, e.g. `run -- --help`
   web          build the chat widget and the agent console for wasm32 into target/web/
