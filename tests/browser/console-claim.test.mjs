@@ -9,6 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { api, connectAgent, loginAdmin } from './lib/agent.mjs';
 import { scenario } from './lib/browser.mjs';
 import { connectCustomer, newAgent, openConsole, tid, until } from './lib/console.mjs';
+import { shopPage } from './lib/host.mjs';
+import { Widget } from './lib/widget.mjs';
 
 /**
  * Clicks the `claim` button of both pages at the same wall-clock instant
@@ -16,7 +18,7 @@ import { connectCustomer, newAgent, openConsole, tid, until } from './lib/consol
  * have heard of the other's claim before its own click. Returns, per page,
  * whether its button was enabled when clicked.
  */
-async function clickBothAt(pages) {
+async function clickBothAt(pages, sel = tid('claim')) {
   const at = Date.now() + 400;
   return Promise.all(
     pages.map((p) =>
@@ -30,7 +32,7 @@ async function clickBothAt(pages) {
               resolve({ enabled, at: Date.now() });
             }, Math.max(0, at - Date.now()));
           }),
-        { at, sel: tid('claim') },
+        { at, sel },
       ),
     ),
   );
@@ -129,4 +131,65 @@ scenario('claim race: two agents claim a new ticket at once; exactly one wins, t
     assert.deepEqual(c.log.errors, [], 'no uncaught page errors');
     assert.deepEqual(c.log.dialogs, []);
   }
+});
+
+// The same race from the queue: the customer writes in the widget, both
+// agents press the row's one-click Claim (data-testid=row-claim) at once.
+scenario('claim race from the inbox rows (row-claim), widget customer: one wins, the other is told who', async (fx) => {
+  const { server, host } = fx;
+  const alice = await newAgent(server, { name: 'Alice Agent' });
+  const bob = await newAgent(server, { name: 'Bob Agent' });
+  const [ca, cb] = await Promise.all([
+    openConsole(fx, { email: alice.user.email, password: alice.password }),
+    openConsole(fx, { email: bob.user.email, password: bob.password }),
+  ]);
+
+  const { page } = await fx.newVisitor();
+  await page.goto(host.page('/', shopPage(server)));
+  const w = new Widget(page);
+  await w.ready();
+  await w.open();
+  await w.send('Anyone there? My order is late.');
+  await w.waitForMessage('Anyone there? My order is late.', { who: 'own', withSeq: true });
+
+  const row = await until(async () => (await ca.state()).rows[0], { label: 'the widget ticket in Alice\'s inbox' });
+  const ticketId = row.id;
+  await cb.waitForRow(ticketId);
+  const sel = `${tid('inbox-row')}[data-ticket-id="${ticketId}"] ${tid('row-claim')}`;
+  for (const c of [ca, cb]) await c.page.locator(sel).waitFor({ state: 'visible' });
+
+  const clicks = await clickBothAt([ca.page, cb.page], sel);
+  assert.deepEqual(clicks.map((c) => c.enabled), [true, true], `both row-claim buttons clicked: ${JSON.stringify(clicks)}`);
+
+  const admin = await loginAdmin(server);
+  const stored = await until(
+    async () => {
+      const t = await api(server, 'GET', `/api/v1/tickets/${ticketId}`, { token: admin.token });
+      return t.assignee_id ? t : null;
+    },
+    { label: 'the ticket has an assignee on the server' },
+  );
+  const aliceWon = stored.assignee_id === alice.user.id;
+  assert.ok(aliceWon || stored.assignee_id === bob.user.id, 'Alice or Bob has it');
+  const [winner, loser, winnerName] = aliceWon ? [ca, cb, 'Alice Agent'] : [cb, ca, 'Bob Agent'];
+
+  // Both opened the ticket (one click from the queue).
+  for (const c of [ca, cb]) {
+    await until(async () => (await c.state()).ticketId === ticketId, { label: 'row-claim opened the ticket' });
+  }
+  await until(async () => (await winner.state()).assignee === 'Assigned to you', { label: 'winner: "Assigned to you"' });
+  const ls = await until(
+    async () => {
+      const s = await loser.state();
+      return s.claimedBy ? s : null;
+    },
+    { label: 'loser shows [data-testid=claimed-by]' },
+  );
+  assert.equal(ls.claimedBy, `Already claimed by ${winnerName}.`);
+  await sleep(500);
+  assert.equal((await winner.state()).claimedBy, null, 'the winner has no claimed-by notice');
+  // The winner's reply reaches the widget.
+  await winner.send('I have it, one moment.');
+  await w.waitForMessage('I have it, one moment.', { who: 'agent', withSeq: true });
+  for (const c of [ca, cb]) assert.deepEqual(c.log.errors, [], 'no uncaught page errors');
 });
