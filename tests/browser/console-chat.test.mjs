@@ -157,5 +157,6 @@ scenario('chat: messages, typing and read ticks both ways live; an internal note
       [5, 'agent', after],
     ],
   );
+  assert.deepEqual(await c.cspViolations(), [], 'no CSP violation under the console\'s own policy');
   assert.deepEqual(c.log.errors, [], 'no uncaught page errors');
 });

@@ -106,5 +106,6 @@ scenario('screenshots: inbox, ticket view and admin users page at 1280×800, the
   });
   await shot(admin, 'console-admin-users-1280x800.png');
 
+  for (const x of [c, admin]) assert.deepEqual(await x.cspViolations(), [], 'no CSP violation under the console\'s own policy');
   for (const x of [c, admin]) assert.deepEqual(x.log.errors, [], 'no uncaught page errors');
 });

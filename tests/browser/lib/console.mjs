@@ -42,6 +42,10 @@ export class ConsolePage {
           }
         }
         window.WebSocket = Recorded;
+        window.__ncCsp = [];
+        document.addEventListener('securitypolicyviolation', (e) =>
+          window.__ncCsp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`),
+        );
       })
       .catch(() => {});
     page.on('websocket', (ws) => {
@@ -211,6 +215,11 @@ export class ConsolePage {
   /** Close events of the page's WebSockets since its last load: `[{ url, code, reason }]`. */
   wsCloses() {
     return this.page.evaluate(() => window.__ncWsCloses ?? null);
+  }
+
+  /** CSP violations the page reported since its last load (the console's own CSP, docs/CONSOLE.md). */
+  cspViolations() {
+    return this.page.evaluate(() => window.__ncCsp ?? null);
   }
 
   /** `sessionStorage['neurochat.console.session']` (null once signed out). */
