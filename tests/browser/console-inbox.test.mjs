@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 
 import { scenario } from './lib/browser.mjs';
-import { connectCustomer, newAgent, openConsole, until } from './lib/console.mjs';
+import { connectCustomer, newAgent, openConsole, tid, until } from './lib/console.mjs';
 
 scenario('inbox: new tickets appear live without a reload, with a "(N) NeuroChat console" title count', async (fx) => {
   const { server } = fx;
@@ -79,5 +79,59 @@ scenario('inbox: new tickets appear live without a reload, with a "(N) NeuroChat
     label: 'data-unread >= 1 on the other ticket after its customer wrote',
   });
   assert.equal(await c.page.evaluate(() => window.__ncNoReload), 'still here', 'still no reload');
+  assert.deepEqual(c.log.errors, [], 'no uncaught page errors');
+});
+
+// Unread counts: a message on the agent's own ticket while another is open
+// raises its count and a toast; the read position is kept locally, so a
+// reload keeps the counts, and opening the ticket clears it for good.
+scenario('inbox: unread counts and a toast for a message on my ticket; read positions survive a reload', async (fx) => {
+  const { server } = fx;
+  const agent = await newAgent(server, { name: 'Alice Agent' });
+  const c = await openConsole(fx, { email: agent.user.email, password: agent.password });
+  const custA = fx.track(await connectCustomer(server, { name: 'Carla Customer' }));
+  const custB = fx.track(await connectCustomer(server, { name: 'Dan Customer' }));
+  const a = (await custA.createTicket('Ticket A', 'a-1')).ticketId;
+  const b = (await custB.createTicket('Ticket B', 'b-1')).ticketId;
+  await c.waitForRow(a);
+  await c.waitForRow(b);
+
+  // Alice takes A and reads it, then opens B.
+  await c.openTicket(a);
+  await c.t('claim').click();
+  await until(async () => (await c.state()).assignee === 'Assigned to you', { label: '"Assigned to you" on A' });
+  await c.waitForMessage('a-1');
+  await c.openTicket(b);
+  await until(async () => (await c.state()).rows.find((r) => r.id === a)?.unread === 0, { label: 'A read: data-unread=0' });
+
+  // Carla writes on A while B is open: a toast, and A's count goes up.
+  const toastsBefore = await c.t('toast').count();
+  await custA.send(a, 'a-2');
+  await custA.send(a, 'a-3');
+  await until(async () => (await c.state()).rows.find((r) => r.id === a)?.unread === 2, { label: 'A: data-unread=2' });
+  const badge = c.page.locator(`${tid('inbox-row')}[data-ticket-id="${a}"] ${tid('unread-count')}`);
+  assert.equal((await badge.textContent()).trim(), '2', 'the unread badge says 2');
+  await until(
+    async () => (await c.t('toast').allTextContents()).some((t) => t.includes('Ticket A') && t.includes('a-2')),
+    { label: 'a toast names ticket A and the new message' },
+  );
+  assert.ok((await c.t('toast').count()) > toastsBefore);
+
+  // A reload keeps the counts (read positions are local, last_seq the server's).
+  await c.page.reload();
+  await c.t('current-user').waitFor({ state: 'visible' });
+  await until(async () => (await c.state()).rows.find((r) => r.id === a)?.unread === 2, { label: 'A still data-unread=2 after a reload' });
+  // Opening A reads it; after another reload it stays read.
+  await c.openTicket(a);
+  await c.waitForMessage('a-3');
+  await until(async () => (await c.state()).rows.find((r) => r.id === a)?.unread === 0, { label: 'A read after opening' });
+  assert.equal(await badge.count(), 0, 'no unread badge at 0');
+  await c.page.goto(`${server.url}/console#/inbox`);
+  await c.page.reload();
+  await c.t('current-user').waitFor({ state: 'visible' });
+  await c.waitForRow(a);
+  await until(async () => (await c.state()).rows.find((r) => r.id === a)?.unread === 0, { label: 'A still read after a reload' });
+  const stored = await c.page.evaluate((id) => localStorage.getItem(`neurochat.console.read.${id}`), agent.user.id);
+  assert.ok(stored, 'read positions kept under neurochat.console.read.<user id>');
   assert.deepEqual(c.log.errors, [], 'no uncaught page errors');
 });
