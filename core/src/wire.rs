@@ -4,8 +4,8 @@
 use neurochat_protocol::v1 as wire;
 
 use crate::domain::{
-    AuditAction, AuditEntry, Availability, Category, Message, MessageKind, Priority, Receipt, Role,
-    Ticket, TicketStatus, User,
+    AgentLoad, AuditAction, AuditEntry, Availability, Category, Message, MessageKind, Priority,
+    Receipt, Role, Ticket, TicketStatus, User,
 };
 use crate::events::TicketChange;
 use crate::service::auth::{AuthSession, AuthTokens};
@@ -81,6 +81,20 @@ impl From<&User> for wire::AgentView {
             display_name: u.display_name.clone(),
             availability: u.availability.into(),
             capacity: u.capacity,
+        }
+    }
+}
+
+impl From<&AgentLoad> for wire::AgentLoadView {
+    fn from(l: &AgentLoad) -> Self {
+        let u = &l.user;
+        wire::AgentLoadView {
+            id: u.id.0,
+            display_name: u.display_name.clone(),
+            role: u.role.into(),
+            availability: u.availability.into(),
+            capacity: u.capacity,
+            open_tickets: u32::try_from(l.open_tickets.max(0)).unwrap_or(u32::MAX),
         }
     }
 }

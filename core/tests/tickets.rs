@@ -688,3 +688,111 @@ async fn role_by_operation_table_for_tickets_and_messages() {
         }
     }
 }
+
+/// A ticket's audit trail: staff only (the ticket's customer `forbidden`,
+/// another customer and unknown tickets `not_found`), only that ticket's
+/// entries, newest first, paged; agents do not see source addresses.
+#[tokio::test]
+async fn ticket_audit_trail_is_for_staff_and_holds_only_that_ticket() {
+    let env = env();
+    let (_, admin) = env.admin().await;
+    let agent = env.agent(&admin, "ana@example.com").await;
+    let owner = env.customer("cara@example.com").await;
+    let other = env.customer("oscar@example.com").await;
+    let t = env.open_ticket(&owner, "Trail").await;
+    let elsewhere = env.open_ticket(&owner, "Elsewhere").await;
+    let d = &env.desk;
+    d.claim_ticket(&agent, t.id, &ctx()).await.unwrap();
+    d.set_ticket_priority(&agent, t.id, Priority::High, &ctx())
+        .await
+        .unwrap();
+    d.claim_ticket(&agent, elsewhere.id, &ctx()).await.unwrap();
+    d.set_ticket_status(&owner, t.id, TicketStatus::Resolved, &ctx())
+        .await
+        .unwrap();
+
+    let all = AuditFilter::default();
+    let trail = d.ticket_audit(&admin, t.id, all.clone()).await.unwrap();
+    let actions: Vec<_> = trail.iter().map(|e| e.action).collect();
+    assert_eq!(
+        actions,
+        [
+            AuditAction::TicketStatusChanged,
+            AuditAction::TicketPriorityChanged,
+            AuditAction::TicketClaimed,
+        ],
+        "newest first, only this ticket"
+    );
+    let target = t.id.to_string();
+    assert!(
+        trail
+            .iter()
+            .all(|e| e.target_id.as_deref() == Some(target.as_str())
+                && e.target_type.as_deref() == Some("ticket"))
+    );
+    assert!(
+        trail.iter().all(|e| e.source_ip.is_some()),
+        "admins see addresses"
+    );
+
+    let seen_by_agent = d.ticket_audit(&agent, t.id, all.clone()).await.unwrap();
+    assert_eq!(seen_by_agent.len(), 3);
+    assert!(
+        seen_by_agent.iter().all(|e| e.source_ip.is_none()),
+        "agents see no addresses"
+    );
+
+    // Paging with the last id, and the other filters.
+    let first = d
+        .ticket_audit(
+            &agent,
+            t.id,
+            AuditFilter {
+                limit: 2,
+                ..all.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    let rest = d
+        .ticket_audit(
+            &agent,
+            t.id,
+            AuditFilter {
+                limit: 2,
+                before: first.last().map(|e| e.id),
+                ..all.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].action, AuditAction::TicketClaimed);
+    let claims = d
+        .ticket_audit(
+            &agent,
+            t.id,
+            AuditFilter {
+                action: Some(AuditAction::TicketClaimed),
+                ..all.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(claims.len(), 1);
+
+    assert_eq!(
+        code(d.ticket_audit(&owner, t.id, all.clone()).await),
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        code(d.ticket_audit(&other, t.id, all.clone()).await),
+        ErrorCode::NotFound
+    );
+    let unknown = neurochat_core::domain::TicketId(uuid::Uuid::now_v7());
+    assert_eq!(
+        code(d.ticket_audit(&agent, unknown, all).await),
+        ErrorCode::NotFound
+    );
+}

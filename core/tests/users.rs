@@ -161,3 +161,73 @@ async fn logout_and_session_revocations_are_audited_and_published() {
         .unwrap();
     assert!(later.is_empty());
 }
+
+/// The staff directory: staff (agents and admins) see every enabled agent
+/// and admin with their settings and open load; customers are refused;
+/// disabled staff and customers are not listed.
+#[tokio::test]
+async fn staff_directory_lists_enabled_staff_with_their_load() {
+    use neurochat_core::domain::TicketStatus;
+
+    let env = env();
+    let (_, admin) = env.admin().await;
+    let ana = env.agent(&admin, "ana@example.com").await;
+    let bob = env.agent(&admin, "bob@example.com").await;
+    let gone = env.agent(&admin, "gone@example.com").await;
+    let customer = env.customer("cara@example.com").await;
+    env.desk
+        .set_agent_settings(&bob, bob.user_id(), Some(Availability::Away), Some(3))
+        .await
+        .unwrap();
+    env.desk
+        .set_disabled(&admin, gone.user_id(), true, &ctx())
+        .await
+        .unwrap();
+    // Bob: two open tickets and a resolved one; Ana: none.
+    for (subject, status) in [
+        ("One", None),
+        ("Two", Some(TicketStatus::InProgress)),
+        ("Three", Some(TicketStatus::Resolved)),
+    ] {
+        let t = env.open_ticket(&customer, subject).await;
+        env.desk
+            .assign_ticket(&admin, t.id, Some(bob.user_id()), &ctx())
+            .await
+            .unwrap();
+        if let Some(s) = status {
+            env.desk
+                .set_ticket_status(&bob, t.id, s, &ctx())
+                .await
+                .unwrap();
+        }
+    }
+
+    for viewer in [&ana, &admin] {
+        let loads = env.desk.list_agents(viewer).await.unwrap();
+        let ids: Vec<_> = loads.iter().map(|l| l.user.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted, "by id");
+        assert_eq!(loads.len(), 3, "admin, Ana, Bob: {ids:?}");
+        for who in [&admin, &ana, &bob] {
+            assert!(ids.contains(&who.user_id()));
+        }
+        assert!(!ids.contains(&gone.user_id()), "disabled staff are absent");
+        assert!(!ids.contains(&customer.user_id()), "customers are absent");
+        let bob_row = loads.iter().find(|l| l.user.id == bob.user_id()).unwrap();
+        assert_eq!(bob_row.open_tickets, 2);
+        assert_eq!(bob_row.user.role, Role::Agent);
+        assert_eq!(
+            (bob_row.user.availability, bob_row.user.capacity),
+            (Availability::Away, 3)
+        );
+        let ana_row = loads.iter().find(|l| l.user.id == ana.user_id()).unwrap();
+        assert_eq!(ana_row.open_tickets, 0);
+        let admin_row = loads.iter().find(|l| l.user.id == admin.user_id()).unwrap();
+        assert_eq!(admin_row.user.role, Role::Admin);
+    }
+    assert_eq!(
+        env.desk.list_agents(&customer).await.unwrap_err().code(),
+        ErrorCode::Forbidden
+    );
+}

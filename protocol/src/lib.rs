@@ -10,7 +10,8 @@
 //! - [`v1::common`] — `Page<T>` (keyset pagination), `Role`, `Availability`.
 //! - [`v1::auth`] — register/login/refresh/logout, password reset and change,
 //!   `AuthTokens`, widget visitor sessions and `HostIdentity`.
-//! - [`v1::users`] — `UserView`, `AgentView`, profile and admin bodies,
+//! - [`v1::users`] — `UserView`, `AgentView`, `AgentLoadView` (the staff
+//!   directory), profile and admin bodies,
 //!   `UserQuery`.
 //! - [`v1::audit`] — `AuditAction`, `AuditEntryView`, `AuditQuery`.
 //! - [`v1::tickets`] — `TicketView`, statuses and priorities, ticket and

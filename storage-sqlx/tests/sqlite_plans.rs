@@ -496,3 +496,54 @@ async fn ticket_listings_and_jobs_use_indexes() {
         assert_indexed(&lines, what);
     }
 }
+
+/// A ticket's audit trail (`list_audit` with `target_ticket`) searches the
+/// partial index of migration 0006 and reads it in id order, first page and
+/// later ones, also with the other filters of the audit listing.
+#[tokio::test]
+async fn ticket_audit_trail_uses_its_index() {
+    use neurochat_core::domain::{AuditAction, AuditFilter, AuditId};
+    use neurochat_storage_sqlx::sqlite::StoreQuery;
+
+    let (_dir, store) = temp_store().await;
+    let ticket = TicketId(Uuid::now_v7());
+    let base = AuditFilter {
+        target_ticket: Some(ticket),
+        limit: 50,
+        ..AuditFilter::default()
+    };
+    let cursor = Some(AuditId(Uuid::now_v7()));
+    let filters = [
+        ("first page", base.clone()),
+        (
+            "later page",
+            AuditFilter {
+                before: cursor,
+                ..base.clone()
+            },
+        ),
+        (
+            "by action and time, later page",
+            AuditFilter {
+                action: Some(AuditAction::TicketClaimed),
+                from: Some(time::OffsetDateTime::UNIX_EPOCH),
+                before: cursor,
+                ..base.clone()
+            },
+        ),
+    ];
+    for (what, filter) in filters {
+        let lines = store
+            .query_plan(StoreQuery::ListAudit(&filter))
+            .await
+            .unwrap();
+        assert_no_table_scan(&lines, what);
+        if filter.action.is_none() {
+            assert_searches(&lines, "audit_log_ticket_idx", what);
+            assert!(
+                !lines.iter().any(|l| l.contains("TEMP B-TREE")),
+                "{what}: sorts instead of reading in index order: {lines:?}"
+            );
+        }
+    }
+}

@@ -6,7 +6,8 @@ use time::Duration;
 use uuid::Uuid;
 
 use super::fixtures::{self as fx, now, random_past};
-use crate::domain::{AuditAction, AuditEntry, AuditFilter, AuditId, UserId};
+use crate::domain::audit::TARGET_TICKET;
+use crate::domain::{AuditAction, AuditEntry, AuditFilter, AuditId, TicketId, UserId};
 use crate::ports::Store;
 
 /// Builds `n` entries of `actor` with ascending ids and times one second apart from `t0`.
@@ -162,6 +163,125 @@ pub async fn list_filters(store: &dyn Store) {
 
     let got = list(by_actor(other)).await;
     assert_eq!(got, vec![foreign]);
+}
+
+/// `target_ticket` keeps the entries whose target is that ticket
+/// (`target_type` `ticket`, `target_id` its id): newest first, paged with
+/// `before`, combined with the other filters. Another ticket's entries, a
+/// non-ticket target with the same id text and untargeted entries stay out.
+pub async fn list_by_target_ticket(store: &dyn Store) {
+    let actor = fx::user_id();
+    let ticket = TicketId(Uuid::now_v7());
+    let other_ticket = TicketId(Uuid::now_v7());
+    let about = |e: AuditEntry, kind: &str, id: String| AuditEntry {
+        target_type: Some(kind.to_owned()),
+        target_id: Some(id),
+        ..e
+    };
+    use AuditAction::*;
+    let es = entries(
+        actor,
+        &[
+            TicketClaimed,
+            TicketPriorityChanged,
+            TicketStatusChanged,
+            TicketStatusChanged,
+            TicketUnassigned,
+        ],
+        now(),
+    );
+    let mine: Vec<AuditEntry> = es
+        .into_iter()
+        .map(|e| about(e, TARGET_TICKET, ticket.to_string()))
+        .collect();
+    let t = now();
+    let foreign = [
+        about(
+            fx::audit(Some(actor), TicketClaimed, t),
+            TARGET_TICKET,
+            other_ticket.to_string(),
+        ),
+        // Same id text, another kind of target.
+        about(
+            fx::audit(Some(actor), RoleChanged, t),
+            "user",
+            ticket.to_string(),
+        ),
+        fx::audit(Some(actor), Logout, t),
+    ];
+    // Insert out of order, interleaved with the others.
+    for i in [3, 0, 4] {
+        store.insert_audit(&mine[i]).await.expect("insert");
+    }
+    for e in &foreign {
+        store.insert_audit(e).await.expect("insert");
+    }
+    for i in [1, 2] {
+        store.insert_audit(&mine[i]).await.expect("insert");
+    }
+    let trail = AuditFilter {
+        target_ticket: Some(ticket),
+        limit: 100,
+        ..AuditFilter::default()
+    };
+    let mut expected = mine.clone();
+    expected.reverse();
+    assert_eq!(
+        store.list_audit(&trail).await.expect("list"),
+        expected,
+        "the ticket's entries, newest first"
+    );
+
+    let mut seen = Vec::new();
+    let mut before = None;
+    for expected_len in [2, 2, 1, 0] {
+        let page = store
+            .list_audit(&AuditFilter {
+                before,
+                limit: 2,
+                ..trail.clone()
+            })
+            .await
+            .expect("page");
+        assert_eq!(page.len(), expected_len);
+        before = page.last().map(|e| e.id).or(before);
+        seen.extend(page);
+    }
+    assert_eq!(seen, expected, "pages");
+
+    let got = store
+        .list_audit(&AuditFilter {
+            action: Some(TicketStatusChanged),
+            ..trail.clone()
+        })
+        .await
+        .expect("list");
+    assert_eq!(got, vec![mine[3].clone(), mine[2].clone()], "with action");
+    let got = store
+        .list_audit(&AuditFilter {
+            actor_id: Some(fx::user_id()),
+            ..trail.clone()
+        })
+        .await
+        .expect("list");
+    assert!(got.is_empty(), "with another actor: {got:?}");
+
+    let got = store
+        .list_audit(&AuditFilter {
+            target_ticket: Some(other_ticket),
+            ..trail.clone()
+        })
+        .await
+        .expect("list");
+    assert_eq!(got, vec![foreign[0].clone()], "the other ticket");
+    let got = store
+        .list_audit(&AuditFilter {
+            target_ticket: Some(TicketId(Uuid::now_v7())),
+            ..trail
+        })
+        .await
+        .expect("list");
+    assert!(got.is_empty(), "a ticket without entries: {got:?}");
 }
 
 /// `count_audit_by_actor` counts one action per actor in `[from, to)`, ordered by actor id;

@@ -94,6 +94,7 @@ macro_rules! __store_conformance_scenarios {
                 insert_list_roundtrip,
                 list_newest_first_with_cursor,
                 list_filters,
+                list_by_target_ticket,
                 count_by_actor_window,
             ],
             tickets: [

@@ -1,6 +1,6 @@
 //! The append-only audit log.
 
-use super::ids::{AuditId, UserId};
+use super::ids::{AuditId, TicketId, UserId};
 use time::OffsetDateTime;
 
 /// What happened. Stable names; only ever added to.
@@ -109,6 +109,10 @@ impl AuditAction {
     }
 }
 
+/// The `target_type` of entries about a ticket (their `target_id` is the
+/// ticket's id, hyphenated).
+pub const TARGET_TICKET: &str = "ticket";
+
 /// One audit record. Never updated or deleted by NeuroChat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -137,6 +141,9 @@ pub struct AuditFilter {
     pub actor_id: Option<UserId>,
     /// Only entries with this action.
     pub action: Option<AuditAction>,
+    /// Only entries whose target is this ticket (`target_type` `ticket`,
+    /// `target_id` its id).
+    pub target_ticket: Option<TicketId>,
     /// Only entries at or after this time.
     pub from: Option<OffsetDateTime>,
     /// Only entries before this time.

@@ -1,7 +1,7 @@
 //! Writing and reading the audit log.
 
 use crate::Desk;
-use crate::domain::{AuditAction, AuditEntry, AuditFilter, AuditId, UserId};
+use crate::domain::{AuditAction, AuditEntry, AuditFilter, AuditId, TicketId, UserId};
 use crate::error::{Error, Result};
 use crate::principal::{Principal, RequestContext};
 use crate::service::users::clamp_limit;
@@ -47,5 +47,36 @@ impl Desk {
         }
         filter.limit = clamp_limit(filter.limit);
         Ok(self.inner.store.list_audit(&filter).await?)
+    }
+
+    /// A page of one ticket's audit trail (the entries whose target is the
+    /// ticket), newest first; the other fields of `filter` (actor, action,
+    /// window, `before`, `limit`) narrow it as in [`Desk::list_audit`]. Staff
+    /// only: the ticket's own customer gets `forbidden`, any other customer
+    /// `not_found` (as for the other staff-only ticket calls: no customer
+    /// learns whether someone else's ticket exists); an unknown ticket is
+    /// `not_found`. Only admins see the entries' `source_ip`: an agent's
+    /// trail has none.
+    pub async fn ticket_audit(
+        &self,
+        principal: &Principal,
+        ticket: TicketId,
+        mut filter: AuditFilter,
+    ) -> Result<Vec<AuditEntry>> {
+        if !principal.is_staff() {
+            // `not_found` unless it is their own ticket.
+            self.get_ticket(principal, ticket).await?;
+            return Err(Error::Forbidden);
+        }
+        self.fetch_ticket_required(ticket).await?;
+        filter.target_ticket = Some(ticket);
+        filter.limit = clamp_limit(filter.limit);
+        let mut entries = self.inner.store.list_audit(&filter).await?;
+        if !principal.is_admin() {
+            for e in &mut entries {
+                e.source_ip = None;
+            }
+        }
+        Ok(entries)
     }
 }

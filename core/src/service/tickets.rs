@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use neurochat_protocol::v1::{ErrorCode, FieldErrorCode};
 
 use crate::Desk;
+use crate::domain::audit::TARGET_TICKET;
 use crate::domain::validate;
 use crate::domain::{
     AuditAction, Availability, CategoryId, Message, MessageId, MessageKind, NewMessage, OutboxId,
@@ -251,7 +252,7 @@ impl Desk {
             self.audit(
                 Some(me),
                 AuditAction::TicketClaimed,
-                Some(("ticket", id.to_string())),
+                Some((TARGET_TICKET, id.to_string())),
                 ctx,
                 None,
             )
@@ -318,7 +319,7 @@ impl Desk {
             self.audit(
                 Some(principal.user_id),
                 action,
-                Some(("ticket", id.to_string())),
+                Some((TARGET_TICKET, id.to_string())),
                 ctx,
                 detail.as_deref(),
             )
@@ -399,7 +400,7 @@ impl Desk {
             self.audit(
                 Some(actor),
                 AuditAction::TicketStatusChanged,
-                Some(("ticket", id.to_string())),
+                Some((TARGET_TICKET, id.to_string())),
                 ctx,
                 Some(&detail),
             )
@@ -448,7 +449,7 @@ impl Desk {
             self.audit(
                 Some(principal.user_id),
                 AuditAction::TicketPriorityChanged,
-                Some(("ticket", id.to_string())),
+                Some((TARGET_TICKET, id.to_string())),
                 ctx,
                 Some(&detail),
             )
@@ -490,7 +491,7 @@ impl Desk {
             self.audit(
                 Some(principal.user_id),
                 AuditAction::TicketCategoryChanged,
-                Some(("ticket", id.to_string())),
+                Some((TARGET_TICKET, id.to_string())),
                 ctx,
                 None,
             )

@@ -5,7 +5,7 @@ use neurochat_protocol::v1::{ErrorCode, FieldErrorCode};
 
 use crate::Desk;
 use crate::domain::validate;
-use crate::domain::{AuditAction, Availability, Role, User, UserFilter, UserId};
+use crate::domain::{AgentLoad, AuditAction, Availability, Role, User, UserFilter, UserId};
 use crate::error::{Error, Result};
 use crate::events::{Event, Topic};
 use crate::principal::{Principal, RequestContext};
@@ -278,5 +278,14 @@ impl Desk {
         }
         filter.limit = clamp_limit(filter.limit);
         Ok(self.inner.store.list_users(&filter).await?)
+    }
+
+    /// The staff directory: every enabled agent and admin, by id, with the
+    /// number of open (`new` or `in_progress`) tickets assigned to them.
+    /// Staff only (customers: `forbidden`), so that agents can assign each
+    /// other and see the team's load.
+    pub async fn list_agents(&self, principal: &Principal) -> Result<Vec<AgentLoad>> {
+        crate::service::tickets::require_staff(principal)?;
+        Ok(self.inner.store.list_agent_loads().await?)
     }
 }

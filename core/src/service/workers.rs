@@ -10,6 +10,7 @@ use std::time::Duration as StdDuration;
 use time::OffsetDateTime;
 
 use crate::Desk;
+use crate::domain::audit::TARGET_TICKET;
 use crate::domain::{
     AgentLoad, AssigneeFilter, AuditAction, Availability, MessageKind, OutboxId, OutboxMessage,
     Ticket, TicketFilter, TicketId, TicketSort, TicketStatus, UserId,
@@ -82,7 +83,7 @@ impl Desk {
         self.audit(
             None,
             AuditAction::TicketAssigned,
-            Some(("ticket", id.to_string())),
+            Some((TARGET_TICKET, id.to_string())),
             &RequestContext::default(),
             Some(&format!("auto to {agent}")),
         )
@@ -230,7 +231,7 @@ impl Desk {
                 self.audit(
                     None,
                     AuditAction::TicketStatusChanged,
-                    Some(("ticket", ticket.id.to_string())),
+                    Some((TARGET_TICKET, ticket.id.to_string())),
                     &RequestContext::default(),
                     Some("resolved -> closed (automatic)"),
                 )

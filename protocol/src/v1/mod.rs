@@ -30,7 +30,7 @@ pub use tickets::{
     TicketSort, TicketStatus, TicketView, UpdateCategoryRequest, UpdateTicketRequest,
 };
 pub use users::{
-    AgentSettingsRequest, AgentView, ChangeEmailRequest, SetDisabledRequest, SetRoleRequest,
-    UpdateProfileRequest, UserQuery, UserView,
+    AgentLoadView, AgentSettingsRequest, AgentView, ChangeEmailRequest, SetDisabledRequest,
+    SetRoleRequest, UpdateProfileRequest, UserQuery, UserView,
 };
 pub use widget::WidgetStatusView;

@@ -45,6 +45,25 @@ pub struct AgentView {
     pub capacity: u32,
 }
 
+/// A staff member in the staff directory (`GET /api/v1/agents`): who can
+/// take tickets and how loaded they are. Deliberately no email or other
+/// personal data: every agent sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentLoadView {
+    /// The user id (what `assignee_id` takes).
+    pub id: Uuid,
+    /// The name shown in the console.
+    pub display_name: String,
+    /// `agent` or `admin`.
+    pub role: Role,
+    /// The current presence.
+    pub availability: Availability,
+    /// How many open tickets they take at most.
+    pub capacity: u32,
+    /// Tickets assigned to them that are `new` or `in_progress`.
+    pub open_tickets: u32,
+}
+
 /// Change the signed-in user's display name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

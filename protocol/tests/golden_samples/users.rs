@@ -2,7 +2,7 @@
 
 use neurochat_protocol::v1::*;
 
-use super::{agent_view, customer_view, visitor_view};
+use super::{AGENT, agent_view, customer_view, visitor_view};
 use crate::{Sample, Unknown, sample};
 
 pub(super) fn user_samples() -> Vec<Sample> {
@@ -11,6 +11,18 @@ pub(super) fn user_samples() -> Vec<Sample> {
         sample("users.user_view", Ignored, customer_view()),
         sample("users.user_view.visitor", Ignored, visitor_view()),
         sample("users.agent_view", Ignored, agent_view()),
+        sample(
+            "users.agent_load_view",
+            Ignored,
+            AgentLoadView {
+                id: AGENT,
+                display_name: "Ana Agent".to_owned(),
+                role: Role::Agent,
+                availability: Availability::Online,
+                capacity: 5,
+                open_tickets: 3,
+            },
+        ),
         sample(
             "users.update_profile_request",
             Rejected,

@@ -1,11 +1,11 @@
 //! Query plans of the store's own queries, for diagnosing slow calls (and for
 //! the tests that prove every listing and background job reads an index).
 
-use neurochat_core::domain::TicketFilter;
+use neurochat_core::domain::{AuditFilter, TicketFilter};
 use neurochat_core::ports::StoreResult;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::audit::AUDIT_BY_ACTOR_SQL;
+use super::audit::{AUDIT_BY_ACTOR_SQL, list_query as audit_list_query};
 use super::group_commit::{
     DUPLICATES_SQL, FIRST_MESSAGES_SQL, KNOWN_SQL, TICKETS_SQL, UPDATE_TICKETS_SQL,
 };
@@ -35,6 +35,8 @@ pub enum StoreQuery<'a> {
     AgentLoads,
     /// `count_audit_by_actor`.
     AuditByActor,
+    /// `list_audit` with this filter (e.g. a ticket's trail: `target_ticket`).
+    ListAudit(&'a AuditFilter),
     /// The search-index cleanup of `update_user_erased`.
     EraseSearchRows,
     /// `fetch_ticket_by_first_message` (and the idempotency check of
@@ -67,6 +69,10 @@ impl SqliteStore {
         let (sql, binds): (&'static str, usize) = match query {
             StoreQuery::ListTickets(filter) => {
                 let mut q = list_query(filter, EXPLAIN);
+                return collect_plan(q.build().fetch_all(&self.pool).await);
+            }
+            StoreQuery::ListAudit(filter) => {
+                let mut q = audit_list_query(filter, EXPLAIN);
                 return collect_plan(q.build().fetch_all(&self.pool).await);
             }
             StoreQuery::EscalationCandidates => (ESCALATION_SQL, 3),

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
+use crate::domain::audit::TARGET_TICKET;
 use crate::domain::{AuditAction, AuditEntry, AuditFilter, UserId};
 use crate::ports::store::{AuditStore, StoreResult};
 
@@ -23,9 +24,14 @@ impl AuditStore for MemoryStore {
 
     async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
         let st = self.lock();
+        let ticket = filter.target_ticket.map(|t| t.to_string());
         let matches = |e: &&AuditEntry| {
             filter.actor_id.is_none_or(|a| e.actor_id == Some(a))
                 && filter.action.is_none_or(|a| e.action == a)
+                && ticket.as_deref().is_none_or(|t| {
+                    e.target_type.as_deref() == Some(TARGET_TICKET)
+                        && e.target_id.as_deref() == Some(t)
+                })
                 && filter.from.is_none_or(|f| e.at >= f)
                 && filter.to.is_none_or(|t| e.at < t)
                 && filter.before.is_none_or(|b| e.id < b)
