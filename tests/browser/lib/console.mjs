@@ -230,10 +230,13 @@ export class ConsolePage {
 
 /**
  * A new browser context (own storage) with the console open and, when
- * `email` is given, signed in. Viewport 1280×800 unless given.
+ * `email` is given, signed in. Viewport 1280×800 unless given; `init` is
+ * an init script (see Playwright's `addInitScript`).
  */
-export async function openConsole(fx, { email, password, viewport, online = true, hash = '' } = {}) {
+export async function openConsole(fx, { email, password, viewport, online = true, hash = '', init } = {}) {
   const visitor = await fx.newVisitor(viewport ? { viewport } : {});
+  // `init`: a function run in the page before its scripts on every load.
+  if (init) await visitor.page.addInitScript(init);
   const c = new ConsolePage(fx, visitor);
   await c.goto(hash);
   if (email) await c.login(email, password, { online });
