@@ -435,3 +435,217 @@ async fn customers_export_and_erase_their_data() {
         .json();
     assert_eq!(audit["items"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn staff_directory_for_agents_and_admins() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let ana = app.agent(&admin, "Ana").await;
+    let bob = app.agent(&admin, "Bob").await;
+    let gone = app.agent(&admin, "Gone").await;
+    let cara = app.customer("Cara").await;
+    let r = app
+        .call(
+            "PUT",
+            &format!("/api/v1/users/{}/disabled", gone.id),
+            admin.token(),
+            json!({ "disabled": true }),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/users/{}/agent", bob.id),
+            bob.token(),
+            json!({ "availability": "away", "capacity": 4 }),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    // Bob holds one open ticket (claimed).
+    let t = app.ticket(&cara, "Directory").await;
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/tickets/{}/claim", t["id"].as_str().unwrap()),
+            bob.token(),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+
+    for viewer in [&ana, &admin] {
+        let r = app.get("/api/v1/agents", viewer.token()).await;
+        assert_eq!(r.status, 200);
+        let body = r.json();
+        let rows = body.as_array().unwrap();
+        let ids: Vec<&str> = rows.iter().map(|a| a["id"].as_str().unwrap()).collect();
+        assert_eq!(ids.len(), 3, "admin, Ana, Bob: {body}");
+        for who in [&admin, &ana, &bob] {
+            assert!(ids.contains(&who.id.as_str()), "{} listed", who.id);
+        }
+        assert!(!ids.contains(&gone.id.as_str()), "disabled staff absent");
+        assert!(!ids.contains(&cara.id.as_str()), "customers absent");
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted, "by id");
+        let bob_row = rows.iter().find(|a| a["id"] == bob.id.as_str()).unwrap();
+        assert_eq!(
+            bob_row,
+            &json!({
+                "id": bob.id,
+                "display_name": bob_row["display_name"],
+                "role": "agent",
+                "availability": "away",
+                "capacity": 4,
+                "open_tickets": 1,
+            })
+        );
+        assert!(bob_row["display_name"].is_string());
+        let admin_row = rows.iter().find(|a| a["id"] == admin.id.as_str()).unwrap();
+        assert_eq!(admin_row["role"], "admin");
+        // Exactly the directory's fields: no email, nothing else personal.
+        for row in rows {
+            let mut keys: Vec<&str> = row
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|k| k.as_str())
+                .collect();
+            keys.sort();
+            assert_eq!(
+                keys,
+                [
+                    "availability",
+                    "capacity",
+                    "display_name",
+                    "id",
+                    "open_tickets",
+                    "role"
+                ]
+            );
+        }
+        let text = body.to_string();
+        for who in [&admin, &ana, &bob, &gone, &cara] {
+            assert!(!text.contains(&who.email), "no emails: {text}");
+        }
+    }
+    app.get("/api/v1/agents", Some(&cara.token))
+        .await
+        .problem(403, "forbidden");
+    assert_eq!(app.get("/api/v1/agents", None).await.status, 401);
+}
+
+#[tokio::test]
+async fn a_tickets_audit_trail_for_staff() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let ana = app.agent(&admin, "Ana").await;
+    let olivia = app.customer("Olivia").await;
+    let oscar = app.customer("Oscar").await;
+    let t = app.ticket(&olivia, "Trail").await;
+    let other = app.ticket(&olivia, "Other").await;
+    let id = t["id"].as_str().unwrap().to_owned();
+    let other_id = other["id"].as_str().unwrap().to_owned();
+    for (method, path, body) in [
+        ("POST", format!("/api/v1/tickets/{id}/claim"), Value::Null),
+        (
+            "PATCH",
+            format!("/api/v1/tickets/{id}"),
+            json!({ "priority": "high" }),
+        ),
+        (
+            "POST",
+            format!("/api/v1/tickets/{other_id}/claim"),
+            Value::Null,
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/tickets/{id}"),
+            json!({ "status": "resolved" }),
+        ),
+    ] {
+        let r = app.call(method, &path, ana.token(), body).await;
+        assert_eq!(r.status, 200, "{method} {path}: {:?}", r.json());
+    }
+    let trail = format!("/api/v1/tickets/{id}/audit");
+
+    // Newest first, only this ticket's entries; agents see no addresses.
+    let page = app.get(&trail, ana.token()).await;
+    assert_eq!(page.status, 200);
+    let page = page.json();
+    let items = page["items"].as_array().unwrap();
+    let actions: Vec<&str> = items
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "ticket_status_changed",
+            "ticket_priority_changed",
+            "ticket_claimed"
+        ]
+    );
+    for e in items {
+        assert_eq!(e["target_type"], "ticket");
+        assert_eq!(e["target_id"], id.as_str());
+        assert_eq!(e["actor_id"], ana.id.as_str());
+        assert!(e.get("source_ip").is_none(), "agents: no source_ip: {e}");
+    }
+    assert!(page["next_cursor"].is_null());
+    let by_admin = app.get(&trail, admin.token()).await.json();
+    assert_eq!(by_admin["items"].as_array().unwrap().len(), 3);
+    assert!(
+        by_admin["items"][0]["source_ip"].is_string(),
+        "admins: source_ip"
+    );
+
+    // Pages of two, each entry once, and the other filters.
+    let mut seen = Vec::new();
+    let mut path = format!("{trail}?limit=2");
+    for _ in 0..5 {
+        let page = app.get(&path, ana.token()).await.json();
+        for e in page["items"].as_array().unwrap() {
+            seen.push(e["id"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("{trail}?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    let all: Vec<String> = items
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(seen, all);
+    let r = app
+        .get(&format!("{trail}?action=ticket_claimed"), ana.token())
+        .await
+        .json();
+    assert_eq!(r["items"].as_array().unwrap().len(), 1);
+    let r = app
+        .get(
+            &format!("{trail}?action=dance&actor_id=me&from=x&to=y&cursor=z&limit=-3"),
+            ana.token(),
+        )
+        .await;
+    let mut f = r.field_names();
+    f.sort();
+    assert_eq!(f, ["action", "actor_id", "cursor", "from", "limit", "to"]);
+
+    // Customers: their own ticket 403, another's 404; unknown tickets 404.
+    app.get(&trail, Some(&olivia.token))
+        .await
+        .problem(403, "forbidden");
+    app.get(&trail, Some(&oscar.token))
+        .await
+        .problem(404, "not_found");
+    app.get(
+        "/api/v1/tickets/00000000-0000-4000-8000-000000000000/audit",
+        ana.token(),
+    )
+    .await
+    .problem(404, "not_found");
+    assert_eq!(app.get(&trail, None).await.status, 401);
+}

@@ -110,6 +110,18 @@ async fn role_by_route_table() {
         ),
         (
             "GET",
+            format!("/api/v1/tickets/{t}/audit"),
+            none.clone(),
+            [401, 403, 404, 200, 200],
+        ),
+        (
+            "GET",
+            "/api/v1/agents".into(),
+            none.clone(),
+            [401, 403, 403, 200, 200],
+        ),
+        (
+            "GET",
             "/api/v1/categories".into(),
             none.clone(),
             [401, 200, 200, 200, 200],
@@ -274,6 +286,7 @@ async fn unknown_and_malformed_ids_are_404_on_every_id_route() {
             "/api/v1/tickets/{id}/receipts",
             json!({ "read_seq": 1 }),
         ),
+        ("GET", "/api/v1/tickets/{id}/audit", Value::Null),
         ("PATCH", "/api/v1/categories/{id}", json!({ "name": "x" })),
         ("GET", "/api/v1/users/{id}", Value::Null),
         ("PUT", "/api/v1/users/{id}/role", json!({ "role": "agent" })),

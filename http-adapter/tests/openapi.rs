@@ -17,6 +17,7 @@ use support::spawn_app;
 /// tests below then insist it is documented and actually routed.
 const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/tickets/{id}/assignee"),
+    ("get", "/api/v1/agents"),
     ("get", "/api/v1/audit"),
     ("get", "/api/v1/auth/me"),
     ("get", "/api/v1/categories"),
@@ -25,6 +26,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/tickets"),
     ("get", "/api/v1/tickets/{id}"),
     ("get", "/api/v1/tickets/{id}/messages"),
+    ("get", "/api/v1/tickets/{id}/audit"),
     ("get", "/api/v1/tickets/{id}/receipts"),
     ("get", "/api/v1/users"),
     ("get", "/api/v1/users/{id}"),
@@ -337,6 +339,7 @@ fn body_schemas_match_the_protocol_golden_files() {
             &["users.agent_settings_request.json"],
         ),
         ("AgentView", &["users.agent_view.json"]),
+        ("AgentLoadView", &["users.agent_load_view.json"]),
         (
             "AuditEntryView",
             &[

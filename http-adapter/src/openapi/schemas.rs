@@ -565,6 +565,23 @@ pub struct AgentView {
     pub capacity: u32,
 }
 
+/// A staff member in the staff directory.
+#[derive(ToSchema)]
+pub struct AgentLoadView {
+    /// The user id (what `assignee_id` takes).
+    pub id: Uuid,
+    /// Name.
+    pub display_name: String,
+    /// `agent` or `admin`.
+    pub role: Role,
+    /// Presence.
+    pub availability: Availability,
+    /// Most open tickets at once.
+    pub capacity: u32,
+    /// Assigned tickets that are `new` or `in_progress`.
+    pub open_tickets: u32,
+}
+
 /// What an audit entry records.
 #[derive(ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -1,9 +1,10 @@
-//! Staff metrics (`/api/v1/metrics/*`) and the admin audit log
-//! (`/api/v1/audit`).
+//! Staff metrics (`/api/v1/metrics/*`), the admin audit log
+//! (`/api/v1/audit`) and a ticket's audit trail for staff
+//! (`/api/v1/tickets/{id}/audit`).
 
 use axum::Json;
 use axum::extract::State;
-use neurochat_core::domain::{AuditFilter, AuditId, UserId};
+use neurochat_core::domain::{AuditEntry, AuditFilter, AuditId, TicketId, UserId};
 use neurochat_core::service::metrics::MetricsWindow;
 use neurochat_core::service::users::clamp_limit;
 use neurochat_protocol::v1::{
@@ -11,7 +12,7 @@ use neurochat_protocol::v1::{
 };
 
 use crate::error::{ApiError, Problem};
-use crate::extract::{Auth, Params, QueryParams};
+use crate::extract::{Auth, Id, Params, QueryParams};
 use crate::openapi::schemas;
 use crate::state::AppState;
 
@@ -86,8 +87,16 @@ pub(crate) async fn team(
 pub(crate) async fn audit(
     State(state): State<AppState>,
     Auth(principal): Auth,
-    QueryParams(mut q): QueryParams,
+    QueryParams(q): QueryParams,
 ) -> Result<Json<Page<AuditEntryView>>, ApiError> {
+    let filter = audit_filter(q)?;
+    let limit = clamp_limit(filter.limit) as usize;
+    let entries = state.desk().list_audit(&principal, filter).await?;
+    Ok(Json(audit_page(&entries, limit)))
+}
+
+/// The audit listing's query parameters (shared by both audit routes).
+fn audit_filter(mut q: Params) -> Result<AuditFilter, ApiError> {
     let before = q.cursor(|c| uuid::Uuid::try_parse(c).ok().map(AuditId));
     let filter = AuditFilter {
         actor_id: q.uuid("actor_id").map(UserId),
@@ -96,16 +105,47 @@ pub(crate) async fn audit(
         to: q.time("to"),
         before,
         limit: q.number("limit").unwrap_or(0),
+        ..AuditFilter::default()
     };
     q.finish()?;
-    let limit = clamp_limit(filter.limit) as usize;
-    let entries = state.desk().list_audit(&principal, filter).await?;
-    // Newest first by time-ordered id: the last id continues the listing.
+    Ok(filter)
+}
+
+/// A page of entries, newest first by time-ordered id: the last id
+/// continues the listing when the page is full.
+fn audit_page(entries: &[AuditEntry], limit: usize) -> Page<AuditEntryView> {
     let next = (entries.len() >= limit)
         .then(|| entries.last().map(|e| e.id.0.to_string()))
         .flatten();
-    Ok(Json(Page::new(
-        entries.iter().map(Into::into).collect(),
-        next,
-    )))
+    Page::new(entries.iter().map(Into::into).collect(), next)
+}
+
+/// Staff: one page of a ticket's audit trail (the entries whose target is
+/// the ticket: claims, assignments, status, priority and category changes),
+/// newest first, with the query parameters of `/api/v1/audit`. Entries
+/// carry `source_ip` for admins only.
+#[utoipa::path(
+    get, path = "/api/v1/tickets/{id}/audit", tag = "audit",
+    params(("id" = uuid::Uuid, Path, description = "The ticket's id."), schemas::AuditQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page; pass `next_cursor` back as `cursor` for the next one.", body = schemas::AuditPage),
+        (status = 403, description = "`forbidden`: staff only (the ticket's own customer).", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such ticket (or, for a customer, not theirs).", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `actor_id`, `action`, `from`, `to`, `cursor`, `limit`.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub(crate) async fn ticket_audit(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Id(id): Id,
+    QueryParams(q): QueryParams,
+) -> Result<Json<Page<AuditEntryView>>, ApiError> {
+    let filter = audit_filter(q)?;
+    let limit = clamp_limit(filter.limit) as usize;
+    let entries = state
+        .desk()
+        .ticket_audit(&principal, TicketId(id), filter)
+        .await?;
+    Ok(Json(audit_page(&entries, limit)))
 }

@@ -1,6 +1,6 @@
 //! `/api/v1/users*`: the admin user list and search, roles, disabling,
 //! agent availability and capacity, and a customer's data export and
-//! erasure.
+//! erasure; `/api/v1/agents`: the staff directory.
 
 use axum::Json;
 use axum::extract::State;
@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use neurochat_core::domain::{UserFilter, UserId};
 use neurochat_core::service::users::clamp_limit;
 use neurochat_protocol::v1::{
-    self as wire, AgentSettingsRequest, AgentView, Page, SetDisabledRequest, SetRoleRequest,
-    UserView,
+    self as wire, AgentLoadView, AgentSettingsRequest, AgentView, Page, SetDisabledRequest,
+    SetRoleRequest, UserView,
 };
 use serde_json::Value;
 
@@ -17,6 +17,25 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, Auth, ClientIp, Id, QueryParams};
 use crate::openapi::schemas;
 use crate::state::AppState;
+
+/// Staff: the staff directory, every enabled agent and admin by id with
+/// presence, capacity and open (`new` or `in_progress`) assigned tickets;
+/// whom a ticket can be assigned to. No emails or other personal data.
+#[utoipa::path(
+    get, path = "/api/v1/agents", tag = "users",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The enabled agents and admins, by id.", body = Vec<schemas::AgentLoadView>),
+        (status = 403, description = "`forbidden`: staff only.", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub(crate) async fn agents(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+) -> Result<Json<Vec<AgentLoadView>>, ApiError> {
+    let loads = state.desk().list_agents(&principal).await?;
+    Ok(Json(loads.iter().map(Into::into).collect()))
+}
 
 /// Admin: one page of users ordered by id, filtered by role, state and a
 /// case-insensitive search of email and name.
