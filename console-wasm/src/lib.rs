@@ -8,7 +8,8 @@
 //!   [`backoff`], [`inbox`] (the live ticket list over `ticket_event`s),
 //!   [`conversation`] (exactly-once messages keyed by `seq`, the outbox of
 //!   optimistic sends, receipts, typing), [`session`] (token refresh
-//!   timing), [`keys`] (keyboard shortcuts), [`live`] (the reducer over
+//!   timing), [`keys`] (keyboard shortcuts), [`staff`] (the staff
+//!   directory: assignee choices and loads), [`live`] (the reducer over
 //!   server frames that ties them together) and [`wire`] (JSON of
 //!   `neurochat_protocol` frames);
 //! - `web` (wasm32 only): the DOM, fetch, the WebSocket, timers, storage.
@@ -23,6 +24,7 @@ pub mod keys;
 pub mod live;
 pub mod query;
 pub mod session;
+pub mod staff;
 pub mod wire;
 
 #[cfg(target_arch = "wasm32")]

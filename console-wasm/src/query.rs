@@ -169,7 +169,8 @@ pub fn users_query(search: &str, role: Option<Role>, cursor: Option<&str>, limit
     p.finish()
 }
 
-/// `GET /api/v1/audit` query string (admin audit page, a ticket's trail).
+/// `GET /api/v1/audit` query string (admin audit page; also a ticket's
+/// trail, see [`ticket_audit_path`]).
 pub fn audit_query(
     actor_id: Option<Uuid>,
     action: Option<AuditAction>,
@@ -190,19 +191,13 @@ pub fn audit_query(
     p.finish()
 }
 
-/// `GET /api/v1/audit` since `from` (a ticket's trail: everything since
-/// the ticket was created, filtered by target here, as the API has no
-/// target filter).
-pub fn audit_since_query(from: time::OffsetDateTime, cursor: Option<&str>, limit: u32) -> String {
-    let mut p = Pairs::default();
-    if let Ok(text) = from.format(&time::format_description::well_known::Rfc3339) {
-        p.add("from", text);
-    }
-    if let Some(c) = cursor {
-        p.add("cursor", c);
-    }
-    p.add("limit", limit.to_string());
-    p.finish()
+/// `GET /api/v1/tickets/{id}/audit`: a page of one ticket's audit trail
+/// (staff), newest first.
+pub fn ticket_audit_path(ticket: Uuid, cursor: Option<&str>, limit: u32) -> String {
+    format!(
+        "/api/v1/tickets/{ticket}/audit{}",
+        audit_query(None, None, cursor, limit)
+    )
 }
 
 /// `GET /api/v1/tickets` of one customer (the "earlier tickets" panel).
@@ -271,10 +266,10 @@ mod tests {
             audit_query(None, Some(AuditAction::TicketClaimed), None, 100),
             "?action=ticket_claimed&limit=100"
         );
-        let at = time::OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap();
+        let t = Uuid::from_u128(0x44);
         assert_eq!(
-            audit_since_query(at, Some("c"), 100),
-            "?from=2026-01-01T00%3A00%3A00Z&cursor=c&limit=100"
+            ticket_audit_path(t, Some("c"), 100),
+            format!("/api/v1/tickets/{t}/audit?cursor=c&limit=100")
         );
         let c = Uuid::from_u128(1);
         assert_eq!(

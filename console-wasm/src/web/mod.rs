@@ -11,7 +11,8 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
 use neurochat_protocol::v1::{
-    Availability, CategoryView, ClientFrame, ErrorCode, Role, ServerFrame, TicketView, UserView,
+    AgentLoadView, Availability, CategoryView, ClientFrame, ErrorCode, Role, ServerFrame,
+    TicketView, UserView,
 };
 use uuid::Uuid;
 use wasm_bindgen::JsCast;
@@ -101,8 +102,17 @@ pub(crate) struct App {
     pub(crate) users: HashMap<Uuid, UserView>,
     users_asked: HashSet<Uuid>,
     pub(crate) categories: Vec<CategoryView>,
-    /// Staff (agents and admins) an admin may assign to.
-    pub(crate) staff: Vec<UserView>,
+    /// The staff directory (`GET /api/v1/agents`): every enabled agent and
+    /// admin with presence and load; whom a ticket can be assigned to.
+    pub(crate) staff: Vec<AgentLoadView>,
+    /// A directory load is under way.
+    staff_loading: bool,
+    /// Something changed while it was: load again when it ends.
+    staff_dirty: bool,
+    /// When the last directory load ended (`now_ms`).
+    staff_loaded_ms: f64,
+    /// A load waiting for [`STAFF_GAP_MS`] to pass.
+    staff_timer: Option<i32>,
     ws: Option<WebSocket>,
     ws_gen: u32,
     pub(crate) conn: Conn,
@@ -132,6 +142,9 @@ impl App {
     pub(crate) fn name_of(&mut self, id: Uuid) -> Option<String> {
         if let Some(u) = self.users.get(&id) {
             return Some(u.display_name.clone());
+        }
+        if let Some(a) = self.staff.iter().find(|a| a.id == id) {
+            return Some(a.display_name.clone());
         }
         if self.users_asked.insert(id) {
             wasm_bindgen_futures::spawn_local(async move {
@@ -253,6 +266,11 @@ pub(crate) fn session_ended(why: Option<&str>) {
         a.ws_gen += 1;
         a.live = Live::default();
         a.banner = None;
+        if let Some(t) = a.staff_timer.take() {
+            cancel(t);
+        }
+        a.staff.clear();
+        a.staff_loaded_ms = 0.0;
         a.ws.take()
     });
     if let Some(ws) = ws {
@@ -344,10 +362,14 @@ fn run(fx: Vec<Effect>) {
     }
     for r in regions {
         match r {
-            Region::Inbox => views::render_inbox_list(),
+            Region::Inbox => {
+                views::render_inbox_list();
+                reload_staff();
+            }
             Region::Head => {
                 views::render_ticket_head();
                 views::refresh_audit_trail();
+                reload_staff();
             }
             Region::Messages => views::render_messages(),
             Region::Typing => {
@@ -358,12 +380,15 @@ fn run(fx: Vec<Effect>) {
                     views::render_typing,
                 );
             }
-            Region::Availability => views::render_availability(),
+            Region::Availability => {
+                views::render_availability();
+                reload_staff();
+            }
         }
     }
 }
 
-/// Categories, the agent's availability, and (admins) the staff to assign.
+/// Categories, the agent's availability, and the staff directory.
 fn load_reference_data() {
     wasm_bindgen_futures::spawn_local(async {
         if let Ok(c) = net::get::<Vec<CategoryView>>("/api/v1/categories").await {
@@ -380,26 +405,72 @@ fn load_reference_data() {
             with(|a| a.live.availability = Some(agent.availability));
             views::render_availability();
         }
-        if with_ref(App::is_admin) {
-            let mut staff = Vec::new();
-            for role in [Role::Agent, Role::Admin] {
-                let q = crate::query::users_query("", Some(role), None, 100);
-                if let Ok(p) =
-                    net::get::<neurochat_protocol::v1::Page<UserView>>(&format!("/api/v1/users{q}"))
-                        .await
-                {
-                    staff.extend(p.items.into_iter().filter(|u| !u.disabled));
-                }
-            }
-            with(|a| {
-                for u in &staff {
-                    a.users.insert(u.id, u.clone());
-                }
-                a.staff = staff;
-            });
-            views::render_ticket_head();
+    });
+    reload_staff();
+}
+
+/// The shortest time between two staff-directory loads prompted by live
+/// changes (ticket events, the agent's own changes).
+const STAFF_GAP_MS: f64 = 3_000.0;
+
+/// Loads the staff directory again (the assignee choices and the loads
+/// shown): at once when the last load is [`STAFF_GAP_MS`] old, otherwise
+/// once that time has passed; a call during a load loads again after it.
+pub(crate) fn reload_staff() {
+    enum Next {
+        Nothing,
+        Wait(f64),
+        Load,
+    }
+    let now = now_ms();
+    let next = with(|a| {
+        if a.staff_loading {
+            a.staff_dirty = true;
+            Next::Nothing
+        } else if a.staff_timer.is_some() {
+            Next::Nothing
+        } else if a.staff_loaded_ms > 0.0 && now - a.staff_loaded_ms < STAFF_GAP_MS {
+            Next::Wait(a.staff_loaded_ms + STAFF_GAP_MS - now)
+        } else {
+            a.staff_loading = true;
+            Next::Load
         }
     });
+    match next {
+        Next::Nothing => {}
+        Next::Wait(ms) => {
+            let t = after(ms, || {
+                with(|a| a.staff_timer = None);
+                reload_staff();
+            });
+            with(|a| a.staff_timer = Some(t));
+        }
+        Next::Load => wasm_bindgen_futures::spawn_local(async {
+            let r = net::get::<Vec<AgentLoadView>>("/api/v1/agents").await;
+            let (changed, again) = with(|a| {
+                a.staff_loading = false;
+                a.staff_loaded_ms = now_ms();
+                let changed = match r {
+                    Ok(staff) if staff != a.staff => {
+                        a.staff = staff;
+                        true
+                    }
+                    _ => false,
+                };
+                (changed, std::mem::take(&mut a.staff_dirty))
+            });
+            if changed {
+                views::render_my_load();
+                // Not while the agent has the assignee list open.
+                if !views::assign_select_focused() {
+                    views::render_ticket_head();
+                }
+            }
+            if again {
+                reload_staff();
+            }
+        }),
+    }
 }
 
 /// (Re)loads the inbox's first page with the current filters.

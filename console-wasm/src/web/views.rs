@@ -195,6 +195,11 @@ pub(crate) fn render_shell() {
         &format!("{} ({})", me.display_name, me.role),
     );
     testid(&user, "current-user");
+    // The agent's own load from the staff directory (filled once loaded).
+    let load = el_class("span", "pill");
+    attr(&load, "id", "my-load");
+    attr(&load, "hidden", "");
+    testid(&load, "my-load");
     let logout = button("Log out", "logout", "", |_| super::logout());
     append(
         &bar,
@@ -221,7 +226,7 @@ pub(crate) fn render_shell() {
         attr(&n, "id", "notify-permission");
         append(&bar, &[&n]);
     }
-    append(&bar, &[&user, &logout]);
+    append(&bar, &[&user, &load, &logout]);
     let banner = el_class("div", "banner");
     attr(&banner, "id", "banner");
     attr(&banner, "role", "status");
@@ -236,6 +241,50 @@ pub(crate) fn render_shell() {
     append(&root, &[&bar, &banner, &main, &toasts]);
     render_conn();
     render_availability();
+    render_my_load();
+}
+
+/// The top bar's load chip: the signed-in agent's open tickets and
+/// capacity, from the staff directory.
+pub(crate) fn render_my_load() {
+    let Some(chip) = by_id("my-load") else {
+        return;
+    };
+    let row = with_ref(|a| {
+        a.me()
+            .and_then(|m| crate::staff::mine(&a.staff, m.id))
+            .cloned()
+    });
+    let Some(row) = row else {
+        attr(&chip, "hidden", "");
+        return;
+    };
+    let _ = chip.remove_attribute("hidden");
+    chip.set_text_content(Some(&format!("Load {}", crate::staff::load_text(&row))));
+    attr(&chip, "data-open-tickets", &row.open_tickets.to_string());
+    attr(&chip, "data-capacity", &row.capacity.to_string());
+    attr(
+        &chip,
+        "data-full",
+        if crate::staff::is_full(&row) {
+            "true"
+        } else {
+            "false"
+        },
+    );
+    attr(
+        &chip,
+        "title",
+        "Open tickets assigned to you / your capacity",
+    );
+}
+
+/// Whether the assignee `<select>` has the focus (the agent is choosing:
+/// redrawing the header would close the list under them).
+pub(crate) fn assign_select_focused() -> bool {
+    document()
+        .active_element()
+        .is_some_and(|e| e.get_attribute("data-testid").as_deref() == Some("assign-select"))
 }
 
 /// The connection state chip and the banner.
@@ -723,12 +772,11 @@ pub(crate) fn render_ticket_head() {
     let Some(head) = by_id("ticket-head") else {
         return;
     };
-    let (t, notice, me, admin, cats, staff) = with_ref(|a| {
+    let (t, notice, me, cats, staff) = with_ref(|a| {
         (
             a.live.open.clone(),
             a.live.claimed_notice.clone(),
             a.me().map(|m| m.id),
-            a.is_admin(),
             a.categories.clone(),
             a.staff.clone(),
         )
@@ -757,25 +805,10 @@ pub(crate) fn render_ticket_head() {
     if t.assignee_id.is_some() {
         attr(&claim, "disabled", "");
     }
-    // Assignment: admins pick any agent; agents take or release it.
-    let mut choices = vec![("".to_owned(), "unassigned".to_owned())];
-    if admin {
-        choices.extend(
-            staff
-                .iter()
-                .map(|u| (u.id.to_string(), u.display_name.clone())),
-        );
-    } else if let Some(me) = me {
-        choices.push((me.to_string(), "me".to_owned()));
-    }
-    if let Some(a) = t.assignee_id
-        && !choices.iter().any(|(v, _)| *v == a.to_string())
-    {
-        choices.push((
-            a.to_string(),
-            with(|x| x.name_of(a)).unwrap_or_else(|| "current agent".into()),
-        ));
-    }
+    // Assignment: anyone of the staff directory, with presence and load.
+    let choices = crate::staff::assign_choices(&staff, me, t.assignee_id, |a| {
+        with(|x| x.name_of(a)).unwrap_or_else(|| "current agent".into())
+    });
     let assign = select(
         "assign-select",
         &choices,
@@ -891,6 +924,7 @@ fn ticket_updated(r: Result<TicketView, neurochat_protocol::v1::ErrorBody>) {
         Err(e) => toast(&e.message),
     }
     render_ticket_head();
+    super::reload_staff();
 }
 
 /// The conversation (each `seq` once, then the optimistic sends).
@@ -1089,7 +1123,7 @@ pub(crate) fn render_side() {
             &audit,
         ],
     );
-    let (customer, ticket, created) = (t.customer_id, t.id, t.created_at);
+    let (customer, ticket) = (t.customer_id, t.id);
     wasm_bindgen_futures::spawn_local(async move {
         match net::get::<UserView>(&format!("/api/v1/users/{customer}")).await {
             Ok(u) => {
@@ -1131,7 +1165,7 @@ pub(crate) fn render_side() {
                 append(&earlier, &[&el_text("li", "muted", "none")]);
             }
         }
-        load_audit_trail(ticket, created).await;
+        load_audit_trail(ticket).await;
     });
 }
 
@@ -1151,11 +1185,11 @@ pub(crate) fn refresh_audit_trail() {
         return;
     }
     attr(&list, "data-updated", &t.updated_at.to_string());
-    wasm_bindgen_futures::spawn_local(load_audit_trail(t.id, t.created_at));
+    wasm_bindgen_futures::spawn_local(load_audit_trail(t.id));
 }
 
-/// Fills the side panel's audit list of `ticket` (created at `created`).
-async fn load_audit_trail(ticket: Uuid, created: time::OffsetDateTime) {
+/// Fills the side panel's audit list of `ticket`.
+async fn load_audit_trail(ticket: Uuid) {
     let Some(audit) = by_id("side").and_then(|s| {
         s.query_selector("[data-testid=ticket-audit]")
             .ok()
@@ -1163,28 +1197,25 @@ async fn load_audit_trail(ticket: Uuid, created: time::OffsetDateTime) {
     }) else {
         return;
     };
-    // The audit log has no ticket filter: the entries since the ticket
-    // was created (newest first, at most 10 pages), filtered here.
+    // The ticket's trail (staff), newest first, at most 10 pages.
     let id = ticket.to_string();
     let mut cursor: Option<String> = None;
     let mut entries = Vec::new();
     for _ in 0..10 {
-        let q = crate::query::audit_since_query(created, cursor.as_deref(), 100);
-        match net::get::<Page<AuditEntryView>>(&format!("/api/v1/audit{q}")).await {
+        let path = crate::query::ticket_audit_path(ticket, cursor.as_deref(), 100);
+        match net::get::<Page<AuditEntryView>>(&path).await {
             Ok(p) => {
-                entries.extend(
-                    p.items
-                        .into_iter()
-                        .filter(|e| e.target_id.as_deref() == Some(id.as_str())),
-                );
+                entries.extend(p.items);
                 cursor = p.next_cursor;
                 if cursor.is_none() {
                     break;
                 }
             }
-            Err(_) => {
-                clear(&audit);
-                append(&audit, &[&el_text("li", "muted", "admins only")]);
+            Err(e) => {
+                if by_id("side").and_then(|s| s.get_attribute("data-for")) == Some(id.clone()) {
+                    clear(&audit);
+                    append(&audit, &[&el_text("li", "muted", &e.message)]);
+                }
                 return;
             }
         }
@@ -1211,6 +1242,7 @@ async fn load_audit_trail(ticket: Uuid, created: time::OffsetDateTime) {
             ),
         );
         testid(&li, "audit-entry");
+        attr(&li, "data-action", e.action.as_str());
         append(&audit, &[&li]);
     }
     if audit.child_element_count() == 0 {
