@@ -10,8 +10,10 @@ pub fn load_text(a: &AgentLoadView) -> String {
 }
 
 /// Whether they hold as many open tickets as their capacity (or more).
+/// Capacity 0 means "no auto-assignment", not full: such an agent is
+/// assigned by hand only.
 pub fn is_full(a: &AgentLoadView) -> bool {
-    a.open_tickets >= a.capacity
+    a.capacity > 0 && a.open_tickets >= a.capacity
 }
 
 /// The label of one assignee option: `Ana Agent · online · 2/5`, with
@@ -104,6 +106,9 @@ mod tests {
         let full = agent(2, "Bob", Availability::Away, 5, 5);
         assert!(is_full(&full));
         assert_eq!(assign_label(&full, None), "Bob · away · 5/5 full");
+        let manual = agent(3, "Cid", Availability::Offline, 1, 0);
+        assert!(!is_full(&manual), "capacity 0: no auto-assignment");
+        assert_eq!(assign_label(&manual, None), "Cid · offline · 1/0");
     }
 
     #[test]
