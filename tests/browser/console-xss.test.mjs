@@ -1,5 +1,6 @@
 // Text stays text in the console: markup in a customer's name, a ticket's
-// subject and message bodies (and in the agent's own note) is shown
+// subject and message bodies, an agent's name (and in the agent's own
+// note) is shown
 // literally. Checked on the DOM itself, not only by "no script ran": the
 // console's CSP would stop an inline handler even if markup were parsed,
 // so the test asserts that no element of the payloads exists, that the
@@ -8,12 +9,14 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { connectAgent } from './lib/agent.mjs';
 import { scenario } from './lib/browser.mjs';
 import { connectCustomer, newAgent, openConsole, until } from './lib/console.mjs';
 
 const NAME = `<img src=x onerror="window.__xss='name'">Mallory`;
 const SUBJECT = `<script>window.__xss='subject'</script><b id="xss-b">Bold</b> order`;
 const BODY = `<img id="xss-img" src=x onerror="window.__xss='body'"><a id="xss-a" href="javascript:window.__xss='link'">click</a> & "quotes" 'too' &amp;`;
+const AGENT_NAME = `<b id="xss-agent" onclick="window.__xss='agent'">Evil</b> Agent`;
 const NOTE = `<svg id="xss-svg" onload="window.__xss='note'"></svg><iframe id="xss-frame" src="javascript:alert(1)"></iframe>`;
 
 scenario('xss: markup in a customer name, subject, messages and a note shows as inert text', async (fx) => {
@@ -48,10 +51,27 @@ scenario('xss: markup in a customer name, subject, messages and a note shows as 
   const n = await c.waitForMessage(NOTE);
   assert.equal(n.kind, 'internal_note');
 
+  // An agent whose name is markup claims another ticket: the row, the
+  // header and the assignee options show the name as text.
+  const evil = await newAgent(server, { name: AGENT_NAME });
+  const evilSock = fx.track(await connectAgent(server, evil));
+  const cust2 = fx.track(await connectCustomer(server, { name: 'Plain Customer' }));
+  const t2 = (await cust2.createTicket('Second', 'hi')).ticketId;
+  await c.waitForRow(t2);
+  await evilSock.claim(t2);
+  await until(async () => (await c.state()).rows.find((r) => r.id === t2)?.assignee === AGENT_NAME, {
+    label: 'row-assignee shows the agent name literally',
+  });
+  await c.openTicket(t2);
+  await until(async () => (await c.state()).assignee === `Assigned to ${AGENT_NAME}`, { label: 'ticket-assignee shows the name literally' });
+  const opts = await c.t('assign-select').locator('option').allTextContents();
+  assert.ok(opts.some((o) => o.startsWith(AGENT_NAME)), `an assignee option starts with the literal name: ${JSON.stringify(opts)}`);
+  await c.openTicket(ticketId);
+
   // The toast of the new ticket (if any is still up) is text too.
   await sleep(1_000);
   const dom = await c.page.evaluate(() => ({
-    injected: ['#xss-b', '#xss-img', '#xss-a', '#xss-svg', '#xss-frame'].filter((s) => document.querySelector(s)),
+    injected: ['#xss-b', '#xss-img', '#xss-a', '#xss-svg', '#xss-frame', '#xss-agent'].filter((s) => document.querySelector(s)),
     imgs: document.querySelectorAll('img').length,
     iframes: document.querySelectorAll('iframe').length,
     handlers: [...document.querySelectorAll('*')].filter((el) => [...el.attributes].some((a) => a.name.startsWith('on'))).length,
