@@ -193,3 +193,88 @@ scenario('claim race from the inbox rows (row-claim), widget customer: one wins,
   await w.waitForMessage('I have it, one moment.', { who: 'agent', withSeq: true });
   for (const c of [ca, cb]) assert.deepEqual(c.log.errors, [], 'no uncaught page errors');
 });
+
+/**
+ * Presses `c` (keydown on the document, as a keyboard would) in both pages
+ * at the same instant; returns per page whether its claim button was
+ * enabled just before.
+ */
+async function pressCBothAt(pages) {
+  const at = Date.now() + 400;
+  return Promise.all(
+    pages.map((p) =>
+      p.evaluate(
+        ({ at, sel }) =>
+          new Promise((resolve) => {
+            setTimeout(() => {
+              const b = document.querySelector(sel);
+              const enabled = !!b && !b.disabled;
+              document.activeElement?.blur?.();
+              document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'c', bubbles: true, cancelable: true }));
+              resolve({ enabled, at: Date.now() });
+            }, Math.max(0, at - Date.now()));
+          }),
+        { at, sel: tid('claim') },
+      ),
+    ),
+  );
+}
+
+// Several rounds, one per ticket, with the three ways to claim (header
+// button, the row's one-click Claim, the `c` shortcut): every round has
+// exactly one winner on the server and one claimed-by notice naming it.
+scenario('claim races, three rounds (button, row-claim, c key): always exactly one winner, the loser told who', async (fx) => {
+  const { server } = fx;
+  const alice = await newAgent(server, { name: 'Alice Agent' });
+  const bob = await newAgent(server, { name: 'Bob Agent' });
+  const admin = await loginAdmin(server);
+  const watch = fx.track(await connectAgent(server, admin));
+  const [ca, cb] = await Promise.all([
+    openConsole(fx, { email: alice.user.email, password: alice.password }),
+    openConsole(fx, { email: bob.user.email, password: bob.password }),
+  ]);
+  const wins = { alice: 0, bob: 0 };
+  for (const [round, how] of ['button', 'row-claim', 'c key'].entries()) {
+    const cust = fx.track(await connectCustomer(server, { name: `Customer ${round + 1}` }));
+    const { ticketId } = await cust.createTicket(`Race ${round + 1}`, `round ${round + 1}`);
+    await Promise.all([ca.waitForRow(ticketId), cb.waitForRow(ticketId)]);
+    let clicks;
+    if (how === 'row-claim') {
+      const sel = `${tid('inbox-row')}[data-ticket-id="${ticketId}"] ${tid('row-claim')}`;
+      clicks = await clickBothAt([ca.page, cb.page], sel);
+    } else {
+      await Promise.all([ca.openTicket(ticketId), cb.openTicket(ticketId)]);
+      for (const c of [ca, cb]) {
+        await until(async () => (await c.state()).claimDisabled === false, { label: `${how}: claim enabled before the race` });
+      }
+      clicks = how === 'button' ? await clickBothAt([ca.page, cb.page]) : await pressCBothAt([ca.page, cb.page]);
+    }
+    assert.deepEqual(clicks.map((x) => x.enabled), [true, true], `${how}: both raced (${JSON.stringify(clicks)})`);
+    const stored = await until(
+      async () => {
+        const t = await api(server, 'GET', `/api/v1/tickets/${ticketId}`, { token: admin.token });
+        return t.assignee_id ? t : null;
+      },
+      { label: `${how}: an assignee on the server` },
+    );
+    const aliceWon = stored.assignee_id === alice.user.id;
+    assert.ok(aliceWon || stored.assignee_id === bob.user.id);
+    wins[aliceWon ? 'alice' : 'bob'] += 1;
+    const [winner, loser, name] = aliceWon ? [ca, cb, 'Alice Agent'] : [cb, ca, 'Bob Agent'];
+    const ls = await until(
+      async () => {
+        const s = await loser.state();
+        return s.ticketId === ticketId && s.claimedBy ? s : null;
+      },
+      { label: `${how}: the loser's claimed-by notice` },
+    );
+    assert.equal(ls.claimedBy, `Already claimed by ${name}.`, how);
+    await until(async () => (await winner.state()).assignee === 'Assigned to you', { label: `${how}: winner "Assigned to you"` });
+    assert.equal((await winner.state()).claimedBy, null, `${how}: no notice for the winner`);
+    await sleep(300);
+    const claimed = watch.frames.filter((f) => f.type === 'ticket_event' && f.ticket.id === ticketId && f.change === 'claimed');
+    assert.equal(claimed.length, 1, `${how}: one claimed event`);
+  }
+  console.log(`# winners over three rounds: ${JSON.stringify(wins)}`);
+  for (const c of [ca, cb]) assert.deepEqual(c.log.errors, [], 'no uncaught page errors');
+});
