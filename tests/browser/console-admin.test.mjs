@@ -145,3 +145,37 @@ scenario('admin disables an agent: both of their open consoles end on the login 
   assert.equal(again.loginForm, true);
   for (const c of [s1, s2, admin]) assert.deepEqual(c.log.errors, [], 'no uncaught page errors');
 });
+
+// A console that was offline while its agent was disabled (a laptop
+// asleep) also ends on the login screen once it is back: its reconnect
+// (or its refresh) is refused, and it does not keep retrying.
+scenario('admin disables an agent whose console is offline; back online, it ends on the login screen', async (fx) => {
+  const { server } = fx;
+  const agent = await newAgent(server, { name: 'Olly Offline' });
+  const c = await openConsole(fx, { email: agent.user.email, password: agent.password });
+  await c.context.setOffline(true);
+  assert.equal(await c.dropSockets(), 1, 'one open socket dropped');
+  await until(async () => (await c.connectionState()) !== 'online', { timeout: 20_000, label: 'the console notices it is offline' });
+
+  const admin = await openConsole(fx, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  const row = await adminUserRow(admin, agent.user.email, agent.user.id);
+  await row.locator(tid('disable-user')).click();
+  await until(async () => (await row.getAttribute('data-disabled')) === 'true', { label: 'row data-disabled=true' });
+
+  await c.context.setOffline(false);
+  const back = Date.now();
+  const st = await until(
+    async () => {
+      const s = await c.state();
+      return s.loginForm && s.currentUser === null ? s : null;
+    },
+    { timeout: 45_000, label: 'the returning console ends on the login form' },
+  );
+  console.log(`# back online → login form in ${Date.now() - back} ms: ${JSON.stringify(st.loginError)}`);
+  assert.equal(await c.storedSession(), null, 'sessionStorage cleared');
+  await until(() => c.sockets.every((w) => w.closed), { label: 'no socket left open' });
+  const n = c.sockets.length;
+  await sleep(3_000);
+  assert.equal(c.sockets.length, n, 'no reconnect attempts after the session ended');
+  assert.deepEqual(c.log.errors, [], 'no uncaught page errors');
+});

@@ -33,9 +33,11 @@ export class ConsolePage {
       .addInitScript(() => {
         const Native = window.WebSocket;
         window.__ncWsCloses = [];
+        window.__ncSockets = [];
         class Recorded extends Native {
           constructor(...args) {
             super(...args);
+            window.__ncSockets.push(this);
             this.addEventListener('close', (e) =>
               window.__ncWsCloses.push({ url: this.url, code: e.code, reason: e.reason, at: Date.now() }),
             );
@@ -210,6 +212,24 @@ export class ConsolePage {
     } catch (e) {
       return `console diagnosis failed: ${e.message}`;
     }
+  }
+
+  /**
+   * Closes the page's open WebSockets from the client side, as a dropped
+   * network would end them (Chromium's offline emulation alone leaves an
+   * open socket working).
+   */
+  dropSockets() {
+    return this.page.evaluate(() => {
+      let n = 0;
+      for (const ws of window.__ncSockets ?? []) {
+        if (ws.readyState <= 1) {
+          ws.close(4999, 'test: network dropped');
+          n += 1;
+        }
+      }
+      return n;
+    });
   }
 
   /** Close events of the page's WebSockets since its last load: `[{ url, code, reason }]`. */
