@@ -88,3 +88,46 @@ scenario('session: a reload keeps the agent signed in (refresh rotation), a new 
   assert.equal((await c.state()).currentUser, null);
   for (const x of [c, other]) assert.deepEqual(x.log.errors, [], 'no uncaught page errors');
 });
+
+// docs/CONSOLE.md's caveat: "Duplicate tab" copies sessionStorage, both
+// tabs rotate the same refresh token. The copy rotates first (it is
+// restored on load); when the original then rotates the spent token, the
+// server sees a reuse and ends the session family: the original shows the
+// reuse reason, and the copy's socket is closed with 4011 and it is back
+// at the login form too (the doc names only "the second" tab: in fact both
+// end, which is the safe answer to a possible theft).
+scenario('session: a duplicated tab (copied sessionStorage) and a reuse of the spent refresh token end the session in both', async (fx) => {
+  const { server } = fx;
+  const agent = await newAgent(server, { name: 'Dup Agent' });
+  const a = await openConsole(fx, { email: agent.user.email, password: agent.password });
+  const stored = await a.storedSession();
+  // The copy: a new tab with the same sessionStorage entry before load.
+  const b = await openConsole(fx, {
+    init: `if (!sessionStorage.getItem('neurochat.console.session')) sessionStorage.setItem('neurochat.console.session', ${JSON.stringify(stored)})`,
+  });
+  await b.t('current-user').waitFor({ state: 'visible', timeout: 20_000 });
+  await b.waitOnline();
+  assert.notEqual(JSON.parse(await b.storedSession()).tokens.refresh_token, JSON.parse(stored).tokens.refresh_token, 'the copy rotated on load');
+
+  // The original reloads: it rotates the spent token.
+  await a.page.reload();
+  const sa = await until(
+    async () => {
+      const s = await a.state();
+      return s.loginForm && s.loginError ? s : null;
+    },
+    { timeout: 20_000, label: 'the original tab ends on the login form with a reason' },
+  );
+  assert.match(sa.loginError, /already used|ended/i, `the reason: ${sa.loginError}`);
+  const sb = await until(
+    async () => {
+      const s = await b.state();
+      return s.loginForm ? s : null;
+    },
+    { timeout: 20_000, label: 'the copy ends on the login form too' },
+  );
+  console.log(`# original: ${JSON.stringify(sa.loginError)}; copy: ${JSON.stringify(sb.loginError)}`);
+  assert.ok((await b.wsCloses()).some((x) => x.code === 4011), "the copy's socket was closed with 4011 session_revoked");
+  for (const c of [a, b]) assert.equal(await c.storedSession(), null, 'storage cleared');
+  for (const c of [a, b]) assert.deepEqual(c.log.errors, [], 'no uncaught page errors');
+});
