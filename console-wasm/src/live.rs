@@ -73,6 +73,10 @@ pub enum Effect {
     Reauth,
     /// Retriable sends were refused: flush the outbox again later.
     FlushLater,
+    /// The live inbox is on: read the agent's availability again (the
+    /// gateway sets it when the socket connects, which may be after the
+    /// page read it, and before the presence events were followed).
+    ReloadAvailability,
     /// The agent's read positions moved: persist them.
     SaveReadPositions,
 }
@@ -92,6 +96,9 @@ pub struct Live {
     pub claimed_notice: Option<String>,
     /// The agent's availability as last known.
     pub availability: Option<Availability>,
+    /// Bumped whenever the availability changes here (the agent's choice,
+    /// or the server's presence event), so an older REST answer is dropped.
+    pub availability_changes: u32,
     /// The gateway's limits (from `hello`).
     pub limits: Option<Limits>,
     online: bool,
@@ -119,6 +126,7 @@ impl Live {
             conv: None,
             claimed_notice: None,
             availability: None,
+            availability_changes: 0,
             limits: None,
             online: false,
             connected_before: false,
@@ -355,6 +363,7 @@ impl Live {
     /// Sets availability over the socket; `None` when offline (use REST).
     pub fn set_availability(&mut self, v: Availability) -> Option<Vec<Effect>> {
         self.availability = Some(v);
+        self.availability_changes = self.availability_changes.wrapping_add(1);
         if !self.online {
             return None;
         }
@@ -385,6 +394,7 @@ impl Live {
                     fx
                 }
                 Some(Purpose::Claim(_)) => vec![Effect::Toast("Claimed.".into())],
+                Some(Purpose::Inbox) => vec![Effect::ReloadAvailability],
                 Some(Purpose::Send) => {
                     if self.conv.as_mut().is_some_and(|c| c.ack(req, seq)) {
                         vec![Effect::Render(Region::Messages)]
@@ -453,6 +463,7 @@ impl Live {
                 availability,
             } if user_id == self.me => {
                 self.availability = Some(availability);
+                self.availability_changes = self.availability_changes.wrapping_add(1);
                 vec![Effect::Render(Region::Availability)]
             }
             ServerFrame::Availability { .. } => Vec::new(),
@@ -945,6 +956,23 @@ mod tests {
         assert!(l.subscribe_open().is_empty(), "being subscribed already");
         assert!(
             matches!(sent(&fx)[0], ClientFrame::Subscribe { ticket_id, last_seq: 0, .. } if ticket_id == next)
+        );
+    }
+
+    #[test]
+    fn the_inbox_ack_asks_for_the_availability_again() {
+        let mut l = Live::new(ME);
+        let frames = sent(&l.frame(hello(), 0.0, true));
+        let ClientFrame::SubscribeInbox { req } = frames[0] else {
+            panic!("{frames:?}")
+        };
+        let fx = l.frame(ack(req, None), 0.0, true);
+        assert!(fx.iter().any(|e| matches!(e, Effect::ReloadAvailability)));
+        let before = l.availability_changes;
+        l.set_availability(Availability::Away);
+        assert_ne!(
+            l.availability_changes, before,
+            "a choice outdates a pending read"
         );
     }
 

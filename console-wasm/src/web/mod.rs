@@ -346,6 +346,7 @@ fn run(fx: Vec<Effect>) {
             Effect::Notify { title, body } => views::notify(&title, &body),
             Effect::Toast(t) => views::toast(&t),
             Effect::ReloadInbox => load_inbox(),
+            Effect::ReloadAvailability => load_availability(),
             Effect::ClaimLost(id) => find_claim_winner(id),
             Effect::Reauth => wasm_bindgen_futures::spawn_local(async {
                 let _ = net::refresh().await;
@@ -396,17 +397,35 @@ fn load_reference_data() {
             views::render_filters_categories();
             views::render_ticket_head();
         }
-        let me = with_ref(|a| a.me().map(|m| m.id));
-        if let Some(me) = me
-            && let Ok(agent) =
-                net::get::<neurochat_protocol::v1::AgentView>(&format!("/api/v1/users/{me}/agent"))
-                    .await
+    });
+    load_availability();
+    reload_staff();
+}
+
+/// Reads the agent's availability from the server, unless the agent
+/// changed it meanwhile (their choice is newer than the answer).
+fn load_availability() {
+    wasm_bindgen_futures::spawn_local(async {
+        let Some((me, before)) = with_ref(|a| a.me().map(|m| (m.id, a.live.availability_changes)))
+        else {
+            return;
+        };
+        if let Ok(agent) =
+            net::get::<neurochat_protocol::v1::AgentView>(&format!("/api/v1/users/{me}/agent"))
+                .await
         {
-            with(|a| a.live.availability = Some(agent.availability));
-            views::render_availability();
+            let fresh = with(|a| {
+                let fresh = a.live.availability_changes == before;
+                if fresh {
+                    a.live.availability = Some(agent.availability);
+                }
+                fresh
+            });
+            if fresh {
+                views::render_availability();
+            }
         }
     });
-    reload_staff();
 }
 
 /// The shortest time between two staff-directory loads prompted by live
