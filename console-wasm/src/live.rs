@@ -247,6 +247,18 @@ impl Live {
         vec![Effect::Render(Region::Messages)]
     }
 
+    /// The open ticket `id`'s history is on screen: mark it read as far as
+    /// shown (if the page is visible), without waiting for the live
+    /// `subscribe` — an agent who moves on before its `ack` has still read
+    /// what was shown. Nothing if another ticket was opened meanwhile.
+    pub fn history_shown(&mut self, id: Uuid, visible: bool) -> Vec<Effect> {
+        if self.conv.as_ref().is_some_and(|c| c.ticket_id == id) {
+            self.seen(visible)
+        } else {
+            Vec::new()
+        }
+    }
+
     /// An earlier page (`before_seq`) arrived.
     pub fn earlier(&mut self, id: Uuid, messages: Vec<MessageView>, full: bool) -> Vec<Effect> {
         self.history(id, messages, full)
@@ -974,6 +986,27 @@ mod tests {
             l.availability_changes, before,
             "a choice outdates a pending read"
         );
+    }
+
+    #[test]
+    fn shown_history_counts_as_read_before_the_subscribe_ack() {
+        let mut l = Live::new(ME);
+        l.inbox.replace(Page::last(vec![ticket(T, 2)]));
+        let _ = l.frame(hello(), 0.0, true);
+        l.open_ticket(T, Some(ticket(T, 2)));
+        l.history(
+            T,
+            vec![msg(1, CUSTOMER, None), msg(2, CUSTOMER, None)],
+            false,
+        );
+        // Not visible: nothing is marked.
+        assert!(l.history_shown(T, false).is_empty());
+        let fx = l.history_shown(T, true);
+        assert!(fx.iter().any(|e| matches!(e, Effect::SaveReadPositions)));
+        // Another ticket opened meanwhile: the late page marks nothing.
+        let other = Uuid::from_u128(99);
+        l.open_ticket(other, None);
+        assert!(l.history_shown(T, true).is_empty());
     }
 
     #[test]

@@ -50,6 +50,8 @@ scenario('accessibility: labels on every control, live regions and roles, focus 
   // Login page, with a wrong password: the error is an alert.
   const c = await openConsole(fx, {});
   await c.t('login-form').waitFor({ state: 'visible', timeout: 20_000 });
+  // The form's controls are drawn after the form itself: wait for the last.
+  await c.t('login-submit').waitFor({ state: 'visible', timeout: 20_000 });
   await check(c, 'login');
   await c.submitLogin(alice.user.email, 'wrong password');
   await until(async () => (await c.state()).loginError, { label: 'login-error after a wrong password' });

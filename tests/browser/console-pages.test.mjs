@@ -101,18 +101,32 @@ scenario('admin pages: categories used on a ticket, audit filters, metrics; none
   );
   assert.equal(bobRow?.[1], '1', `Bob claimed 1: ${JSON.stringify(bobRow)}`);
 
-  // An agent: no admin links; typing an admin route shows no admin data
-  // (the server refuses it). The console still draws the page's frame
-  // there (docs/CONSOLE.md does not say it must not).
+  // An agent: no admin links; typing an admin address (on load, or while
+  // the console runs) lands in the inbox, with no admin page or data and
+  // no refusal toasts (docs/CONSOLE.md).
   const cb = await openConsole(fx, { email: bob.user.email, password: bob.password });
   for (const id of ['nav-users', 'nav-categories', 'nav-audit']) assert.equal(await cb.t(id).count(), 0, `no ${id} for an agent`);
-  for (const [hash, rows] of [['/admin/users', 'user-row'], ['/admin/audit', 'audit-row']]) {
-    await cb.page.goto(`${server.url}/console#${hash}`);
-    await cb.t('current-user').waitFor({ state: 'visible' });
-    await cb.page.waitForTimeout(1_000);
-    assert.equal(await cb.t(rows).count(), 0, `an agent at #${hash} sees no ${rows}`);
-    const toasts = await cb.t('toast').allTextContents();
-    console.log(`# agent at #${hash}: users-page ${await cb.t('users-page').count()}, audit-page ${await cb.t('audit-page').count()}, toasts ${JSON.stringify(toasts)}`);
+  for (const [hash, page, rows] of [
+    ['/admin/users', 'users-page', 'user-row'],
+    ['/admin/categories', 'categories-page', 'category-row'],
+    ['/admin/audit', 'audit-page', 'audit-row'],
+  ]) {
+    for (const how of ['load', 'hashchange']) {
+      if (how === 'load') {
+        await cb.page.goto(`${server.url}/console#${hash}`);
+        await cb.t('current-user').waitFor({ state: 'visible' });
+      } else {
+        await cb.page.evaluate((h) => { location.hash = h; }, `#${hash}`);
+      }
+      await until(async () => (await cb.page.evaluate(() => location.hash)) === '#/inbox', {
+        label: `an agent at #${hash} (${how}) is sent to #/inbox`,
+      });
+      await cb.t('inbox-list').waitFor({ state: 'visible' });
+      assert.equal(await cb.t(page).count(), 0, `no ${page} for an agent (${how})`);
+      assert.equal(await cb.t(rows).count(), 0, `an agent at #${hash} sees no ${rows} (${how})`);
+      const toasts = await cb.t('toast').allTextContents();
+      assert.ok(!toasts.some((t) => /not allowed/i.test(t)), `no refusal toast at #${hash} (${how}): ${JSON.stringify(toasts)}`);
+    }
   }
   await cb.t('nav-metrics').click();
   await cb.t('metrics-page').waitFor({ state: 'visible' });

@@ -78,6 +78,11 @@ impl Route {
         }
     }
 
+    /// Pages only admins may open.
+    pub(crate) fn admin_only(&self) -> bool {
+        matches!(self, Route::Users | Route::Categories | Route::Audit)
+    }
+
     pub(crate) fn hash(&self) -> String {
         match self {
             Route::Inbox => "#/inbox".into(),
@@ -580,6 +585,8 @@ pub(crate) fn open_ticket(id: Uuid) {
             // The subscribe's replay brings the history instead.
             Err(_) => live(|l| l.history(id, Vec::new(), false)),
         }
+        let shown = visible();
+        live(|l| l.history_shown(id, shown));
         // Ticks of messages read before this page load.
         if let Ok(receipts) = net::get::<Vec<neurochat_protocol::v1::ReceiptView>>(&format!(
             "/api/v1/tickets/{id}/receipts"

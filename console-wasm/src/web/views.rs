@@ -322,6 +322,15 @@ pub(crate) fn render_availability() {
 /// The page of the current route.
 pub(crate) fn render_main() {
     let Some(main) = by_id("main") else { return };
+    // Admin pages for admins only: an agent who types their address lands
+    // in the inbox (the server would refuse the data anyway).
+    let denied = with_ref(|a| a.route.admin_only() && !a.is_admin());
+    if denied {
+        with(|a| a.route = Route::Inbox);
+        let _ = super::dom::window()
+            .location()
+            .set_hash(&Route::Inbox.hash());
+    }
     let route = with_ref(|a| a.route.clone());
     if let Some(nav) = by_id("nav") {
         let current = match route {
