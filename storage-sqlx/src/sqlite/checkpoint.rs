@@ -52,15 +52,15 @@ pub const CHECKPOINT_WAL_BYTES: u64 = 4 << 20;
 
 /// Past this much in the WAL, a checkpoint finishes under the writer turn so
 /// that the WAL starts over.
-pub const RESTART_WAL_BYTES: u64 = 16 << 20;
+pub const RESTART_WAL_BYTES: u64 = 32 << 20;
 
 /// The WAL file size past which the checkpoint waits for readers and empties
 /// the file (`TRUNCATE`), holding the writers back meanwhile.
-pub const TRUNCATE_WAL_BYTES: u64 = 64 << 20;
+pub const TRUNCATE_WAL_BYTES: u64 = 128 << 20;
 
 /// A restart takes the writer turn once the writers commit less than this
 /// during a pass: the pass under the turn has no more than that to copy.
-const CATCH_UP_BYTES: u64 = 1 << 20;
+const CATCH_UP_BYTES: u64 = 256 << 10;
 
 /// How often a checkpoint runs whatever was committed.
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);

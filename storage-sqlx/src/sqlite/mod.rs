@@ -459,8 +459,8 @@ impl SqliteStore {
 /// WAL that starts over as planned keeps its file (overwriting is cheaper
 /// than cutting and growing it again), and one that grew further is cut
 /// back.
-const CHECKPOINT_LIMIT: &str = "33554432";
-const _: () = assert!(checkpoint::RESTART_WAL_BYTES * 2 == 33_554_432);
+const CHECKPOINT_LIMIT: &str = "67108864";
+const _: () = assert!(checkpoint::RESTART_WAL_BYTES * 2 == 67_108_864);
 
 /// The WAL file of the database `conn` is on, if it is a file in WAL mode.
 async fn wal_file(conn: &mut SqliteConnection) -> StoreResult<Option<PathBuf>> {
