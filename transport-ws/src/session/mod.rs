@@ -51,12 +51,12 @@ enum Batchable {
 /// Tickets whose last written version a connection remembers, to drop
 /// duplicate ticket events; the longest-known is forgotten first. Room for
 /// a whole inbox resynchronisation plus the bus's buffer.
-const SEEN_VERSIONS_MAX: usize = 16_384;
+const SEEN_VERSIONS_MAX: usize = 32_768;
 /// How far before the inbox mark a resynchronisation starts reading: a
 /// ticket's `updated_at` is taken before its commit and its event published
 /// after it, so events can reach the topic slightly out of `updated_at`
 /// order. Tickets re-read twice cost a version check, not a frame.
-const INBOX_RESYNC_MARGIN_MS: i64 = 2_000;
+const INBOX_RESYNC_MARGIN_MS: i64 = 1_000;
 /// The most tickets one inbox resynchronisation re-reads (a guard against a
 /// runaway, far above what a connection can miss in a burst: past it, the
 /// oldest changes are not re-sent and a warning is logged).
