@@ -25,14 +25,13 @@
 
 use std::ffi::OsString;
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use sha2::{Digest as _, Sha256};
+
+mod publish;
 
 /// The widget crate.
 const CRATE: &str = "neurochat-widget";
@@ -308,61 +307,18 @@ pub fn build_widget() -> Result<()> {
     }
     let loader = loader.replace(GLUE_PLACEHOLDER, &glue_name);
 
-    // Written into a fresh directory that then replaces the output, so a
-    // server or test reading `out` never sees half a build.
-    let fresh = target
-        .join("web")
-        .join(format!(".widget-{}", std::process::id()));
-    if fresh.exists() {
-        fs::remove_dir_all(&fresh).with_context(|| format!("clearing {}", fresh.display()))?;
-    }
-    fs::create_dir_all(&fresh).with_context(|| format!("creating {}", fresh.display()))?;
     let files: [(&str, &[u8]); 3] = [
         (LOADER_OUT, loader.as_bytes()),
         (&glue_name, glue.as_bytes()),
         (&wasm_name, &wasm),
     ];
-    let mut sizes = Vec::new();
-    for (name, bytes) in files {
-        let gz = gzip(bytes)?;
-        write(&fresh.join(name), bytes)?;
-        write(&fresh.join(format!("{name}.gz")), &gz)?;
-        sizes.push((name.to_owned(), bytes.len() as u64, gz.len() as u64));
-    }
-    let manifest = serde_json::json!({
-        "loader": LOADER_OUT,
-        "glue": glue_name,
-        "wasm": wasm_name,
-        "sizes": sizes
-            .iter()
-            .map(|(name, raw, gzip)| (name.clone(), serde_json::json!({ "raw": raw, "gzip": gzip })))
-            .collect::<serde_json::Map<_, _>>(),
-    });
-    let manifest = serde_json::to_string_pretty(&manifest).context("manifest.json")?;
-    write(
-        &fresh.join("manifest.json"),
-        format!("{manifest}\n").as_bytes(),
-    )?;
-    let _ = fs::remove_dir_all(&scratch);
-    replace_dir(&fresh, &out)?;
+    let mut fields = serde_json::Map::new();
+    fields.insert("loader".into(), LOADER_OUT.into());
+    fields.insert("glue".into(), glue_name.as_str().into());
+    fields.insert("wasm".into(), wasm_name.as_str().into());
+    let (_, gz) = publish::publish("widget", &out, &scratch, &files, fields)?;
 
-    // The table and the budget.
-    let (raw, gz) = sizes
-        .iter()
-        .fold((0, 0), |(r, g), (_, raw, gz)| (r + raw, g + gz));
-    let width = sizes
-        .iter()
-        .map(|(n, _, _)| n.len())
-        .max()
-        .unwrap_or(0)
-        .max(5);
-    println!();
-    println!("{}", out.display());
-    println!("  {:<width$}  {:>9}  {:>9}", "file", "raw", "gzip");
-    for (name, raw, gz) in &sizes {
-        println!("  {name:<width$}  {raw:>9}  {gz:>9}");
-    }
-    println!("  {:<width$}  {raw:>9}  {gz:>9}", "total");
+    // The budget.
     println!(
         "  budget: {gz} of {BUDGET_GZIP} bytes gzip ({:.1}%)",
         gz as f64 * 100.0 / BUDGET_GZIP as f64
@@ -575,13 +531,6 @@ pub fn build_console() -> Result<()> {
             &format!("{CONSOLE_URL}/{css_name}"),
         );
 
-    let fresh = target
-        .join("web")
-        .join(format!(".console-{}", std::process::id()));
-    if fresh.exists() {
-        fs::remove_dir_all(&fresh).with_context(|| format!("clearing {}", fresh.display()))?;
-    }
-    fs::create_dir_all(&fresh).with_context(|| format!("creating {}", fresh.display()))?;
     let files: [(&str, &[u8]); 5] = [
         ("index.html", index.as_bytes()),
         (&boot_name, boot.as_bytes()),
@@ -589,48 +538,17 @@ pub fn build_console() -> Result<()> {
         (&wasm_name, &wasm),
         (&css_name, css.as_bytes()),
     ];
-    let mut sizes = Vec::new();
-    for (name, bytes) in files {
-        let gz = gzip(bytes)?;
-        write(&fresh.join(name), bytes)?;
-        write(&fresh.join(format!("{name}.gz")), &gz)?;
-        sizes.push((name.to_owned(), bytes.len() as u64, gz.len() as u64));
+    let mut fields = serde_json::Map::new();
+    fields.insert("index".into(), "index.html".into());
+    for (key, name) in [
+        ("boot", &boot_name),
+        ("glue", &glue_name),
+        ("wasm", &wasm_name),
+        ("css", &css_name),
+    ] {
+        fields.insert(key.into(), name.as_str().into());
     }
-    let manifest = serde_json::json!({
-        "index": "index.html",
-        "boot": boot_name,
-        "glue": glue_name,
-        "wasm": wasm_name,
-        "css": css_name,
-        "sizes": sizes
-            .iter()
-            .map(|(name, raw, gzip)| (name.clone(), serde_json::json!({ "raw": raw, "gzip": gzip })))
-            .collect::<serde_json::Map<_, _>>(),
-    });
-    let manifest = serde_json::to_string_pretty(&manifest).context("manifest.json")?;
-    write(
-        &fresh.join("manifest.json"),
-        format!("{manifest}\n").as_bytes(),
-    )?;
-    let _ = fs::remove_dir_all(&scratch);
-    replace_dir(&fresh, &out)?;
-
-    let (raw, gz) = sizes
-        .iter()
-        .fold((0, 0), |(r, g), (_, raw, gz)| (r + raw, g + gz));
-    let width = sizes
-        .iter()
-        .map(|(n, _, _)| n.len())
-        .max()
-        .unwrap_or(0)
-        .max(5);
-    println!();
-    println!("{}", out.display());
-    println!("  {:<width$}  {:>9}  {:>9}", "file", "raw", "gzip");
-    for (name, raw, gz) in &sizes {
-        println!("  {name:<width$}  {raw:>9}  {gz:>9}");
-    }
-    println!("  {:<width$}  {raw:>9}  {gz:>9}", "total");
+    publish::publish("console", &out, &scratch, &files, fields)?;
     println!("  (the console has no size budget)");
     Ok(())
 }
@@ -638,33 +556,6 @@ pub fn build_console() -> Result<()> {
 /// The wasm-bindgen version the glue generator is built from (`Cargo.lock`
 /// pins the widget's `wasm-bindgen` to the same).
 const BINDGEN_VERSION: &str = "0.2.130";
-
-/// Puts directory `fresh` in the place of `out` (whose old content goes).
-/// Another build finishing at the same moment may put its own directory
-/// there in between: then move that one aside too and try again.
-fn replace_dir(fresh: &Path, out: &Path) -> Result<()> {
-    let old = out.with_file_name(format!(".widget-old-{}", std::process::id()));
-    let mut attempt = 0;
-    loop {
-        if old.exists() {
-            fs::remove_dir_all(&old).with_context(|| format!("removing {}", old.display()))?;
-        }
-        if out.exists() {
-            fs::rename(out, &old).with_context(|| format!("moving {} aside", out.display()))?;
-        }
-        match fs::rename(fresh, out) {
-            Ok(()) => break,
-            Err(_) if attempt < 3 => attempt += 1,
-            Err(e) => {
-                return Err(e).with_context(|| format!("moving the build to {}", out.display()));
-            }
-        }
-    }
-    if old.exists() {
-        fs::remove_dir_all(&old).with_context(|| format!("removing {}", old.display()))?;
-    }
-    Ok(())
-}
 
 /// `CARGO_TARGET_DIR` (relative to the current directory, as cargo reads
 /// it) or the workspace's `target/`.
@@ -810,16 +701,6 @@ fn binaryen_version(text: &str) -> Option<u32> {
         .take_while(char::is_ascii_digit)
         .collect();
     digits.parse().ok()
-}
-
-fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
-    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
-    enc.write_all(bytes).context("gzip")?;
-    enc.finish().context("gzip")
-}
-
-fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
 /// A command line for the log.
