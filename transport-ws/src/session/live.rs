@@ -17,14 +17,9 @@ use neurochat_protocol::v1::{
 use tokio::sync::oneshot;
 
 use super::{
-    End, Followed, INBOX_RESYNC_MARGIN_MS, INBOX_RESYNC_MAX, Live, REPLAY_PATIENCE, Seen, Session,
+    End, Followed, INBOX_RESYNC_MARGIN, INBOX_RESYNC_MAX, Live, REPLAY_PATIENCE, Seen, Session,
     Source,
 };
-
-/// Unix milliseconds (the inbox mark's unit, as in ticket cursors).
-pub(super) fn millis(t: time::OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
 
 impl Session {
     /// Follows a ticket from `after_seq`: live streams first (so nothing
@@ -157,19 +152,15 @@ impl Session {
             .stats()
             .inbox_resyncs
             .fetch_add(1, Ordering::Relaxed);
-        let mark = self.rarely().inbox_mark;
-        let from = mark.saturating_sub(INBOX_RESYNC_MARGIN_MS);
-        let Ok(from_time) =
-            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(from) * 1_000_000)
-        else {
-            return None;
-        };
+        // Set when the inbox was subscribed, the only way to lag on it.
+        let mark = self.rarely().inbox_mark?;
+        let from = mark - INBOX_RESYNC_MARGIN;
         // Newest first, from now (later changes are on the bus, behind the
         // lag) down to `from`: every ticket changed in the window is read
         // (the cap only guards against a runaway), and those the connection
         // already has at their version cost no frame.
         let mut filter = TicketFilter {
-            updated_from: Some(from_time),
+            updated_from: Some(from),
             updated_to: Some(self.gw.desk.now() + time::Duration::milliseconds(1)),
             sort: TicketSort::UpdatedDesc,
             limit: 100,
@@ -192,13 +183,13 @@ impl Session {
             };
             read += page.len();
             for ticket in &page {
-                newest = newest.max(millis(ticket.updated_at));
+                newest = newest.max(ticket.updated_at);
                 // `created` only for a ticket this connection never had: one
                 // it had at an older version gets its new state as `resync`.
                 let seen = &mut self.rarely().seen_versions;
                 let change = match seen.record(ticket.id, ticket.version) {
                     Seen::Already => continue,
-                    Seen::First if millis(ticket.created_at) >= from => TicketChange::Created,
+                    Seen::First if ticket.created_at >= from => TicketChange::Created,
                     Seen::First | Seen::Newer => TicketChange::Resync,
                 };
                 if let Some(end) = self.write_ticket_event(ticket, change).await {
@@ -216,7 +207,7 @@ impl Session {
             tracing::warn!(read, "inbox resynchronisation stopped at its cap");
         }
         let rarely = self.rarely();
-        rarely.inbox_mark = rarely.inbox_mark.max(newest);
+        rarely.inbox_mark = rarely.inbox_mark.max(Some(newest));
         None
     }
 
@@ -275,7 +266,7 @@ impl Session {
             Event::TicketChanged { ticket, change } => {
                 if source == Source::Inbox {
                     let rarely = self.rarely();
-                    rarely.inbox_mark = rarely.inbox_mark.max(millis(ticket.updated_at));
+                    rarely.inbox_mark = rarely.inbox_mark.max(Some(ticket.updated_at));
                 }
                 self.ticket_event(&ticket, change.into()).await
             }

@@ -56,7 +56,7 @@ const SEEN_VERSIONS_MAX: usize = 32_768;
 /// ticket's `updated_at` is taken before its commit and its event published
 /// after it, so events can reach the topic slightly out of `updated_at`
 /// order. Tickets re-read twice cost a version check, not a frame.
-const INBOX_RESYNC_MARGIN_MS: i64 = 1_000;
+const INBOX_RESYNC_MARGIN: time::Duration = time::Duration::seconds(1);
 /// The most tickets one inbox resynchronisation re-reads (a guard against a
 /// runaway, far above what a connection can miss in a burst: past it, the
 /// oldest changes are not re-sent and a warning is logged).
@@ -106,11 +106,11 @@ enum End {
 struct Rarely {
     typing_sent: HashMap<TicketId, Instant>,
     seen_versions: SeenVersions,
-    /// Inbox subscribers: the latest `updated_at` (unix ms) of a ticket event
-    /// written from the inbox topic, or when the inbox was subscribed; a
+    /// Inbox subscribers: the latest `updated_at` of a ticket event written
+    /// from the inbox topic, or when the inbox was subscribed; a
     /// resynchronisation after a lag re-reads tickets changed since (less
-    /// [`INBOX_RESYNC_MARGIN_MS`]).
-    inbox_mark: i64,
+    /// [`INBOX_RESYNC_MARGIN`]).
+    inbox_mark: Option<OffsetDateTime>,
 }
 
 /// The last ticket version written per ticket, for at most

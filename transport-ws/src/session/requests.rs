@@ -11,7 +11,6 @@ use neurochat_core::service::chat::PostMessage;
 use neurochat_core::service::tickets::NewTicket;
 use neurochat_protocol::v1::{ClientFrame, ErrorCode, ServerFrame, close_codes};
 
-use super::live::millis;
 use super::{End, Session, Source};
 
 impl Session {
@@ -57,8 +56,8 @@ impl Session {
                 return match (inbox, presence) {
                     (Ok(i), Ok(pr)) => {
                         self.inbox = true;
-                        let now = millis(desk.now());
-                        self.rarely().inbox_mark = now;
+                        let now = desk.now();
+                        self.rarely().inbox_mark = Some(now);
                         self.live.push(i.map(|d| (Source::Inbox, d)).boxed());
                         self.live.push(pr.map(|d| (Source::Presence, d)).boxed());
                         self.send(&ack(req))
