@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]`
 //! attributes and the schemas in [`schemas`].
 
+pub mod queries;
 pub mod schemas;
 
 use axum::extract::State;

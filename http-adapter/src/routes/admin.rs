@@ -32,7 +32,7 @@ fn window(state: &AppState, mut q: Params) -> Result<MetricsWindow, ApiError> {
 /// The calling agent's (or admin's) own figures.
 #[utoipa::path(
     get, path = "/api/v1/metrics/me", tag = "metrics",
-    params(schemas::MetricsQuery),
+    params(crate::openapi::queries::MetricsQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's figures for the window.", body = schemas::AgentMetricsView),
@@ -54,7 +54,7 @@ pub(crate) async fn mine(
 /// row for agents.
 #[utoipa::path(
     get, path = "/api/v1/metrics/team", tag = "metrics",
-    params(schemas::MetricsQuery),
+    params(crate::openapi::queries::MetricsQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The team's figures for the window.", body = schemas::TeamMetricsView),
@@ -76,7 +76,7 @@ pub(crate) async fn team(
 /// action and time.
 #[utoipa::path(
     get, path = "/api/v1/audit", tag = "audit",
-    params(schemas::AuditQuery),
+    params(crate::openapi::queries::AuditQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page; pass `next_cursor` back as `cursor` for the next one.", body = schemas::AuditPage),
@@ -126,7 +126,7 @@ fn audit_page(entries: &[AuditEntry], limit: usize) -> Page<AuditEntryView> {
 /// carry `source_ip` for admins only.
 #[utoipa::path(
     get, path = "/api/v1/tickets/{id}/audit", tag = "audit",
-    params(("id" = uuid::Uuid, Path, description = "The ticket's id."), schemas::AuditQuery),
+    params(("id" = uuid::Uuid, Path, description = "The ticket's id."), crate::openapi::queries::AuditQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page; pass `next_cursor` back as `cursor` for the next one.", body = schemas::AuditPage),

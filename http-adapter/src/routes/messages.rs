@@ -29,7 +29,7 @@ fn seq(v: u64) -> i64 {
 /// first (or last) `seq` of this one.
 #[utoipa::path(
     get, path = "/api/v1/tickets/{id}/messages", tag = "messages",
-    params(("id" = uuid::Uuid, Path, description = "The ticket's id."), schemas::HistoryQuery),
+    params(("id" = uuid::Uuid, Path, description = "The ticket's id."), crate::openapi::queries::HistoryQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Up to `limit` messages (at most 200, default 50).", body = schemas::MessagePage),

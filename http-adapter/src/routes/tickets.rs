@@ -91,7 +91,7 @@ pub(crate) async fn create(
 /// cursor. Customers only ever get their own tickets.
 #[utoipa::path(
     get, path = "/api/v1/tickets", tag = "tickets",
-    params(schemas::TicketQuery),
+    params(crate::openapi::queries::TicketQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page; pass `next_cursor` back as `cursor` for the next one.", body = schemas::TicketPage),

@@ -41,7 +41,7 @@ pub(crate) async fn agents(
 /// case-insensitive search of email and name.
 #[utoipa::path(
     get, path = "/api/v1/users", tag = "users",
-    params(schemas::UserQuery),
+    params(crate::openapi::queries::UserQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page; pass `next_cursor` back as `cursor` for the next one.", body = schemas::UserPage),
