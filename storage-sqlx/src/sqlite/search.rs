@@ -11,6 +11,10 @@
 //! time, waiting or not, once about [`INDEX_BEHIND`] are queued), and a text search first indexes
 //! everything still queued ([`index_queued`]), so it finds every message
 //! committed before it.
+//!
+//! The index never merges its segments on its own (migration 0007): each
+//! indexing chunk ends with a bounded `merge` step, so no chunk turns into
+//! a long merge that the writes queued behind it wait for.
 
 use sqlx::SqliteConnection;
 
@@ -64,9 +68,9 @@ pub(super) const SEARCH_BATCH_TABLE_SQL: &str = search_batch_table!();
 /// One indexing transaction as one statement list (no bound parameters, so
 /// one round trip to the connection's thread): the first keys of the queue
 /// (`$limit`) into a temporary table, their rows into the index, the keys
-/// off the queue.
+/// off the queue, then `$merge` (a bounded merge step, or nothing).
 macro_rules! index_sql {
-    ($limit:literal) => {
+    ($limit:literal, $merge:expr) => {
         concat!(
             "BEGIN IMMEDIATE; ",
             search_batch_table!(),
@@ -75,15 +79,35 @@ macro_rules! index_sql {
             $limit,
             "; ",
             index_rows_sql!(),
-            "; DELETE FROM search_queue WHERE key IN (SELECT key FROM temp.search_batch); \
-             COMMIT;"
+            "; DELETE FROM search_queue WHERE key IN (SELECT key FROM temp.search_batch); ",
+            $merge,
+            "COMMIT;"
         )
     };
 }
 
-const INDEX_CHUNK_SQL: &str = index_sql!(" LIMIT 64");
-const INDEX_BEHIND_SQL: &str = index_sql!(" LIMIT 1024");
-const INDEX_ALL_SQL: &str = index_sql!("");
+/// A merge step of the index's segments of at most about `$pages` leaf
+/// pages written. The index never merges on its own (`automerge = 0`,
+/// migration 0007), so these steps are what keeps the segment count down,
+/// in pieces short enough not to hold up the writes queued behind them. A
+/// level with fewer than four segments is left alone (FTS5's `usermerge`).
+macro_rules! merge_sql {
+    ($pages:literal) => {
+        concat!(
+            "INSERT INTO ticket_search (ticket_search, rank) VALUES ('merge', ",
+            $pages,
+            "); "
+        )
+    };
+}
+
+/// Pages one merge step after an idle chunk writes: enough to keep up with
+/// the segments the chunks add (a 64-row chunk is a segment of a few
+/// pages, rewritten once per level as the levels merge).
+const INDEX_CHUNK_SQL: &str = index_sql!(" LIMIT 64", merge_sql!(16));
+const INDEX_BEHIND_SQL: &str = index_sql!(" LIMIT 1024", merge_sql!(64));
+/// Before a search: no merging, the search is waiting.
+const INDEX_ALL_SQL: &str = index_sql!("", "");
 
 /// Indexes queued rows (see [`Take`]) and takes their keys off the queue,
 /// in one write transaction on `conn`; the caller holds the store's writer
