@@ -9,7 +9,7 @@ mod support;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use neurochat_core::domain::{TicketId, UserId};
+use neurochat_core::domain::{MessageId, TicketId, UserId};
 use neurochat_core::ports::{MessageStore, UserStore};
 use neurochat_storage_sqlx::SqliteStore;
 
@@ -135,9 +135,12 @@ fn acknowledged_messages_survive_kill_9() {
 }
 
 /// Commits never checkpoint (`wal_autocheckpoint = 0`); the checkpoint task
-/// moves the pages into the database file and keeps the WAL bounded, though
-/// the writes below put far more than the bound through it (one transaction
-/// per message: about 20 pages each).
+/// moves the pages into the database file and keeps the WAL bounded. The
+/// writes below go on without a pause (one transaction per message of a
+/// 56 KiB body that the search index has no word of, about 0.1 MiB of WAL
+/// each), so the WAL can only start over through a restart under the writer
+/// turn: it must happen while they go on (the WAL header's salt changes),
+/// with the file below the truncation bound.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkpoint_task_keeps_the_wal_bounded() {
     use neurochat_storage_sqlx::sqlite::{RESTART_WAL_BYTES, TRUNCATE_WAL_BYTES};
@@ -145,6 +148,15 @@ async fn checkpoint_task_keeps_the_wal_bounded() {
     let db = dir.path().join("neurochat.db");
     let wal = dir.path().join("neurochat.db-wal");
     let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    // The WAL header's first salt, which SQLite changes on every restart.
+    let salt = |p: &std::path::Path| {
+        use std::io::Read as _;
+        let mut header = [0u8; 20];
+        std::fs::File::open(p)
+            .and_then(|mut f| f.read_exact(&mut header))
+            .ok()
+            .map(|()| header[16..].to_vec())
+    };
     let autocheckpoint: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
         .fetch_one(store.pool())
         .await
@@ -154,14 +166,25 @@ async fn checkpoint_task_keeps_the_wal_bounded() {
     store.insert_user(&u).await.unwrap();
     let t = open_ticket(&store, u.id).await;
     let db_before = size(&db);
+    let first_salt = salt(&wal);
     let mut largest = 0;
-    for _ in 0..1_500 {
-        store
-            .insert_message(&message(t.id, Some(u.id), None))
-            .await
-            .unwrap();
+    let mut big = message(t.id, Some(u.id), None);
+    big.body = ".".repeat(56 << 10);
+    let mut restarted = false;
+    // Up to three times the restart point (about 0.1 MiB of WAL a message).
+    for i in 0..(RESTART_WAL_BYTES * 3 / (100 << 10)) {
+        big.id = MessageId(uuid::Uuid::now_v7());
+        store.insert_message(&big).await.unwrap();
         largest = largest.max(size(&wal));
+        if i % 64 == 0 && salt(&wal) != first_salt {
+            restarted = true;
+            break;
+        }
     }
+    assert!(
+        restarted,
+        "the WAL never started over while the writes went on ({largest} bytes)"
+    );
     assert!(
         largest <= TRUNCATE_WAL_BYTES + (1 << 20),
         "WAL reached {largest} bytes"

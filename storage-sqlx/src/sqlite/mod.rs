@@ -459,8 +459,8 @@ impl SqliteStore {
 /// WAL that starts over as planned keeps its file (overwriting is cheaper
 /// than cutting and growing it again), and one that grew further is cut
 /// back.
-const CHECKPOINT_LIMIT: &str = "67108864";
-const _: () = assert!(checkpoint::RESTART_WAL_BYTES * 2 == 67_108_864);
+const CHECKPOINT_LIMIT: &str = "268435456";
+const _: () = assert!(checkpoint::RESTART_WAL_BYTES * 2 == 268_435_456);
 
 /// The WAL file of the database `conn` is on, if it is a file in WAL mode.
 async fn wal_file(conn: &mut SqliteConnection) -> StoreResult<Option<PathBuf>> {
