@@ -24,5 +24,5 @@ pub mod session;
 pub use config::GatewayConfig;
 pub use frame::WsFrame;
 pub use gateway::{Gateway, GatewayStats};
-pub use serve::serve;
+pub use serve::{WRITE_BUFFER_BYTES, serve};
 pub use session::PeerInfo;

@@ -54,11 +54,13 @@ pub(crate) async fn upgrade(
         source_ip: ip.0.map(|ip| ip.to_string()),
     };
     // Same socket sizing as the standalone server: small buffers for many
-    // mostly idle connections; the session answers frames above
-    // `max_frame_bytes` itself, the library limit is only a backstop.
+    // mostly idle connections, written frames collected until the session
+    // flushes at the end of a burst (one `send` per burst); the session
+    // answers frames above `max_frame_bytes` itself, the library limit is
+    // only a backstop.
     upgrade
         .read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
+        .write_buffer_size(neurochat_transport_ws::WRITE_BUFFER_BYTES)
         .max_write_buffer_size(256 * 1024)
         .max_message_size(max * 4)
         .max_frame_size(max * 4)
