@@ -432,7 +432,30 @@ async fn pair_task(
         checked_message: false,
     };
     let mut alive = true;
-    while ctrl.changed().await.is_ok() {
+    // The phase that ran last: between phases both connections keep being
+    // read (the customer's echoes of its own messages trail the acks), so
+    // no backlog is left in the socket for the next phase to wade through
+    // on its clock.
+    let mut last: Option<Phase> = None;
+    let mut between = PhaseStats::default();
+    loop {
+        let changed = tokio::select! {
+            changed = ctrl.changed() => changed,
+            m = cust.next(), if alive && last.is_some() => {
+                let ph = last.unwrap_or_else(|| unreachable!("guarded by last.is_some()"));
+                let mut inflight = 0;
+                alive = p.on_customer(m, &ph, &mut between, &mut inflight).is_ok();
+                continue;
+            }
+            m = agent.next(), if alive && last.is_some() => {
+                let ph = last.unwrap_or_else(|| unreachable!("guarded by last.is_some()"));
+                alive = p.on_agent(m, &ph, &mut between).is_ok();
+                continue;
+            }
+        };
+        if changed.is_err() {
+            break;
+        }
         let c = *ctrl.borrow_and_update();
         match c {
             Ctrl::Wait => {}
@@ -448,6 +471,7 @@ async fn pair_task(
                         ..PhaseStats::default()
                     }
                 };
+                last = Some(ph);
                 let _ = done.send(stats).await;
             }
         }

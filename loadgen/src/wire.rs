@@ -20,11 +20,14 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Socket buffers: small for the thousands of idle connections, larger for
-/// the busy ones.
+/// the busy ones. Not much larger: tungstenite zero-fills the whole read
+/// buffer for every read from the socket, and with 64 KiB that zeroing was
+/// most of the load generator's time (and after an idle pause, page faults
+/// that held the first reads of a phase back for tens of milliseconds).
 pub fn ws_config(busy: bool) -> WebSocketConfig {
     let base = WebSocketConfig::default();
     if busy {
-        base.read_buffer_size(64 * 1024)
+        base.read_buffer_size(8 * 1024)
     } else {
         base.read_buffer_size(4 * 1024).write_buffer_size(0)
     }
