@@ -24,6 +24,9 @@ pub(super) const INDEX_CHUNK: u64 = 64;
 /// writes are waiting (under sustained load there is no idle moment).
 pub(super) const INDEX_BEHIND: u64 = 4096;
 
+/// Queued rows one catching-up transaction takes (see [`Take::Behind`]).
+pub(super) const INDEX_BEHIND_TAKE: u64 = 1024;
+
 /// How much of the queue one indexing transaction takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Take {
@@ -185,6 +188,13 @@ pub(super) fn fts_query(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_takes_ask_for_what_their_constants_say() {
+        assert!(INDEX_CHUNK_SQL.contains(&format!(" LIMIT {INDEX_CHUNK}; ")));
+        assert!(INDEX_BEHIND_SQL.contains(&format!(" LIMIT {INDEX_BEHIND_TAKE}; ")));
+        assert!(!INDEX_ALL_SQL.contains(" LIMIT "));
+    }
 
     #[test]
     fn words_are_alphanumeric_runs_lower_cased() {

@@ -68,7 +68,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::checkpoint;
-use super::search::{INDEX_BEHIND, INDEX_CHUNK, Take, index_queued};
+use super::search::{INDEX_BEHIND, INDEX_BEHIND_TAKE, INDEX_CHUNK, Take, index_queued};
 use super::{StoreTasks, db_err};
 
 mod plan;
@@ -417,16 +417,34 @@ async fn index_some(
         },
     };
     match taken {
-        Ok(0) => 0,
-        // Fewer than asked for: the queue is empty now.
-        Ok(n) if take == Take::Chunk && n < INDEX_CHUNK => 0,
-        Ok(n) => unindexed.saturating_sub(n).max(1),
+        Ok(n) => backlog_after(take, n, unindexed),
         Err(error) => {
             if !pool.is_closed() {
                 tracing::warn!(%error, "indexing queued search rows failed; a search indexes them");
             }
             0
         }
+    }
+}
+
+/// The backlog estimate after an indexing transaction of `take` indexed `n`
+/// rows, from `unindexed` before it.
+fn backlog_after(take: Take, n: u64, unindexed: u64) -> u64 {
+    let asked = match take {
+        Take::Chunk => INDEX_CHUNK,
+        Take::Behind => INDEX_BEHIND_TAKE,
+        Take::All => u64::MAX,
+    };
+    if n < asked {
+        // Fewer than asked for: the queue is empty now.
+        0
+    } else {
+        // As many as asked for: more may be queued than the estimate says
+        // (it only counts what this writer inserted), so the next idle
+        // moment takes another chunk. Otherwise a backlog the estimate
+        // missed stayed until it reached INDEX_BEHIND, and was then indexed
+        // 1,024 rows at a time, 14 ms each, while the writes waited.
+        unindexed.saturating_sub(n).max(INDEX_CHUNK)
     }
 }
 
@@ -496,5 +514,28 @@ fn fail(job: Job, e: StoreError) {
         Job::Ticket { reply, .. } => {
             let _ = reply.send(Err(e));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_take_keeps_the_idle_indexing_going_a_short_one_ends_it() {
+        // The estimate said 10, but the chunk came back full: more waits.
+        assert_eq!(backlog_after(Take::Chunk, INDEX_CHUNK, 10), INDEX_CHUNK);
+        assert_eq!(
+            backlog_after(Take::Chunk, INDEX_CHUNK, 200),
+            200 - INDEX_CHUNK
+        );
+        assert_eq!(backlog_after(Take::Chunk, INDEX_CHUNK - 1, 200), 0);
+        assert_eq!(backlog_after(Take::Chunk, 0, 5), 0);
+        assert_eq!(
+            backlog_after(Take::Behind, INDEX_BEHIND_TAKE, 5_000),
+            5_000 - INDEX_BEHIND_TAKE
+        );
+        assert_eq!(backlog_after(Take::Behind, 7, 5_000), 0);
+        assert_eq!(backlog_after(Take::All, 100_000, 5), 0);
     }
 }
