@@ -198,6 +198,22 @@ pub struct Cli {
     /// target/web/console)
     #[arg(long, env = "NEUROCHAT_CONSOLE_DIR", value_name = "DIR")]
     pub console_dir: Option<PathBuf>,
+
+    /// The address people reach this server at (`https://support.example.com`,
+    /// no path), used in links the server mails: a password reset mail
+    /// links to the console's reset page there. Set it whenever the server
+    /// is reached under another name than its listen address (a proxy, a
+    /// domain, 0.0.0.0). (default: the scheme and the bound address, with
+    /// `localhost` for an unspecified address such as 0.0.0.0)
+    #[arg(long, env = "NEUROCHAT_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// The link a password reset mail carries, with `{token}` where the
+    /// single-use reset token goes, for a reset page other than the
+    /// console's. (default: `PUBLIC_URL/console#/reset?token={token}`, the
+    /// console's reset page)
+    #[arg(long, env = "NEUROCHAT_RESET_LINK_TEMPLATE", value_name = "URL")]
+    pub reset_link_template: Option<String>,
 }
 
 impl fmt::Debug for Cli {
@@ -221,6 +237,8 @@ impl fmt::Debug for Cli {
             .field("metrics_token", &self.metrics_token)
             .field("web_dir", &self.web_dir)
             .field("console_dir", &self.console_dir)
+            .field("public_url", &self.public_url)
+            .field("reset_link_template", &self.reset_link_template)
             .finish()
     }
 }
@@ -244,6 +262,8 @@ struct FileConfig {
     metrics_token: Option<SecretArg>,
     web_dir: Option<PathBuf>,
     console_dir: Option<PathBuf>,
+    public_url: Option<String>,
+    reset_link_template: Option<String>,
 }
 
 /// Where the data lives.
@@ -293,6 +313,64 @@ pub struct Settings {
     pub web_dir: PathBuf,
     /// The console's built files, served at `/console`.
     pub console_dir: PathBuf,
+    /// The configured public address (`scheme://host[:port]`, no trailing
+    /// slash); `None`: derived from the bound address at start.
+    pub public_url: Option<String>,
+    /// A configured reset link (holds `{token}`); `None`: the console's
+    /// reset page under the public address ([`reset_link_template`]).
+    pub reset_link_template: Option<String>,
+}
+
+/// The placeholder of the reset token in a reset link template.
+pub const TOKEN_PLACEHOLDER: &str = "{token}";
+
+/// The reset link of a password reset mail: the configured template, or
+/// the console's reset page under `public_url` (docs/CONSOLE.md,
+/// "Passwords": the console reads the token from `#/reset?token=…`).
+pub fn reset_link_template(configured: Option<&str>, public_url: &str) -> String {
+    match configured {
+        Some(t) => t.to_owned(),
+        None => format!("{public_url}/console#/reset?token={TOKEN_PLACEHOLDER}"),
+    }
+}
+
+/// The public address when none is configured: the scheme and the bound
+/// address (`localhost` standing in for an unspecified one, which no
+/// browser can open).
+pub fn default_public_url(scheme: &str, addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("{scheme}://localhost:{}", addr.port())
+    } else {
+        format!("{scheme}://{addr}")
+    }
+}
+
+/// Checks a configured public address: `http(s)://host[:port]`, no path,
+/// query or fragment; a trailing slash is dropped.
+fn parse_public_url(url: &str) -> Result<String> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let Some(rest) = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+    else {
+        bail!("--public-url `{url}` must start with http:// or https://");
+    };
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ', '@']) {
+        bail!("--public-url `{url}` must be scheme://host[:port], without a path");
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Checks a configured reset link template: an http(s) URL with `{token}`.
+fn parse_reset_template(t: &str) -> Result<String> {
+    let t = t.trim();
+    if !(t.starts_with("https://") || t.starts_with("http://")) {
+        bail!("--reset-link-template must be an http:// or https:// URL");
+    }
+    if !t.contains(TOKEN_PLACEHOLDER) {
+        bail!("--reset-link-template must contain {TOKEN_PLACEHOLDER} where the reset token goes");
+    }
+    Ok(t.to_owned())
 }
 
 impl Cli {
@@ -363,6 +441,16 @@ impl Cli {
                     .unwrap_or(10),
             ),
             metrics_token: self.metrics_token.or(file.metrics_token),
+            public_url: self
+                .public_url
+                .or(file.public_url)
+                .map(|u| parse_public_url(&u))
+                .transpose()?,
+            reset_link_template: self
+                .reset_link_template
+                .or(file.reset_link_template)
+                .map(|t| parse_reset_template(&t))
+                .transpose()?,
             console_dir: match self.console_dir.or(file.console_dir) {
                 Some(dir) => dir,
                 None => web_dir.parent().unwrap_or(Path::new("")).join("console"),
@@ -449,6 +537,78 @@ mod tests {
         assert_eq!(s.web_dir, PathBuf::from(DEFAULT_WEB_DIR));
         assert_eq!(s.console_dir, PathBuf::from("target/web/console"));
         assert!(s.tls.is_none() && s.jwt_key.is_none() && s.admin_password.is_none());
+        assert!(s.public_url.is_none() && s.reset_link_template.is_none());
+    }
+
+    #[test]
+    fn the_reset_link_points_at_the_consoles_reset_page() {
+        let addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let base = default_public_url("http", addr);
+        assert_eq!(base, "http://127.0.0.1:8080");
+        assert_eq!(
+            reset_link_template(None, &base),
+            "http://127.0.0.1:8080/console#/reset?token={token}"
+        );
+        let any: SocketAddr = "0.0.0.0:443".parse().unwrap();
+        assert_eq!(default_public_url("https", any), "https://localhost:443");
+        let v6: SocketAddr = "[::1]:8080".parse().unwrap();
+        assert_eq!(default_public_url("http", v6), "http://[::1]:8080");
+        assert_eq!(
+            reset_link_template(Some("https://x.test/r?t={token}"), &base),
+            "https://x.test/r?t={token}"
+        );
+    }
+
+    #[test]
+    fn public_url_and_reset_template_from_flags_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("server.toml");
+        std::fs::write(
+            &file,
+            "public_url = \"https://support.example.com/\"\n\
+             reset_link_template = \"https://help.example.com/reset/{token}\"\n",
+        )
+        .unwrap();
+        let from_file = Cli {
+            config: Some(file.clone()),
+            ..Cli::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(
+            from_file.public_url.as_deref(),
+            Some("https://support.example.com"),
+            "the trailing slash is dropped"
+        );
+        assert_eq!(
+            from_file.reset_link_template.as_deref(),
+            Some("https://help.example.com/reset/{token}")
+        );
+        let flag = Cli::try_parse_from([
+            "neurochat-server",
+            "--config",
+            file.to_str().unwrap(),
+            "--public-url",
+            "http://10.0.0.5:8080",
+        ])
+        .unwrap()
+        .resolve()
+        .unwrap();
+        assert_eq!(flag.public_url.as_deref(), Some("http://10.0.0.5:8080"));
+        for bad in ["support.example.com", "https://x.test/console", "ftp://x"] {
+            let cli = Cli {
+                public_url: Some(bad.into()),
+                ..Cli::default()
+            };
+            assert!(cli.resolve().is_err(), "{bad}");
+        }
+        for bad in ["https://x.test/reset", "javascript:{token}"] {
+            let cli = Cli {
+                reset_link_template: Some(bad.into()),
+                ..Cli::default()
+            };
+            assert!(cli.resolve().is_err(), "{bad}");
+        }
     }
 
     #[test]

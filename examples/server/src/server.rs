@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::config::{Database, Settings};
+use crate::config::{self, Database, Settings};
 use crate::keys::{self, KeySource};
 use crate::{console, tls, widget};
 
@@ -60,9 +60,37 @@ pub async fn run(settings: Settings) -> Result<()> {
             "JWT signing key: generated on first start and saved (mode 0600)"
         ),
     }
+    // Bound first: the public address of mailed links defaults to it.
+    let tcp = TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    let addr = tcp.local_addr().context("the bound address")?;
+    let scheme = if settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let public_url = match &settings.public_url {
+        Some(url) => url.clone(),
+        None => {
+            if addr.ip().is_unspecified() {
+                tracing::warn!(
+                    %addr,
+                    "listening on an unspecified address: mailed links use localhost; set --public-url"
+                );
+            }
+            config::default_public_url(scheme, addr)
+        }
+    };
+    let reset_link =
+        config::reset_link_template(settings.reset_link_template.as_deref(), &public_url);
+    // The template only: the token is filled in per mail and never logged.
+    tracing::info!(template = %reset_link, "password reset links");
+
     let mut config = Config::new(Vec::new());
     config.tokens.current_key = key;
     config.identity.hmac_secret = settings.identity_hmac_secret.clone();
+    config.mail.reset_link_template = Some(reset_link);
     let desk = Desk::builder(store, config)
         .build()
         .context("building the desk")?;
@@ -84,15 +112,6 @@ pub async fn run(settings: Settings) -> Result<()> {
     // own origin (the /demo page), which no setting names.
     let gateway = Gateway::new(desk.clone(), http.gateway.clone());
 
-    let tcp = TcpListener::bind(settings.listen)
-        .await
-        .with_context(|| format!("listening on {}", settings.listen))?;
-    let addr = tcp.local_addr().context("the bound address")?;
-    let scheme = if settings.tls.is_some() {
-        "https"
-    } else {
-        "http"
-    };
     let app = app(
         gateway.clone(),
         http,
