@@ -8,7 +8,9 @@
 //!   [`backoff`], [`inbox`] (the live ticket list over `ticket_event`s),
 //!   [`conversation`] (exactly-once messages keyed by `seq`, the outbox of
 //!   optimistic sends, receipts, typing), [`session`] (token refresh
-//!   timing), [`keys`] (keyboard shortcuts), [`staff`] (the staff
+//!   timing), [`password`] (new-password checks, the reset link's token,
+//!   the messages of the password calls' error codes), [`keys`]
+//!   (keyboard shortcuts), [`staff`] (the staff
 //!   directory: assignee choices and loads), [`live`] (the reducer over
 //!   server frames that ties them together) and [`wire`] (JSON of
 //!   `neurochat_protocol` frames);
@@ -22,6 +24,7 @@ pub mod conversation;
 pub mod inbox;
 pub mod keys;
 pub mod live;
+pub mod password;
 pub mod query;
 pub mod session;
 pub mod staff;

@@ -65,19 +65,36 @@ pub(crate) enum Route {
     Categories,
     /// `#/admin/audit`.
     Audit,
+    /// `#/account/password`: change one's own password.
+    ChangePassword,
+    /// `#/forgot` (signed out): ask for a reset link.
+    Forgot,
+    /// `#/reset` (signed out): choose a new password with the emailed
+    /// link's token (`#/reset?token=…`, read once into [`App::reset_token`]
+    /// and removed from the address).
+    Reset,
 }
 
 impl Route {
     fn parse(hash: &str) -> Route {
         let h = hash.trim_start_matches('#').trim_start_matches('/');
+        let h = h.split_once('?').map_or(h, |(path, _)| path);
         match h.split('/').collect::<Vec<_>>().as_slice() {
             ["ticket", id] => Uuid::try_parse(id).map_or(Route::Inbox, Route::Ticket),
             ["metrics"] => Route::Metrics,
             ["admin", "users"] => Route::Users,
             ["admin", "categories"] => Route::Categories,
             ["admin", "audit"] => Route::Audit,
+            ["account", "password"] => Route::ChangePassword,
+            ["forgot"] => Route::Forgot,
+            ["reset"] => Route::Reset,
             _ => Route::Inbox,
         }
+    }
+
+    /// Pages of the signed-out console (shown instead of the login form).
+    pub(crate) fn signed_out_only(&self) -> bool {
+        matches!(self, Route::Forgot | Route::Reset)
     }
 
     /// Pages only admins may open.
@@ -93,6 +110,9 @@ impl Route {
             Route::Users => "#/admin/users".into(),
             Route::Categories => "#/admin/categories".into(),
             Route::Audit => "#/admin/audit".into(),
+            Route::ChangePassword => "#/account/password".into(),
+            Route::Forgot => "#/forgot".into(),
+            Route::Reset => "#/reset".into(),
         }
     }
 }
@@ -134,6 +154,9 @@ pub(crate) struct App {
     pub(crate) sound: bool,
     /// The message of the top banner (session or connection trouble).
     pub(crate) banner: Option<String>,
+    /// The emailed reset link's token, taken out of the address bar (kept
+    /// in memory only, until it is used).
+    pub(crate) reset_token: Option<String>,
 }
 
 impl App {
@@ -186,12 +209,20 @@ pub fn start() {
     let sound = dom::local_storage()
         .and_then(|s| s.get_item("neurochat.console.sound").ok().flatten())
         .is_none_or(|v| v != "off");
+    let route = Route::parse(&views::take_reset_token());
     with(|a| {
         a.sound = sound;
-        a.route = Route::parse(&dom::window().location().hash().unwrap_or_default());
+        a.route = route.clone();
     });
     dom::on(&dom::window(), "hashchange", |_| {
-        let route = Route::parse(&dom::window().location().hash().unwrap_or_default());
+        let route = Route::parse(&views::take_reset_token());
+        if route == Route::Reset && with_ref(|a| a.session.is_some() && a.reset_token.is_some()) {
+            // A reset link opened in a signed-in tab: log out first (the
+            // reset ends every session anyway), then the reset form.
+            with(|a| a.route = Route::Reset);
+            logout();
+            return;
+        }
         navigate(route);
     });
     dom::on(&dom::document(), "keydown", views::on_key);
@@ -201,6 +232,12 @@ pub fn start() {
             mark_seen();
         }
     });
+    // A reset link opens the reset form even in a tab with a session: the
+    // reset ends every session of the account anyway.
+    if route == Route::Reset && with_ref(|a| a.reset_token.is_some()) {
+        views::render_signed_out(None, None);
+        return;
+    }
     let stored = dom::session_storage()
         .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
         .and_then(|text| wire::parse::<Stored>(&text).ok())
@@ -219,7 +256,7 @@ pub fn start() {
                 }
             });
         }
-        None => views::render_login(None),
+        None => views::render_signed_out(None, None),
     }
 }
 
@@ -284,7 +321,7 @@ pub(crate) fn session_ended(why: Option<&str>) {
         let _ = ws.close();
     }
     dom::document().set_title("NeuroChat console");
-    views::render_login(why);
+    views::render_signed_out(why, None);
 }
 
 /// After login (or a restored session): the shell, the data, the socket.
@@ -538,7 +575,15 @@ pub(crate) fn navigate(route: Route) {
     }
     let logged_in = with_ref(|a| a.session.is_some());
     with(|a| a.route = route.clone());
-    if !logged_in || dom::by_id("main").is_none() {
+    if !logged_in {
+        // The login form, or the forgotten-password pages (not while a
+        // stored session is being resumed: that ends in one or the other).
+        if !with_ref(|a| a.refreshing) {
+            views::render_signed_out(None, None);
+        }
+        return;
+    }
+    if dom::by_id("main").is_none() {
         return;
     }
     match route {

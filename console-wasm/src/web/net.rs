@@ -73,6 +73,17 @@ pub(crate) async fn anonymous<T: DeserializeOwned>(
     }
 }
 
+/// A call without a token whose 2xx answer has no body to read (`202`,
+/// `204`): the password reset request and confirmation.
+pub(crate) async fn anonymous_empty(method: &str, path: &str, body: &str) -> Result<(), ErrorBody> {
+    let (status, text) = raw(method, path, None, Some(body)).await?;
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(wire::problem(status, &text))
+    }
+}
+
 /// Rotates the refresh token (`POST /api/v1/auth/refresh`). One refresh at
 /// a time: a second caller waits for the first (two concurrent rotations of
 /// one token would look like token theft and end the session).
@@ -136,7 +147,12 @@ pub(crate) async fn call(
             return Err(ErrorBody::new(ErrorCode::Unauthenticated, "Logged out."));
         };
         let (status, text) = raw(method, path, Some(&token), body.as_deref()).await?;
-        if status == 401 && attempt == 0 {
+        // A 401 `invalid_credentials` (a wrong current password on
+        // change-password) is an answer, not an expired token.
+        if status == 401
+            && attempt == 0
+            && wire::problem(status, &text).code != ErrorCode::InvalidCredentials
+        {
             refresh().await?;
             continue;
         }

@@ -2,9 +2,9 @@
 //! `textContent` or as a text node, never as markup.
 
 use neurochat_protocol::v1::{
-    AgentMetricsView, AuditAction, AuditEntryView, AuthResponse, Availability, CategoryView,
-    CreateCategoryRequest, LoginRequest, MessageKind, Page, Priority, Role, SetDisabledRequest,
-    SetRoleRequest, TeamMetricsView, TicketSort, TicketStatus, TicketView, UpdateCategoryRequest,
+    AgentMetricsView, AuditAction, AuditEntryView, Availability, CategoryView,
+    CreateCategoryRequest, MessageKind, Page, Priority, Role, SetDisabledRequest, SetRoleRequest,
+    TeamMetricsView, TicketSort, TicketStatus, TicketView, UpdateCategoryRequest,
     UpdateTicketRequest, UserView,
 };
 use uuid::Uuid;
@@ -19,12 +19,13 @@ use super::{Conn, Route, net, with, with_ref};
 use crate::conversation::Item;
 use crate::keys::{self, Shortcut};
 use crate::query::Assignee;
-use crate::session::Stored;
 use crate::wire;
 
+mod account;
 mod pages;
 mod ticket;
 
+pub(crate) use account::*;
 pub(crate) use ticket::*;
 
 fn app_root() -> Element {
@@ -52,72 +53,6 @@ fn time_text(t: time::OffsetDateTime) -> String {
     date.to_locale_string("default", &options)
         .as_string()
         .unwrap_or_default()
-}
-
-// ----- login -----
-
-/// "Loading…" while a stored session is refreshed.
-pub(crate) fn render_loading() {
-    let root = app_root();
-    clear(&root);
-    append(&root, &[&el_text("p", "boot", "Resuming your session…")]);
-}
-
-/// The login form (with why the last session ended, if it did).
-pub(crate) fn render_login(why: Option<&str>) {
-    let root = app_root();
-    clear(&root);
-    let _ = root.remove_attribute("aria-busy");
-    let form = el_class("form", "login");
-    testid(&form, "login-form");
-    attr(&form, "aria-labelledby", "login-title");
-    let h = el_text("h1", "", "NeuroChat console");
-    attr(&h, "id", "login-title");
-    let email = input("email", "login-email", "");
-    attr(&email, "id", "login-email");
-    attr(&email, "autocomplete", "username");
-    attr(&email, "required", "");
-    let pw = input("password", "login-password", "");
-    attr(&pw, "id", "login-password");
-    attr(&pw, "autocomplete", "current-password");
-    attr(&pw, "required", "");
-    let l1 = el_text("label", "", "Email");
-    attr(&l1, "for", "login-email");
-    let l2 = el_text("label", "", "Password");
-    attr(&l2, "for", "login-password");
-    let err = el_text("p", "error", why.unwrap_or(""));
-    attr(&err, "id", "login-error");
-    attr(&err, "role", "alert");
-    testid(&err, "login-error");
-    let submit = el_text("button", "primary", "Log in");
-    attr(&submit, "type", "submit");
-    testid(&submit, "login-submit");
-    append(&form, &[&h, &l1, &email, &l2, &pw, &err, &submit]);
-    append(&root, &[&form]);
-    super::dom::on(&form, "submit", move |e: Event| {
-        e.prevent_default();
-        let body = wire::body(&LoginRequest {
-            email: value_of("login-email").trim().to_owned(),
-            password: value_of("login-password"),
-        });
-        if let Some(b) = by_id("login-error") {
-            b.set_text_content(Some("Logging in…"));
-        }
-        wasm_bindgen_futures::spawn_local(async move {
-            match net::anonymous::<AuthResponse>("POST", "/api/v1/auth/login", &body).await {
-                Ok(r) => {
-                    super::session_started(Stored::from(r), true);
-                    super::logged_in();
-                }
-                Err(e) => {
-                    if let Some(b) = by_id("login-error") {
-                        b.set_text_content(Some(&e.message));
-                    }
-                }
-            }
-        });
-    });
-    focus(&email);
 }
 
 // ----- the shell -----
@@ -231,7 +166,7 @@ pub(crate) fn render_shell() {
         attr(&n, "id", "notify-permission");
         append(&bar, &[&n]);
     }
-    append(&bar, &[&user, &load, &logout]);
+    append(&bar, &[&user, &load, &account::account_menu(), &logout]);
     let banner = el_class("div", "banner");
     attr(&banner, "id", "banner");
     attr(&banner, "role", "status");
@@ -329,7 +264,9 @@ pub(crate) fn render_main() {
     let Some(main) = by_id("main") else { return };
     // Admin pages for admins only: an agent who types their address lands
     // in the inbox (the server would refuse the data anyway).
-    let denied = with_ref(|a| a.route.admin_only() && !a.is_admin());
+    // The forgotten-password pages are for the signed out: a signed-in
+    // agent who opens one lands in the inbox too.
+    let denied = with_ref(|a| (a.route.admin_only() && !a.is_admin()) || a.route.signed_out_only());
     if denied {
         with(|a| a.route = Route::Inbox);
         let _ = super::dom::window()
@@ -378,6 +315,11 @@ pub(crate) fn render_main() {
             clear(&main);
             pages::render_audit(&main);
         }
+        Route::ChangePassword => {
+            clear(&main);
+            account::render_change_password(&main);
+        }
+        Route::Forgot | Route::Reset => {}
     }
 }
 
