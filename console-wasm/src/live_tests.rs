@@ -460,3 +460,33 @@ fn availability_follows_the_server() {
     l.disconnected();
     assert!(l.set_availability(Availability::Offline).is_none());
 }
+
+#[test]
+fn activity_on_an_unassigned_ticket_moves_its_unread_count_quietly() {
+    let mut l = live_with_open_ticket();
+    let other = Uuid::from_u128(0x56);
+    l.frame(
+        ServerFrame::TicketEvent {
+            ticket: ticket(other, 3),
+            change: TicketChange::Created,
+        },
+        0.0,
+        true,
+    );
+    assert_eq!(l.inbox.unread(other), 1);
+    let mut later = ticket(other, 4);
+    later.last_seq = 3;
+    let fx = l.frame(
+        ServerFrame::TicketEvent {
+            ticket: later,
+            change: TicketChange::Activity,
+        },
+        0.0,
+        true,
+    );
+    assert_eq!(l.inbox.unread(other), 3);
+    assert!(fx.contains(&Effect::Render(Region::Inbox)));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Notify { .. })));
+    // Not a new ticket twice.
+    assert_eq!(l.inbox.new_count(), 1);
+}

@@ -44,6 +44,7 @@ impl From<TicketChange> for wire::TicketChange {
             TicketChange::Status => wire::TicketChange::Status,
             TicketChange::Priority => wire::TicketChange::Priority,
             TicketChange::Category => wire::TicketChange::Category,
+            TicketChange::Activity => wire::TicketChange::Activity,
         }
     }
 }

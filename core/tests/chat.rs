@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration as StdDuration;
 
 use neurochat_core::domain::{MessageKind, TicketStatus};
-use neurochat_core::events::{Event, Topic};
+use neurochat_core::events::{Event, TicketChange, Topic};
 use neurochat_core::ports::Delivery;
 use neurochat_core::service::chat::{DeliveryStatus, HistoryPage, PostMessage, delivery_status};
 use neurochat_protocol::v1::{ErrorCode, FieldErrorCode};
@@ -418,4 +418,61 @@ async fn subscriptions_are_authorized_and_internal_notes_use_the_staff_topic() {
         ),
         other => panic!("expected the public reply, got {other:?}"),
     }
+}
+
+/// The next inbox event: a ticket and what changed.
+async fn next_ticket_event(
+    events: &mut neurochat_core::ports::Subscription,
+) -> (neurochat_core::domain::Ticket, TicketChange) {
+    match tokio::time::timeout(
+        StdDuration::from_secs(5),
+        futures_util::StreamExt::next(events),
+    )
+    .await
+    {
+        Ok(Some(Delivery::Event(Event::TicketChanged { ticket, change }))) => (ticket, change),
+        other => panic!("expected a ticket event, got {other:?}"),
+    }
+}
+
+/// The queue moves live: a message on an unassigned ticket goes to the
+/// inbox as an `activity` change carrying the new `last_seq`; once the
+/// ticket is assigned its messages reach the assignee's own channel only.
+#[tokio::test]
+async fn messages_on_unassigned_tickets_reach_the_inbox_assigned_ones_do_not() {
+    let env = env();
+    let (_, admin) = env.admin().await;
+    let agent = env.agent(&admin, "activity.agent@example.com").await;
+    let c = env.customer("activity.cust@example.com").await;
+    let d = &env.desk;
+    let t = env.open_ticket(&c, "activity").await;
+    let mut events = d.bus().subscribe(Topic::Inbox).await.unwrap();
+    d.post_message(&c, post(t.id, "anyone there?", "a-1"))
+        .await
+        .unwrap();
+    let (ticket, change) = next_ticket_event(&mut events).await;
+    assert_eq!((ticket.id, change), (t.id, TicketChange::Activity));
+    assert_eq!(ticket.last_seq, 2);
+    // An agent's note on the unassigned ticket moves it too (staff see notes).
+    let mut note = post(t.id, "looking", "a-2");
+    note.internal = true;
+    d.post_message(&agent, note).await.unwrap();
+    let (ticket, change) = next_ticket_event(&mut events).await;
+    assert_eq!((change, ticket.last_seq), (TicketChange::Activity, 3));
+    d.claim_ticket(&agent, t.id, &ctx()).await.unwrap();
+    assert_eq!(
+        next_ticket_event(&mut events).await.1,
+        TicketChange::Claimed
+    );
+    d.post_message(&c, post(t.id, "thanks", "a-3"))
+        .await
+        .unwrap();
+    d.post_message(&agent, post(t.id, "you're welcome", "a-4"))
+        .await
+        .unwrap();
+    // The next inbox event is the next ticket's creation: nothing of the
+    // assigned ticket's messages came in between.
+    let t2 = env.open_ticket(&c, "activity two").await;
+    let (ticket, change) = next_ticket_event(&mut events).await;
+    assert_eq!((ticket.id, change), (t2.id, TicketChange::Created));
 }

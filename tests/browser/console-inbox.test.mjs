@@ -73,10 +73,13 @@ scenario('inbox: new tickets appear live without a reload, with a "(N) NeuroChat
   assert.equal(s3.rows.find((r) => r.id === t1.ticketId).open, true, 'the opened row has data-open');
   assert.equal(s3.rows.find((r) => r.id === t2.ticketId).isNew, true);
 
-  // A new message on the listed, not open, ticket: its unread count rises live.
+  // A new message on the listed, not open, unassigned ticket: its unread
+  // count rises live (the inbox's `activity` event), 1 -> 2.
+  const unreadBefore = (await c.state()).rows.find((r) => r.id === t2.ticketId)?.unread;
+  assert.equal(unreadBefore, 1, 'the first message unread');
   await cust2.send(t2.ticketId, 'Also the handle came off.');
-  await until(async () => (await c.state()).rows.find((r) => r.id === t2.ticketId)?.unread >= 1, {
-    label: 'data-unread >= 1 on the other ticket after its customer wrote',
+  await until(async () => (await c.state()).rows.find((r) => r.id === t2.ticketId)?.unread === 2, {
+    label: 'data-unread=2 on the other ticket after its customer wrote',
   });
   assert.equal(await c.page.evaluate(() => window.__ncNoReload), 'still here', 'still no reload');
   assert.deepEqual(c.log.errors, [], 'no uncaught page errors');

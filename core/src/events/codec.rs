@@ -170,6 +170,7 @@ fn change_name(c: TicketChange) -> &'static str {
         TicketChange::Status => "status",
         TicketChange::Priority => "priority",
         TicketChange::Category => "category",
+        TicketChange::Activity => "activity",
     }
 }
 
@@ -182,6 +183,7 @@ fn parse_change(s: &str) -> Option<TicketChange> {
         TicketChange::Status,
         TicketChange::Priority,
         TicketChange::Category,
+        TicketChange::Activity,
     ]
     .into_iter()
     .find(|c| change_name(*c) == s)

@@ -70,6 +70,9 @@ pub enum TicketChange {
     Priority,
     /// Category changed.
     Category,
+    /// A message was posted while it is unassigned (inbox only; the
+    /// snapshot carries the new `last_seq`).
+    Activity,
 }
 
 /// Which service level a ticket breached.

@@ -239,6 +239,20 @@ impl Desk {
         };
         self.publish(topic, Event::MessagePosted(message.clone()))
             .await;
+        if ticket.assignee_id.is_none() {
+            // The queue every agent watches: its rows' unread counts move
+            // live. (An assigned ticket's messages reach its assignee below;
+            // a per-message inbox event for every ticket would cost a frame
+            // per agent per message.)
+            self.publish(
+                Topic::Inbox,
+                Event::TicketChanged {
+                    ticket: ticket.clone(),
+                    change: TicketChange::Activity,
+                },
+            )
+            .await;
+        }
         if new.kind == MessageKind::Customer
             && let Some(assignee) = ticket.assignee_id
         {

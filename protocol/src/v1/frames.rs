@@ -273,6 +273,10 @@ pub enum TicketChange {
     Priority,
     /// Its category changed.
     Category,
+    /// A message was posted on it while it is unassigned (the snapshot
+    /// carries the new `last_seq`): sent to the inbox only, so the queue's
+    /// unread counts move live for every agent.
+    Activity,
     /// Its current state, re-read from storage after this connection fell
     /// behind on the inbox and missed events (what changed is not known).
     Resync,
@@ -288,6 +292,7 @@ impl TicketChange {
         TicketChange::Status,
         TicketChange::Priority,
         TicketChange::Category,
+        TicketChange::Activity,
         TicketChange::Resync,
     ];
 
@@ -301,6 +306,7 @@ impl TicketChange {
             TicketChange::Status => "status",
             TicketChange::Priority => "priority",
             TicketChange::Category => "category",
+            TicketChange::Activity => "activity",
             TicketChange::Resync => "resync",
         }
     }

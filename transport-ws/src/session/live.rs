@@ -122,9 +122,13 @@ impl Session {
     /// ticket at this version or a newer one (the same change can arrive
     /// on several topics, and again through a resynchronisation).
     async fn ticket_event(&mut self, ticket: &Ticket, change: TicketChange) -> Option<End> {
-        let seen = &mut self.rarely().seen_versions;
-        if !seen.record(ticket.id, ticket.version).is_new() {
-            return None;
+        // `activity` moves `last_seq`, not the version, so the version
+        // check would drop it; a repeat only repeats a snapshot.
+        if change != TicketChange::Activity {
+            let seen = &mut self.rarely().seen_versions;
+            if !seen.record(ticket.id, ticket.version).is_new() {
+                return None;
+            }
         }
         self.write_ticket_event(ticket, change).await
     }
