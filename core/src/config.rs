@@ -104,6 +104,9 @@ pub struct IdentityConfig {
     pub require_verified: bool,
 }
 
+/// Where the reset token goes in [`MailConfig::reset_link_template`].
+pub const RESET_TOKEN_PLACEHOLDER: &str = "{token}";
+
 /// Email wording and links.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailConfig {

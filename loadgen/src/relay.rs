@@ -439,19 +439,20 @@ async fn pair_task(
     let mut last: Option<Phase> = None;
     let mut between = PhaseStats::default();
     loop {
-        let changed = tokio::select! {
-            changed = ctrl.changed() => changed,
-            m = cust.next(), if alive && last.is_some() => {
-                let ph = last.unwrap_or_else(|| unreachable!("guarded by last.is_some()"));
-                let mut inflight = 0;
-                alive = p.on_customer(m, &ph, &mut between, &mut inflight).is_ok();
-                continue;
-            }
-            m = agent.next(), if alive && last.is_some() => {
-                let ph = last.unwrap_or_else(|| unreachable!("guarded by last.is_some()"));
-                alive = p.on_agent(m, &ph, &mut between).is_ok();
-                continue;
-            }
+        let changed = match last {
+            Some(ph) if alive => tokio::select! {
+                changed = ctrl.changed() => changed,
+                m = cust.next() => {
+                    let mut inflight = 0;
+                    alive = p.on_customer(m, &ph, &mut between, &mut inflight).is_ok();
+                    continue;
+                }
+                m = agent.next() => {
+                    alive = p.on_agent(m, &ph, &mut between).is_ok();
+                    continue;
+                }
+            },
+            _ => ctrl.changed().await,
         };
         if changed.is_err() {
             break;

@@ -599,7 +599,7 @@ impl Desk {
         let how = match &mail.reset_link_template {
             Some(t) => format!(
                 "Open this link to choose a new password:\n\n{}\n",
-                t.replace("{token}", token)
+                t.replace(crate::config::RESET_TOKEN_PLACEHOLDER, token)
             ),
             None => format!("Use this code to choose a new password:\n\n{token}\n"),
         };

@@ -321,8 +321,8 @@ pub struct Settings {
     pub reset_link_template: Option<String>,
 }
 
-/// The placeholder of the reset token in a reset link template.
-pub const TOKEN_PLACEHOLDER: &str = "{token}";
+/// The placeholder of the reset token in a reset link template (core's).
+pub use neurochat_core::config::RESET_TOKEN_PLACEHOLDER as TOKEN_PLACEHOLDER;
 
 /// The reset link of a password reset mail: the configured template, or
 /// the console's reset page under `public_url` (docs/CONSOLE.md,
