@@ -314,7 +314,9 @@ async fn existing_counts(path: &Path) -> Option<(i64, i64, i64)> {
             .fetch_optional(store.pool())
             .await
             .ok()?;
-    let pool = store.pool();
+    store.flush_search_index().await.ok()?;
+    // The search pool reads the chat database too, with the index attached.
+    let pool = store.search_pool();
     let counts = async {
         let one = |sql: &'static str| async move {
             sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await.ok()
@@ -322,7 +324,7 @@ async fn existing_counts(path: &Path) -> Option<(i64, i64, i64)> {
         Some((
             one("SELECT COUNT(*) FROM tickets").await?,
             one("SELECT COUNT(*) FROM messages").await?,
-            one("SELECT COUNT(*) FROM ticket_search").await?,
+            one("SELECT COUNT(*) FROM search.ticket_search").await?,
         ))
     }
     .await;
@@ -345,6 +347,12 @@ async fn build(path: &Path) -> Agents {
         path.to_path_buf(),
         path.with_extension("db-wal"),
         path.with_extension("db-shm"),
+        path.with_extension("db-search"),
+        path.with_extension("db-search-wal"),
+        path.with_extension("db-search-shm"),
+        building.with_extension("building-search"),
+        building.with_extension("building-search-wal"),
+        building.with_extension("building-search-shm"),
     ] {
         let _ = std::fs::remove_file(p);
     }

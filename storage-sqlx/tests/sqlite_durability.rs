@@ -223,7 +223,7 @@ async fn dropping_the_store_stops_its_background_tasks() {
     let path = dir.path().join("neurochat.db");
     let store = SqliteStore::open(&path).await.unwrap();
     let tasks = store.tasks();
-    assert_eq!(tasks.running(), 2, "writer and checkpoint task");
+    assert_eq!(tasks.running(), 3, "writer, checkpoint task and indexer");
     let u = fresh_user();
     store.insert_user(&u).await.unwrap();
     let t = open_ticket(&store, u.id).await;
@@ -231,7 +231,7 @@ async fn dropping_the_store_stops_its_background_tasks() {
     let sent = message(t.id, Some(u.id), None);
     clone.insert_message(&sent).await.unwrap();
     drop(store);
-    assert_eq!(tasks.running(), 2, "a clone keeps the store open");
+    assert_eq!(tasks.running(), 3, "a clone keeps the store open");
     drop(clone);
     tokio::time::timeout(std::time::Duration::from_secs(10), tasks.stopped())
         .await
@@ -245,7 +245,7 @@ async fn dropping_the_store_stops_its_background_tasks() {
 
     let memory = SqliteStore::open_in_memory().await.unwrap();
     let tasks = memory.tasks();
-    assert_eq!(tasks.running(), 1, "no WAL, no checkpoint task");
+    assert_eq!(tasks.running(), 2, "no WAL, no checkpoint task");
     drop(memory);
     tokio::time::timeout(std::time::Duration::from_secs(10), tasks.stopped())
         .await

@@ -338,9 +338,9 @@ async fn migration_0002_upgrades_a_0001_database_with_tickets() {
     );
     assert_eq!(search(format!("ledger {tag}"), true).await, [2]);
     let rows: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM ticket_search WHERE ticket_search MATCH ?")
+        sqlx::query_scalar("SELECT COUNT(*) FROM search.ticket_search WHERE ticket_search MATCH ?")
             .bind(format!("\"{tag}\""))
-            .fetch_one(store.pool())
+            .fetch_one(store.search_pool())
             .await
             .unwrap();
     assert_eq!(rows, 3 + 8, "3 subjects and 8 messages backfilled");

@@ -171,12 +171,12 @@ async fn messages_outside_a_committed_insert_never_reach_the_index() {
     // The index holds no texts: its rows are found by word and mapped back.
     store.flush_search_index().await.unwrap();
     let indexed: Vec<String> = sqlx::query_scalar(
-        "SELECT m.body FROM ticket_search s JOIN messages m ON m.pos = s.rowid \
-         WHERE ticket_search MATCH ? AND m.ticket_id = ? ORDER BY s.rowid",
+        "SELECT m.body FROM search.ticket_search s JOIN messages m ON m.pos = s.rowid \
+         WHERE s.ticket_search MATCH ? AND m.ticket_id = ? ORDER BY s.rowid",
     )
     .bind(format!("\"{tag}\""))
     .bind(t.id.0.hyphenated().to_string())
-    .fetch_all(store.pool())
+    .fetch_all(store.search_pool())
     .await
     .unwrap();
     assert_eq!(indexed, [format!("first {tag}"), format!("keyed {tag}")]);
@@ -243,15 +243,7 @@ async fn erasure_removes_texts_from_rows_and_search_index() {
     store.flush_search_index().await.unwrap();
     let rows = |word: String| {
         let store = &store;
-        async move {
-            let rows: Vec<i64> =
-                sqlx::query_scalar("SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?")
-                    .bind(format!("\"{word}\""))
-                    .fetch_all(store.pool())
-                    .await
-                    .unwrap();
-            rows
-        }
+        async move { index_rows(store, &word).await }
     };
     let agent_pos: i64 = sqlx::query_scalar("SELECT pos FROM messages WHERE id = ?")
         .bind(msgs[1].id.0.hyphenated().to_string())
@@ -260,11 +252,11 @@ async fn erasure_removes_texts_from_rows_and_search_index() {
         .unwrap();
     assert_eq!(rows(tag.clone()).await, [agent_pos]);
     let placeholder: Vec<i64> = sqlx::query_scalar(
-        "SELECT s.rowid FROM ticket_search s JOIN messages m ON m.pos = s.rowid \
-         WHERE ticket_search MATCH 'erased' AND m.ticket_id = ?",
+        "SELECT s.rowid FROM search.ticket_search s JOIN messages m ON m.pos = s.rowid \
+         WHERE s.ticket_search MATCH 'erased' AND m.ticket_id = ?",
     )
     .bind(t.id.0.hyphenated().to_string())
-    .fetch_all(store.pool())
+    .fetch_all(store.search_pool())
     .await
     .unwrap();
     assert!(placeholder.is_empty(), "the placeholder is not indexed");
@@ -291,21 +283,37 @@ async fn erasure_removes_texts_from_rows_and_search_index() {
     assert!(matches!(err, StoreError::NotFound), "{err:?}");
 }
 
-/// Keys still queued for indexing.
-async fn queued(store: &SqliteStore) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM search_queue")
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
+/// Rows (messages and subjects) the index has not reached yet.
+async fn unindexed(store: &SqliteStore) -> i64 {
+    sqlx::query_scalar(
+        "SELECT (SELECT COALESCE(MAX(pos), 0) FROM messages) - message_pos \
+         + (SELECT COALESCE(MAX(number), 0) FROM tickets) - ticket_number \
+         FROM search.search_state",
+    )
+    .fetch_one(store.search_pool())
+    .await
+    .unwrap()
 }
 
 /// Index rows holding `word`.
 async fn index_rows(store: &SqliteStore, word: &str) -> Vec<i64> {
-    sqlx::query_scalar("SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?")
+    sqlx::query_scalar("SELECT rowid FROM search.ticket_search WHERE ticket_search MATCH ?")
         .bind(format!("\"{word}\""))
-        .fetch_all(store.pool())
+        .fetch_all(store.search_pool())
         .await
         .unwrap()
+}
+
+/// Waits (up to 10 s) for the indexer to reach every row, without a search.
+async fn indexed_in_background(store: &SqliteStore) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while unindexed(store).await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the indexer did not reach every row within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]
@@ -327,113 +335,306 @@ async fn new_rows_are_indexed_in_the_background_without_a_search() {
         m.body = format!("message {i} {tag}");
         store.insert_message(&m).await.unwrap();
     }
-    // Nobody searches: the writer indexes the queue while it is idle.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while queued(&store).await > 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the queue was not indexed within 10 s"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    // Nobody searches: the indexer follows the writes by itself.
+    indexed_in_background(&store).await;
     // The subject (-number) and all 201 messages.
     assert_eq!(index_rows(&store, &tag).await.len(), 202);
     assert_eq!(index_rows(&store, "subject").await, [-t.number]);
+    let file = store.search_file().unwrap().to_owned();
+    assert_eq!(
+        file.file_name().unwrap().to_str().unwrap(),
+        "neurochat.db-search",
+        "beside the chat database"
+    );
+    // Not in the chat database: the store's own connections do not see it.
+    let in_chat: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'ticket_search%' OR name = 'search_queue'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(in_chat, 0);
 }
 
-#[tokio::test]
-async fn rows_erased_before_they_were_indexed_never_reach_the_index() {
+/// Holds the write lock of the index's file from a connection of its own
+/// (as a long merge of its segments would) until dropped.
+struct IndexLocked(sqlx::SqliteConnection);
+
+impl IndexLocked {
+    async fn take(store: &SqliteStore) -> IndexLocked {
+        use sqlx::Connection as _;
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(store.search_file().unwrap())
+            .busy_timeout(std::time::Duration::from_secs(5));
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
+        sqlx::raw_sql("BEGIN IMMEDIATE; UPDATE search_state SET erased_seq = erased_seq")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        IndexLocked(conn)
+    }
+
+    async fn release(mut self) {
+        sqlx::raw_sql("ROLLBACK")
+            .execute(&mut self.0)
+            .await
+            .unwrap();
+    }
+}
+
+/// The point of the index's own file: indexing, merging (or anything else
+/// holding the index's write lock) never holds up a write of the chat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_never_wait_for_the_index() {
     let (_dir, store) = temp_store().await;
     let customer = fresh_user();
     store.insert_user(&customer).await.unwrap();
     let tag = Uuid::new_v4().simple().to_string();
-    let (t, _) = store
-        .insert_ticket_with_first_message(
-            &ticket(customer.id),
-            &message(TicketId(Uuid::nil()), Some(customer.id), None),
-        )
+    store.flush_search_index().await.unwrap();
+    let locked = IndexLocked::take(&store).await;
+    let quick = std::time::Duration::from_secs(2);
+    let mut first = message(TicketId(Uuid::nil()), Some(customer.id), None);
+    first.body = format!("opening {tag}");
+    let (t, _) = tokio::time::timeout(
+        quick,
+        store.insert_ticket_with_first_message(&ticket(customer.id), &first),
+    )
+    .await
+    .expect("a ticket opens while the index is locked")
+    .unwrap();
+    for i in 0..50 {
+        let mut m = message(t.id, Some(customer.id), None);
+        m.body = format!("message {i} {tag}");
+        tokio::time::timeout(quick, store.insert_message(&m))
+            .await
+            .expect("messages are written while the index is locked")
+            .unwrap();
+    }
+    // An erasure too (it logs the rows the index must drop, in the chat
+    // database): its texts were never indexed, and never will be.
+    let mut card = message(t.id, Some(customer.id), None);
+    card.body = format!("my card number {tag}");
+    store.insert_message(&card).await.unwrap();
+    tokio::time::timeout(
+        quick,
+        store.update_user_erased(customer.id, "[erased]", now()),
+    )
+    .await
+    .expect("erasure does not wait for the index")
+    .unwrap();
+    assert!(unindexed(&store).await > 50, "nothing indexed meanwhile");
+    locked.release().await;
+
+    store.flush_search_index().await.unwrap();
+    assert!(index_rows(&store, &tag).await.is_empty());
+    assert!(index_rows(&store, "card").await.is_empty());
+    assert!(index_rows(&store, "erased").await.is_empty());
+    assert_eq!(unindexed(&store).await, 0);
+}
+
+#[tokio::test]
+async fn rows_erased_after_they_were_indexed_leave_the_index() {
+    let (_dir, store) = temp_store().await;
+    let customer = fresh_user();
+    store.insert_user(&customer).await.unwrap();
+    let tag = Uuid::new_v4().simple().to_string();
+    let mut t = ticket(customer.id);
+    t.subject = format!("subject {tag}");
+    let mut first = message(TicketId(Uuid::nil()), Some(customer.id), None);
+    first.body = format!("first {tag}");
+    store
+        .insert_ticket_with_first_message(&t, &first)
         .await
         .unwrap();
     store.flush_search_index().await.unwrap();
-    // Written behind the store's back (as another process could): queued by
-    // the trigger, unknown to the writer, so it stays queued until indexed.
-    sqlx::query(
-        "INSERT INTO messages (id, ticket_id, seq, author_id, kind, body, created_at) \
-         VALUES (?, ?, 2, ?, 'customer', ?, 0)",
-    )
-    .bind(Uuid::now_v7().hyphenated().to_string())
-    .bind(t.id.0.hyphenated().to_string())
-    .bind(customer.id.0.hyphenated().to_string())
-    .bind(format!("my card number {tag}"))
-    .execute(store.pool())
-    .await
-    .unwrap();
-    assert_eq!(queued(&store).await, 1);
-
+    assert_eq!(index_rows(&store, &tag).await.len(), 2);
     store
         .update_user_erased(customer.id, "[erased]", now())
         .await
         .unwrap();
-    assert_eq!(
-        queued(&store).await,
-        0,
-        "erasure takes its rows off the queue"
-    );
-    store.flush_search_index().await.unwrap();
-    assert!(index_rows(&store, &tag).await.is_empty());
-    assert!(index_rows(&store, "erased").await.is_empty());
-}
-
-/// Segments in the full-text index (FTS5 keeps one row per segment and
-/// leaf range in its `_idx` shadow table).
-async fn segments(store: &SqliteStore) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(DISTINCT segid) FROM ticket_search_idx")
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
-}
-
-/// Migration 0007: FTS5 never merges on its own (a merge of a whole level
-/// inside one indexing chunk held the writes back for milliseconds); the
-/// writer's chunks end with bounded merge steps, which still keep the
-/// segment count down — one segment per chunk would pile up here.
-#[tokio::test]
-async fn the_index_merges_in_bounded_steps_after_each_chunk() {
-    let (_dir, store) = temp_store().await;
-    let config: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT k, v FROM ticket_search_config WHERE k IN ('automerge', 'crisismerge') ORDER BY k",
-    )
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
-    assert_eq!(
-        config,
-        [("automerge".to_owned(), 0), ("crisismerge".to_owned(), 64)]
-    );
-    let u = fresh_user();
-    store.insert_user(&u).await.unwrap();
-    let t = open_ticket(&store, u.id).await;
-    let chunks = 48;
-    for i in 0..64 * chunks {
-        let mut m = message(t.id, Some(u.id), None);
-        m.body = format!("message {i} word{}", i % 97);
-        store.insert_message(&m).await.unwrap();
-    }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while queued(&store).await > 0 {
+    // The indexer applies the erasure log by itself.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !index_rows(&store, &tag).await.is_empty() {
         assert!(
             std::time::Instant::now() < deadline,
-            "the queue was not indexed within 20 s"
+            "the erasure did not reach the index within 10 s"
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let segments = segments(&store).await;
-    assert!(
-        (1..=12).contains(&segments),
-        "{segments} segments after {chunks} chunks"
-    );
-    assert_eq!(
-        index_rows(&store, "word5").await.len(),
-        64 * chunks / 97 + 1
-    );
+    assert!(index_rows(&store, "erased").await.is_empty());
+}
+
+/// The texts of a store, as `list_tickets` finds them (numbers).
+async fn found(store: &SqliteStore, text: &str) -> Vec<i64> {
+    let mut numbers: Vec<i64> = store
+        .list_tickets(&neurochat_core::domain::TicketFilter {
+            text: Some(text.to_owned()),
+            include_internal: true,
+            ..ticket_filter()
+        })
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.number)
+        .collect();
+    numbers.sort_unstable();
+    numbers
+}
+
+/// Opens a ticket with `body` as its first message; its number.
+async fn chat(store: &SqliteStore, customer: UserId, body: String) -> i64 {
+    let mut first = message(TicketId(Uuid::nil()), Some(customer), None);
+    first.body = body;
+    let (t, _) = store
+        .insert_ticket_with_first_message(&ticket(customer), &first)
+        .await
+        .unwrap();
+    t.number
+}
+
+/// The index is derived data: a missing index file is rebuilt, and one
+/// that does not fit the chat database (the chat database restored from an
+/// older backup) is cleared and rebuilt, never trusted.
+///
+/// (Copies are made with `VACUUM INTO` from the open store, never of the
+/// files of a store just dropped: sqlx closes connections on their own
+/// threads a moment later.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_or_stale_index_file_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| dir.path().join(name);
+    let tag = Uuid::new_v4().simple().to_string();
+    let vacuum_into = |pool: &sqlx::SqlitePool, schema: &'static str, to: std::path::PathBuf| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM {schema} INTO ?")))
+                .bind(to.to_str().unwrap().to_owned())
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    };
+    let customer = fresh_user();
+    let store = SqliteStore::open(file("live.db")).await.unwrap();
+    store.insert_user(&customer).await.unwrap();
+    let kept = chat(&store, customer.id, format!("kept {tag}")).await;
+    // The backup: the chat database as it is now.
+    vacuum_into(store.pool(), "main", file("restored.db")).await;
+    let lost = chat(&store, customer.id, format!("lost {tag}")).await;
+    assert_eq!(found(&store, &tag).await, [kept, lost]);
+    // A copy of the chat database without its index file, and the index
+    // as it is now (it holds `lost`) beside the backup.
+    vacuum_into(store.pool(), "main", file("copied.db")).await;
+    vacuum_into(store.search_pool(), "search", file("restored.db-search")).await;
+
+    // Missing: rebuilt.
+    let copied = SqliteStore::open(file("copied.db")).await.unwrap();
+    assert_eq!(found(&copied, &tag).await, [kept, lost]);
+
+    // The chat database restored from the backup, beside the newer index:
+    // its marks point past the chat's rows, so it starts over.
+    let restored = SqliteStore::open(file("restored.db")).await.unwrap();
+    assert_eq!(found(&restored, &format!("kept {tag}")).await, [kept]);
+    assert!(found(&restored, &format!("lost {tag}")).await.is_empty());
+    // A new ticket takes the lost one's number (and position): found by
+    // its own words only.
+    let again = chat(&restored, customer.id, format!("again {tag}")).await;
+    assert_eq!(again, lost);
+    assert_eq!(found(&restored, &tag).await, [kept, again]);
+    assert!(found(&restored, &format!("lost {tag}")).await.is_empty());
+}
+
+/// Migration 0008 moves the index out of a chat database that has one:
+/// the old rows are found through the new file, and texts erased before
+/// the upgrade stay out of it.
+#[tokio::test]
+async fn migration_0008_moves_the_index_and_keeps_erased_texts_out() {
+    use neurochat_storage_sqlx::sqlite::MIGRATOR;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("upgraded.db");
+    let tag = Uuid::new_v4().simple().to_string();
+    let customer = fresh_user();
+    let (kept, erased) = {
+        let store = SqliteStore::open(dir.path().join("live.db")).await.unwrap();
+        store.insert_user(&customer).await.unwrap();
+        let kept = chat(&store, customer.id, format!("kept {tag}")).await;
+        let erased = chat(&store, customer.id, format!("secret {tag}")).await;
+        // A copy without an index file (see `a_missing_or_stale_index_file_is_rebuilt`).
+        sqlx::query("VACUUM INTO ?")
+            .bind(path.to_str().unwrap())
+            .execute(store.pool())
+            .await
+            .unwrap();
+        (kept, erased)
+    };
+    // Back to the 0007 layout: the index, its queue and triggers in the chat
+    // database (what 0003, 0005 and 0007 made), with one text erased as the
+    // old store did (the placeholder in the row, the row out of the index).
+    {
+        let pool = sqlx::SqlitePool::connect_with(
+            sqlx::sqlite::SqliteConnectOptions::new().filename(&path),
+        )
+        .await
+        .unwrap();
+        let undo = "DROP TABLE search_erasures; \
+            DELETE FROM _sqlx_migrations WHERE version = 8; \
+            CREATE VIRTUAL TABLE ticket_search USING fts5 (body, content = '', \
+                contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'); \
+            CREATE TABLE search_queue (key INTEGER PRIMARY KEY); \
+            CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN \
+                INSERT OR REPLACE INTO search_queue (key) VALUES (new.pos); END; \
+            CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN \
+                DELETE FROM ticket_search WHERE rowid = old.pos; END; \
+            CREATE TRIGGER tickets_search_insert AFTER INSERT ON tickets BEGIN \
+                INSERT OR REPLACE INTO search_queue (key) VALUES (-new.number); END; \
+            CREATE TRIGGER tickets_search_delete AFTER DELETE ON tickets BEGIN \
+                DELETE FROM ticket_search WHERE rowid = -old.number; END; \
+            INSERT INTO ticket_search (rowid, body) SELECT -number, subject FROM tickets; \
+            INSERT INTO ticket_search (rowid, body) SELECT pos, body FROM messages";
+        sqlx::raw_sql(undo).execute(&pool).await.unwrap();
+        sqlx::query(
+            "DELETE FROM ticket_search WHERE rowid IN \
+             (SELECT m.pos FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE t.number = ?)",
+        )
+        .bind(erased)
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "UPDATE messages SET body = '[erased]' WHERE ticket_id = \
+             (SELECT id FROM tickets WHERE number = ?)",
+        )
+        .bind(erased)
+        .execute(&pool)
+        .await
+        .unwrap();
+        let version: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(version, 7);
+        assert_eq!(MIGRATOR.iter().last().map(|m| m.version), Some(8));
+        pool.close().await;
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(found(&store, &format!("kept {tag}")).await, [kept]);
+    assert!(found(&store, &format!("secret {tag}")).await.is_empty());
+    assert!(found(&store, "erased").await.is_empty());
+    let logged: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM search_erasures")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(logged, 1, "the erased message, logged by the migration");
+}
+
+#[test]
+fn the_migration_knows_the_erasure_placeholder() {
+    let migration = include_str!("../migrations/sqlite/0008_search_file.sql");
+    assert!(migration.contains(&format!(
+        "body = '{}'",
+        neurochat_core::service::data_rights::ERASED_PLACEHOLDER
+    )));
 }

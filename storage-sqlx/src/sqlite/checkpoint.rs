@@ -40,11 +40,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::{Connection as _, SqliteConnection, SqlitePool};
+use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{Mutex, mpsc};
 use tokio::time::Instant;
 
-use super::{StoreTasks, TaskGuard};
+use super::{StoreTasks, TaskGuard, low_priority};
 
 /// About this much committed to the WAL since the last checkpoint starts
 /// the next one. Small, so each pass has little to copy and its two
@@ -215,50 +215,24 @@ async fn restart(
     pass(pool, shared).await;
 }
 
-/// How much lower than the server's threads the background passes run
-/// (Linux `nice` steps; the writers and the gateway stay at 0).
-const BACKGROUND_NICE: i32 = 10;
-
 /// The connection the background passes run on, when it could be opened: its
-/// SQLite thread runs at a lower CPU priority, so on a busy core a pass
-/// copies pages when the writers and the gateway have nothing to do, rather
-/// than taking turns with them (a pass of a few milliseconds otherwise
-/// lands in the latency of every message committed meanwhile).
+/// SQLite thread runs at a lower CPU priority (see [`low_priority`]), so on a
+/// busy core a pass copies pages when the writers and the gateway have
+/// nothing to do, rather than taking turns with them (a pass of a few
+/// milliseconds otherwise lands in the latency of every message committed
+/// meanwhile).
 struct Background(Option<SqliteConnection>);
 
 impl Background {
-    /// Opens the connection from a thread of its own whose priority was
-    /// lowered first: sqlx starts each connection's SQLite thread from the
-    /// thread that connects, and a new thread inherits its parent's
-    /// priority. `Background(None)` (passes run on the pool) if that fails.
+    /// `Background(None)` (passes run on the pool) if the connection
+    /// cannot be opened.
     async fn open(pool: &SqlitePool) -> Background {
-        let options = (*pool.connect_options()).clone();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let spawned = std::thread::Builder::new()
-            .name("neurochat-checkpoint-open".into())
-            .spawn(move || {
-                lower_this_threads_priority();
-                let opened = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| e.to_string())
-                    .and_then(|rt| {
-                        rt.block_on(SqliteConnection::connect_with(&options))
-                            .map_err(|e| e.to_string())
-                    });
-                let _ = tx.send(opened);
-            });
-        if let Err(error) = spawned {
-            tracing::debug!(%error, "checkpoint passes run on the pool");
-            return Background(None);
-        }
-        match rx.await {
-            Ok(Ok(conn)) => Background(Some(conn)),
-            Ok(Err(error)) => {
+        match low_priority::connect((*pool.connect_options()).clone()).await {
+            Ok(conn) => Background(Some(conn)),
+            Err(error) => {
                 tracing::debug!(%error, "checkpoint passes run on the pool");
                 Background(None)
             }
-            Err(_) => Background(None),
         }
     }
 
@@ -279,15 +253,6 @@ impl Background {
                 None
             }
         }
-    }
-}
-
-/// Lowers the calling thread's CPU priority (Linux: `nice` is per thread).
-/// Elsewhere `nice` would lower the whole process, so nothing is changed.
-fn lower_this_threads_priority() {
-    #[cfg(target_os = "linux")]
-    if let Err(error) = rustix::process::nice(BACKGROUND_NICE) {
-        tracing::debug!(%error, "checkpoint thread keeps its priority");
     }
 }
 

@@ -188,7 +188,7 @@ pub(super) async fn insert_message_on(
     };
     let ticket = ticket_from_row(&row)?;
     let stored = message.with_seq(ticket.last_seq);
-    // Its search row comes from a trigger (migration 0003).
+    // The search indexer finds it by its position (`search/`).
     insert_message_row(conn, &stored).await?;
     Ok(InsertMessage::Inserted {
         message: stored,

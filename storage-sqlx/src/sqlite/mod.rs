@@ -67,15 +67,20 @@
 //!
 //! # Search and layout
 //!
-//! Ticket text search uses an FTS5 table (`ticket_search`, migrations 0002
-//! and 0003) kept in step with tickets and messages by triggers, keyed by
-//! the messages' storage position so its writes append; every ticket
-//! listing and background queue reads an index, which
-//! [`SqliteStore::query_plan`] shows (and the tests check).
+//! Ticket text search uses an FTS5 index in a database file of its own
+//! beside the chat database (`<database>-search`, migration 0008), with a
+//! write lock of its own: a background indexer follows the messages and
+//! tickets by their storage positions, so indexing and merging the index
+//! never hold up a commit of the chat. A text search first indexes what is
+//! still new, so it finds everything committed before it. The file is
+//! derived data, rebuilt when missing. See `search/`. Every ticket listing
+//! and background queue reads an index, which [`SqliteStore::query_plan`]
+//! shows (and the tests check).
 //!
-//! Layout: one file per storage trait, plus `search` (the full-text index),
-//! `plans` (query plans), `group_commit` (the writer task), `checkpoint`
-//! (the checkpoint task) and `json` (a batch as one parameter); shared
+//! Layout: one file per storage trait, plus `search` (the full-text index
+//! and its indexer task), `plans` (query plans), `group_commit` (the writer
+//! task), `checkpoint` (the checkpoint task), `low_priority` (connections
+//! for background work) and `json` (a batch as one parameter); shared
 //! representation helpers live in `crate::common` so a PostgreSQL store can
 //! sit beside this one.
 
@@ -84,6 +89,7 @@ mod categories;
 mod checkpoint;
 mod group_commit;
 mod json;
+mod low_priority;
 mod messages;
 mod outbox;
 mod plans;
@@ -110,6 +116,7 @@ use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 use crate::common::unique_constraint_name;
 use group_commit::GroupCommit;
+use search::SearchIndex;
 
 pub use checkpoint::{
     CHECKPOINT_INTERVAL, CHECKPOINT_WAL_BYTES, RESTART_WAL_BYTES, TRUNCATE_WAL_BYTES,
@@ -137,13 +144,15 @@ pub struct SqliteStore {
     writer: Arc<Mutex<()>>,
     /// The queue of the group-commit writer (see the module docs).
     group: GroupCommit,
-    /// The writer and checkpoint tasks, for [`SqliteStore::tasks`].
+    /// The full-text index (see the module docs).
+    search: SearchIndex,
+    /// The writer, checkpoint and indexer tasks, for [`SqliteStore::tasks`].
     tasks: StoreTasks,
 }
 
 /// Watches the background tasks of a [`SqliteStore`] — its group-commit
-/// writer and, for a WAL file, its checkpoint task — without keeping the
-/// store alive (see [`SqliteStore::tasks`]).
+/// writer, its search indexer and, for a WAL file, its checkpoint task —
+/// without keeping the store alive (see [`SqliteStore::tasks`]).
 #[derive(Debug, Clone, Default)]
 pub struct StoreTasks(Arc<Background>);
 
@@ -187,16 +196,17 @@ impl Drop for TaskGuard {
 }
 
 impl StoreTasks {
-    /// How many of the store's background tasks are still running: 2 for a
-    /// WAL file (writer and checkpoint task), 1 for an in-memory database,
-    /// 0 once the store has been dropped and its tasks have finished.
+    /// How many of the store's background tasks are still running: 3 for a
+    /// WAL file (writer, checkpoint task, search indexer), 2 for an
+    /// in-memory database, 0 once the store has been dropped and its tasks
+    /// have finished.
     pub fn running(&self) -> usize {
         self.0.running.load(Ordering::Acquire)
     }
 
     /// Waits until every background task has finished (after the last
     /// handle of the store was dropped, the writer writes what is still
-    /// queued first).
+    /// queued first; the indexer ends with it, or when the pool is closed).
     pub async fn stopped(&self) {
         loop {
             let stopped = self.0.stopped.notified();
@@ -270,7 +280,8 @@ impl DerefMut for WriteTx {
 
 impl SqliteStore {
     /// Opens (creating if missing) the database file at `path` and brings its
-    /// schema up to date.
+    /// schema up to date; the full-text index goes to `<path>-search` beside
+    /// it (created, or rebuilt in the background, when missing).
     ///
     /// The file is created when missing, but its parent directory must exist:
     /// the store never creates directories (a mistyped path should fail loudly
@@ -381,19 +392,24 @@ impl SqliteStore {
             tx.commit().await.map_err(db_err)?;
             wal_file(&mut conn).await?
         };
+        let (search, indexer) = SearchIndex::open(&pool).await.map_err(db_err)?;
         let writer = Arc::new(Mutex::new(()));
         let tasks = StoreTasks::default();
-        let group = GroupCommit::start(&pool, &writer, wal, &tasks);
+        let group = GroupCommit::start(&pool, &writer, wal, search.waker(), &tasks);
+        if tokio::runtime::Handle::try_current().is_ok() {
+            search::spawn_indexer(pool.clone(), indexer, &tasks);
+        }
         Ok(SqliteStore {
             pool,
             writer,
             group,
+            search,
             tasks,
         })
     }
 
-    /// The store's background tasks (group-commit writer, checkpoint task),
-    /// to see them end after the store is dropped.
+    /// The store's background tasks (group-commit writer, checkpoint task,
+    /// search indexer), to see them end after the store is dropped.
     pub fn tasks(&self) -> StoreTasks {
         self.tasks.clone()
     }
@@ -427,24 +443,28 @@ impl SqliteStore {
         Ok(WriteTx { tx, _turn: turn })
     }
 
-    /// Indexes every search row still queued, so the full-text index holds
-    /// everything committed so far (the store indexes new messages in the
-    /// background, and a text search does this first by itself). A read when
-    /// nothing is queued; otherwise a write transaction under the writer turn.
+    /// Indexes everything committed so far that the full-text index lacks
+    /// (the store indexes in the background; a text search does this first
+    /// by itself). One transaction of the index's file; a read when there
+    /// is nothing new.
     pub async fn flush_search_index(&self) -> StoreResult<()> {
-        let queued: bool = sqlx::query_scalar(search::QUEUED_SQL)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_err)?;
-        if !queued {
-            return Ok(());
-        }
-        let _turn = self.writer_turn().await;
-        let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        search::index_queued(&mut conn, search::Take::All)
-            .await
-            .map_err(db_err)?;
+        self.search.catch_up().await.map_err(db_err)?;
         Ok(())
+    }
+
+    /// The pool of the full-text index: connections to this database with
+    /// the index attached as `search` (`search.ticket_search`,
+    /// `search.search_state`). For tests and diagnostics; never write the
+    /// chat database through it.
+    #[doc(hidden)]
+    pub fn search_pool(&self) -> &SqlitePool {
+        self.search.pool()
+    }
+
+    /// The file of the full-text index (`<database>-search`), `None` for an
+    /// in-memory store.
+    pub fn search_file(&self) -> Option<&Path> {
+        self.search.file().map(Path::new)
     }
 
     /// Waits for this store's writer turn, for a single-statement write

@@ -9,7 +9,7 @@ use super::audit::{AUDIT_BY_ACTOR_SQL, list_query as audit_list_query};
 use super::group_commit::{
     DUPLICATES_SQL, FIRST_MESSAGES_SQL, KNOWN_SQL, TICKETS_SQL, UPDATE_TICKETS_SQL,
 };
-use super::search::{INDEX_ROWS_SQL, SEARCH_BATCH_TABLE_SQL};
+use super::search::INDEX_MESSAGES_SQL;
 use super::tickets::{
     ESCALATION_SQL, FIRST_MESSAGE_SQL, IN_WINDOW_SQL, NOTIFICATIONS_DUE_SQL, TO_CLOSE_SQL,
     list_query,
@@ -37,7 +37,7 @@ pub enum StoreQuery<'a> {
     AuditByActor,
     /// `list_audit` with this filter (e.g. a ticket's trail: `target_ticket`).
     ListAudit(&'a AuditFilter),
-    /// The search-index cleanup of `update_user_erased`.
+    /// `update_user_erased` logging the erased search rows.
     EraseSearchRows,
     /// `fetch_ticket_by_first_message` (and the idempotency check of
     /// `insert_ticket_with_first_message`).
@@ -53,8 +53,8 @@ pub enum StoreQuery<'a> {
     BatchKnownIds,
     /// Group commit: the final state of the tickets a batch's messages touched.
     BatchTicketUpdates,
-    /// Search indexing: the queued rows of one indexing transaction into the
-    /// full-text index.
+    /// Search indexing: the messages past the index's mark into the
+    /// full-text index (on the index's own connections).
     SearchIndexing,
 }
 
@@ -69,7 +69,13 @@ impl SqliteStore {
         let (sql, binds): (&'static str, usize) = match query {
             StoreQuery::ListTickets(filter) => {
                 let mut q = list_query(filter, EXPLAIN);
-                return collect_plan(q.build().fetch_all(&self.pool).await);
+                // A text search runs where the index is attached.
+                let pool = if filter.text.is_some() {
+                    self.search.pool()
+                } else {
+                    &self.pool
+                };
+                return collect_plan(q.build().fetch_all(pool).await);
             }
             StoreQuery::ListAudit(filter) => {
                 let mut q = audit_list_query(filter, EXPLAIN);
@@ -91,15 +97,9 @@ impl SqliteStore {
                 return self.json_plan(UPDATE_TICKETS_SQL, 1).await;
             }
             StoreQuery::SearchIndexing => {
-                // The temporary table exists per connection: explain on the
-                // connection that made it.
-                let mut conn = self.pool.acquire().await.map_err(db_err)?;
-                sqlx::query(SEARCH_BATCH_TABLE_SQL)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(db_err)?;
-                let explain = AssertSqlSafe(format!("{EXPLAIN}{INDEX_ROWS_SQL}"));
-                return collect_plan(sqlx::query(explain).fetch_all(&mut *conn).await);
+                let explain = AssertSqlSafe(format!("{EXPLAIN}{INDEX_MESSAGES_SQL}"));
+                let q = sqlx::query(explain).bind(0_i64).bind(0_i64);
+                return collect_plan(q.fetch_all(self.search.pool()).await);
             }
         };
         // The SQL is one of the store's constant statements.

@@ -356,7 +356,7 @@ pub(super) async fn insert_ticket_on(
             });
         }
     }
-    // The subject's and the message's search rows come from triggers.
+    // The search indexer finds both by their positions (`search/`).
     Ok((stored, message))
 }
 
@@ -481,7 +481,9 @@ impl TicketStore for SqliteStore {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn list_tickets(&self, filter: &TicketFilter) -> StoreResult<Vec<Ticket>> {
         if filter.text.as_deref().and_then(fts_query).is_some() {
+            // The index is attached to its own pool's connections only.
             self.flush_search_index().await?;
+            return fetch_tickets(list_query(filter, "").build(), self.search.pool()).await;
         }
         fetch_tickets(list_query(filter, "").build(), &self.pool).await
     }

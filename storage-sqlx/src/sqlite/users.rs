@@ -127,22 +127,15 @@ macro_rules! authored_positions {
     };
 }
 
-/// Erasure: removes the search rows of a user's messages and of the subjects
+/// Erasure: logs the search rows of a user's messages and of the subjects
 /// of the tickets they opened (rowids: the message's `pos`, the ticket's
-/// `-number`; see migration 0003). Binds the user id four times.
+/// `-number`) in `search_erasures` (migration 0008): the search indexer
+/// removes them from its file and never indexes them again. Binds the user
+/// id four times.
 pub(super) const ERASE_SEARCH_SQL: &str = concat!(
-    "DELETE FROM ticket_search WHERE rowid IN (",
+    "INSERT OR IGNORE INTO search_erasures (key) ",
     authored_positions!(),
-    " UNION ALL SELECT -number FROM tickets WHERE customer_id = ?)"
-);
-
-/// Erasure: takes a user's rows still queued for indexing (migration 0005)
-/// off the queue, so their texts, or the placeholder, never reach the index.
-/// Binds the user id four times.
-pub(super) const ERASE_QUEUED_SQL: &str = concat!(
-    "DELETE FROM search_queue WHERE key IN (",
-    authored_positions!(),
-    " UNION ALL SELECT -number FROM tickets WHERE customer_id = ?)"
+    " UNION ALL SELECT -number FROM tickets WHERE customer_id = ?"
 );
 
 /// Erasure: replaces the texts of a user's messages (binds the placeholder,
@@ -400,16 +393,8 @@ impl UserStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        // Out of the search index first, then the texts.
+        // Off the search index in the same commit as the texts.
         sqlx::query(ERASE_SEARCH_SQL)
-            .bind(uid.as_str())
-            .bind(uid.as_str())
-            .bind(uid.as_str())
-            .bind(uid.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        sqlx::query(ERASE_QUEUED_SQL)
             .bind(uid.as_str())
             .bind(uid.as_str())
             .bind(uid.as_str())
@@ -431,6 +416,8 @@ impl UserStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        commit(tx).await
+        commit(tx).await?;
+        self.search.wake();
+        Ok(())
     }
 }

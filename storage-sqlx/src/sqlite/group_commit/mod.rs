@@ -28,10 +28,11 @@
 //!    (the ticket effects are [`apply_effects`], the Rust twin of the SQL the
 //!    one-at-a-time path runs);
 //! 3. writes the planned rows as one statement list of four statements at
-//!    most: the ticket counter, the new tickets, all messages (their search
-//!    rows come from triggers), and the final state of every ticket a
-//!    message touched — and checks they changed exactly the planned rows;
-//! 4. commits, then answers every caller.
+//!    most: the ticket counter, the new tickets, all messages, and the final
+//!    state of every ticket a message touched — and checks they changed
+//!    exactly the planned rows;
+//! 4. commits, answers every caller and wakes the search indexer (which
+//!    indexes the new rows from its own file, `search/`).
 //!
 //! (Statement lists with bound parameters are an SQLite-only sqlx feature;
 //! should it go, the lists become one round trip per statement.)
@@ -68,7 +69,6 @@ use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::checkpoint;
-use super::search::{INDEX_BEHIND, INDEX_BEHIND_TAKE, INDEX_CHUNK, Take, index_queued};
 use super::{StoreTasks, db_err};
 
 mod plan;
@@ -81,10 +81,6 @@ pub(super) use write::{
 
 /// The most calls one transaction writes.
 pub const MAX_BATCH: usize = 512;
-
-/// How long the writes must pause before the writer indexes the last
-/// search rows queued (fewer than a chunk).
-const INDEX_IDLE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// A queued call with the channel its answer goes back on.
 // Moved once into the queue and once into the batch vector; boxing the
@@ -150,6 +146,7 @@ impl GroupCommit {
         pool: &SqlitePool,
         turn: &Arc<Mutex<()>>,
         wal: Option<PathBuf>,
+        indexer: mpsc::Sender<()>,
         tasks: &StoreTasks,
     ) -> GroupCommit {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
@@ -176,6 +173,7 @@ impl GroupCommit {
             turn.clone(),
             jobs,
             watch,
+            indexer,
             tasks.clone(),
             tasks.start(),
         ));
@@ -293,43 +291,15 @@ async fn run(
     turn: Arc<Mutex<()>>,
     mut queue: mpsc::UnboundedReceiver<Job>,
     watch: Option<WalWatch>,
+    // Wakes the search indexer; dropped when the writer ends, which ends it.
+    indexer: mpsc::Sender<()>,
     tasks: StoreTasks,
     _running: super::TaskGuard,
 ) {
     let mut own: Option<SqliteConnection> = None;
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    // Rows queued for the search index since it was last found empty (an
-    // estimate; a store opened on an existing file may have some left).
-    let mut unindexed: u64 = 1;
     loop {
-        // Index queued search rows while nobody waits to write, a chunk's
-        // worth at a time (a transaction per batch would double the
-        // commits), so a call arriving meanwhile waits for one short
-        // transaction at most. The callers just answered run first (the
-        // yield), so an empty queue means the writes really paused.
-        while unindexed >= INDEX_CHUNK {
-            tokio::task::yield_now().await;
-            if !queue.is_empty() {
-                break;
-            }
-            let _turn = turn.lock().await;
-            unindexed = index_some(&pool, &mut own, Take::Chunk, unindexed).await;
-        }
-        // Takes what is queued now (waiting only while nothing is). Less
-        // than a chunk left to index: indexed once the writes stop for
-        // INDEX_IDLE.
-        let received = if unindexed > 0 {
-            match tokio::time::timeout(INDEX_IDLE, queue.recv_many(&mut jobs, MAX_BATCH)).await {
-                Ok(received) => received,
-                Err(_) => {
-                    let _turn = turn.lock().await;
-                    unindexed = index_some(&pool, &mut own, Take::Chunk, unindexed).await;
-                    continue;
-                }
-            }
-        } else {
-            queue.recv_many(&mut jobs, MAX_BATCH).await
-        };
+        let received = queue.recv_many(&mut jobs, MAX_BATCH).await;
         if received == 0 {
             break;
         }
@@ -363,16 +333,16 @@ async fn run(
         };
         // `Err`: the transaction failed as a whole.
         let failed = written.is_err();
-        if let Ok(outcomes) = &written {
-            // A ticket queues its subject and its first message.
-            unindexed += outcomes
-                .iter()
-                .map(|o| match o {
-                    Outcome::Message(Ok(InsertMessage::Inserted { .. })) => 1,
-                    Outcome::Ticket(Ok(_)) => 2,
-                    _ => 0,
-                })
-                .sum::<u64>();
+        if let Ok(outcomes) = &written
+            && outcomes.iter().any(|o| {
+                matches!(
+                    o,
+                    Outcome::Message(Ok(InsertMessage::Inserted { .. })) | Outcome::Ticket(Ok(_))
+                )
+            })
+        {
+            // New rows for the search index (full: a wake-up is pending).
+            let _ = indexer.try_send(());
         }
         answer(&mut jobs, written);
         if failed {
@@ -390,61 +360,7 @@ async fn run(
                 checkpoint::truncate(conn, &watch.shared).await;
             }
         }
-        // Under sustained load the writer is never idle: keep the backlog
-        // bounded (and a search's catching up short) anyway.
-        if unindexed >= INDEX_BEHIND {
-            unindexed = index_some(&pool, &mut own, Take::Behind, unindexed).await;
-        }
         drop(my_turn);
-    }
-}
-
-/// One indexing transaction (the caller holds the writer turn) on the
-/// writer's connection, or a pooled one if it has none (an in-memory
-/// database). Returns the new backlog estimate: 0 once the queue was found
-/// empty or the indexing failed (logged; the next batch tries again).
-async fn index_some(
-    pool: &SqlitePool,
-    own: &mut Option<SqliteConnection>,
-    take: Take,
-    unindexed: u64,
-) -> u64 {
-    let taken = match own.as_mut() {
-        Some(conn) => index_queued(conn, take).await,
-        None => match pool.acquire().await {
-            Ok(mut conn) => index_queued(&mut conn, take).await,
-            Err(e) => Err(e),
-        },
-    };
-    match taken {
-        Ok(n) => backlog_after(take, n, unindexed),
-        Err(error) => {
-            if !pool.is_closed() {
-                tracing::warn!(%error, "indexing queued search rows failed; a search indexes them");
-            }
-            0
-        }
-    }
-}
-
-/// The backlog estimate after an indexing transaction of `take` indexed `n`
-/// rows, from `unindexed` before it.
-fn backlog_after(take: Take, n: u64, unindexed: u64) -> u64 {
-    let asked = match take {
-        Take::Chunk => INDEX_CHUNK,
-        Take::Behind => INDEX_BEHIND_TAKE,
-        Take::All => u64::MAX,
-    };
-    if n < asked {
-        // Fewer than asked for: the queue is empty now.
-        0
-    } else {
-        // As many as asked for: more may be queued than the estimate says
-        // (it only counts what this writer inserted), so the next idle
-        // moment takes another chunk. Otherwise a backlog the estimate
-        // missed stayed until it reached INDEX_BEHIND, and was then indexed
-        // 1,024 rows at a time, 14 ms each, while the writes waited.
-        unindexed.saturating_sub(n).max(INDEX_CHUNK)
     }
 }
 
@@ -514,28 +430,5 @@ fn fail(job: Job, e: StoreError) {
         Job::Ticket { reply, .. } => {
             let _ = reply.send(Err(e));
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_full_take_keeps_the_idle_indexing_going_a_short_one_ends_it() {
-        // The estimate said 10, but the chunk came back full: more waits.
-        assert_eq!(backlog_after(Take::Chunk, INDEX_CHUNK, 10), INDEX_CHUNK);
-        assert_eq!(
-            backlog_after(Take::Chunk, INDEX_CHUNK, 200),
-            200 - INDEX_CHUNK
-        );
-        assert_eq!(backlog_after(Take::Chunk, INDEX_CHUNK - 1, 200), 0);
-        assert_eq!(backlog_after(Take::Chunk, 0, 5), 0);
-        assert_eq!(
-            backlog_after(Take::Behind, INDEX_BEHIND_TAKE, 5_000),
-            5_000 - INDEX_BEHIND_TAKE
-        );
-        assert_eq!(backlog_after(Take::Behind, 7, 5_000), 0);
-        assert_eq!(backlog_after(Take::All, 100_000, 5), 0);
     }
 }

@@ -344,8 +344,7 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
             writes = writes.bind(b);
         }
         // Every statement is an INSERT or UPDATE, so the total is the sum
-        // of what each changed (rows written by triggers, the search index,
-        // are not counted).
+        // of what each changed.
         let done = writes.execute(&mut *conn).await.map_err(db_err)?;
         expect_rows("rows written", done.rows_affected(), planned)?;
     }
