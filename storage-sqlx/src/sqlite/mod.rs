@@ -364,7 +364,11 @@ impl SqliteStore {
     /// [`RESTART_WAL_BYTES`]) to leave checkpoints to the store's task (with
     /// SQLite's default, commits that fill the WAL past 1000 pages also
     /// checkpoint). The group-commit writer detaches one connection from the
-    /// pool for itself (the pool may open a replacement).
+    /// pool for itself (the pool may open a replacement). The full-text
+    /// index gets a small pool of its own, with the pool's connect options
+    /// and `<file>-search` attached; on an in-memory pool (one connection
+    /// that never closes, as [`SqliteStore::open_in_memory`] makes) it is
+    /// attached to that connection.
     pub async fn from_pool(pool: SqlitePool) -> Result<SqliteStore, StoreError> {
         Self::migrated(pool).await
     }

@@ -69,6 +69,9 @@ async fn run(main: SqlitePool, parts: IndexerParts) {
                 own.step(&index).await
             };
             match step {
+                // The store is going away: leave the rest to the next open
+                // (a shutdown need not wait for a large backlog).
+                Ok(_) if wake.is_closed() || main.is_closed() => break,
                 Ok(step) if step.more => tokio::task::yield_now().await,
                 Ok(_) => break,
                 Err(error) => {
