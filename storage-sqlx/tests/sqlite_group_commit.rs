@@ -253,6 +253,158 @@ async fn group_commit_batch_gives_each_call_its_own_outcome() {
 /// unknown author, a taken message id) and what it cannot foresee (here a
 /// search row in the way) makes the batch replay one call at a time: still
 /// one transaction, and only the failing calls fail.
+/// A batch updates each ticket column group only for the tickets it
+/// changes (SQLite rewrites a row's index entries for every column an
+/// UPDATE sets): a reopening, an agent reply and new waiting customers in
+/// one batch leave every index consistent with the rows, and the listings
+/// that read those indexes see the new states.
+#[tokio::test]
+async fn group_commit_updates_each_column_group_where_it_changed() {
+    let (_dir, store) = temp_store().await;
+    let u = fresh_user();
+    let mut a = fresh_user();
+    a.role = Role::Agent;
+    store.insert_user(&u).await.unwrap();
+    store.insert_user(&a).await.unwrap();
+    let assign = |mut t: Ticket, status: TicketStatus| {
+        let store = &store;
+        let agent = a.id;
+        async move {
+            t.assignee_id = Some(agent);
+            t.status = status;
+            if status == TicketStatus::Resolved {
+                t.resolved_at = Some(now());
+            }
+            t.version += 1;
+            store.update_ticket(&t, t.version - 1, None).await.unwrap();
+            store.fetch_ticket(t.id).await.unwrap().unwrap()
+        }
+    };
+    let resolved = assign(open_ticket(&store, u.id).await, TicketStatus::Resolved).await;
+    let working = assign(open_ticket(&store, u.id).await, TicketStatus::InProgress).await;
+    let fresh = open_ticket(&store, u.id).await;
+    let batch = [
+        /* 0 */ message(resolved.id, Some(u.id), None),
+        /* 1 */ message_of(MessageKind::Agent, working.id, Some(a.id)),
+        /* 2 */ message_of(MessageKind::InternalNote, fresh.id, Some(a.id)),
+        /* 3 */ message(working.id, Some(u.id), None),
+    ];
+    let before = store.tasks().group_commits();
+    let got = futures_util::future::join_all(batch.iter().map(|m| store.insert_message(m))).await;
+    let after = store.tasks().group_commits();
+    assert_eq!(after.transactions - before.transactions, 1);
+    assert_eq!(after.replayed, before.replayed, "planned, not replayed");
+
+    let (_, reopened) = inserted(&got[0]);
+    assert_eq!(reopened.status, TicketStatus::InProgress);
+    assert_eq!(reopened.version, resolved.version + 1);
+    let (_, noted) = inserted(&got[2]);
+    assert_eq!(
+        noted.awaiting_since, fresh.awaiting_since,
+        "a note changes no waiting"
+    );
+    let (m3, answered) = inserted(&got[3]);
+    assert_eq!(answered.last_agent_seq, 2);
+    assert_eq!(answered.awaiting_since, Some(m3.created_at));
+    for t in [reopened, noted, answered] {
+        assert_eq!(&store.fetch_ticket(t.id).await.unwrap().unwrap(), t);
+    }
+    let check: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(check, ["ok"], "every index agrees with the rows");
+    // Read through the indexes the split updates touch.
+    let in_progress = store
+        .list_tickets(&neurochat_core::domain::TicketFilter {
+            statuses: vec![TicketStatus::InProgress],
+            ..ticket_filter()
+        })
+        .await
+        .unwrap();
+    let mut ids: Vec<TicketId> = in_progress.iter().map(|t| t.id).collect();
+    ids.sort_by_key(|id| id.0);
+    let mut want = vec![resolved.id, working.id];
+    want.sort_by_key(|id| id.0);
+    assert_eq!(ids, want, "tickets_status_idx");
+    let loads = store.list_agent_loads().await.unwrap();
+    let load = loads.iter().find(|l| l.user.id == a.id).unwrap();
+    assert_eq!(load.open_tickets, 2, "tickets_open_assignee_idx");
+    let due = store
+        .list_notifications_due(now() + time::Duration::hours(1), 10)
+        .await
+        .unwrap();
+    assert!(due.iter().any(|t| t.id == working.id), "tickets_notify_idx");
+}
+
+/// The b-trees (tables and indexes) whose pages are in the WAL of `store`
+/// at `dir/neurochat.db`, by name.
+async fn btrees_in_wal(store: &SqliteStore, dir: &std::path::Path) -> Vec<String> {
+    let wal = std::fs::read(dir.join("neurochat.db-wal")).unwrap();
+    let page: usize = 4096;
+    let mut names = Vec::new();
+    let mut at = 32;
+    while at + 24 + page <= wal.len() {
+        let pgno = u32::from_be_bytes(wal[at..at + 4].try_into().unwrap());
+        let name: Option<String> = sqlx::query_scalar("SELECT name FROM dbstat WHERE pageno = ?")
+            .bind(i64::from(pgno))
+            .fetch_optional(store.pool())
+            .await
+            .unwrap();
+        names.extend(name);
+        at += 24 + page;
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// What the split buys: customer messages on tickets whose status and
+/// waiting do not change leave the indexes on those columns alone (one
+/// UPDATE of every column rewrote their entries, ~3 of ~21 WAL pages of a
+/// three-message batch).
+#[tokio::test]
+async fn group_commit_leaves_unchanged_ticket_indexes_alone() {
+    let (dir, store) = temp_store().await;
+    let u = fresh_user();
+    store.insert_user(&u).await.unwrap();
+    let mut tickets = Vec::new();
+    for _ in 0..3 {
+        // Opened by a customer message: `new`, waiting since it.
+        tickets.push(open_ticket(&store, u.id).await);
+    }
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let batch: Vec<NewMessage> = tickets
+        .iter()
+        .map(|t| message(t.id, Some(u.id), None))
+        .collect();
+    let got = futures_util::future::join_all(batch.iter().map(|m| store.insert_message(m))).await;
+    for r in &got {
+        let (_, t) = inserted(r);
+        assert_eq!(t.status, TicketStatus::New);
+    }
+    let written = btrees_in_wal(&store, dir.path()).await;
+    for untouched in [
+        "tickets_open_assignee_idx",
+        "tickets_escalate_new_idx",
+        "tickets_escalate_awaiting_idx",
+        "tickets_notify_idx",
+        "tickets_to_close_idx",
+    ] {
+        assert!(
+            !written.iter().any(|n| n == untouched),
+            "{untouched} rewritten: {written:?}"
+        );
+    }
+    // What does move: the rows, `updated_at`'s three indexes, the messages.
+    for moved in ["tickets", "tickets_updated_idx", "messages"] {
+        assert!(written.iter().any(|n| n == moved), "{moved}: {written:?}");
+    }
+}
+
 #[tokio::test]
 async fn group_commit_replays_a_batch_call_by_call_when_a_write_fails() {
     let (_dir, store) = temp_store().await;

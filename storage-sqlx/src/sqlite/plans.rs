@@ -7,7 +7,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::audit::{AUDIT_BY_ACTOR_SQL, list_query as audit_list_query};
 use super::group_commit::{
-    DUPLICATES_SQL, FIRST_MESSAGES_SQL, KNOWN_SQL, TICKETS_SQL, UPDATE_TICKETS_SQL,
+    DUPLICATES_SQL, FIRST_MESSAGES_SQL, KNOWN_SQL, TICKET_UPDATE_STATEMENTS, TICKETS_SQL,
 };
 use super::search::INDEX_MESSAGES_SQL;
 use super::tickets::{
@@ -51,7 +51,8 @@ pub enum StoreQuery<'a> {
     /// Group commit: which users, categories and message ids a batch that
     /// opens tickets refers to exist.
     BatchKnownIds,
-    /// Group commit: the final state of the tickets a batch's messages touched.
+    /// Group commit: the final state of the tickets a batch's messages
+    /// touched (the plans of its statements, one per column group, in turn).
     BatchTicketUpdates,
     /// Search indexing: the messages past the index's mark into the
     /// full-text index (on the index's own connections).
@@ -94,7 +95,12 @@ impl SqliteStore {
             StoreQuery::BatchFirstMessages => return self.json_plan(FIRST_MESSAGES_SQL, 1).await,
             StoreQuery::BatchKnownIds => return self.json_plan(KNOWN_SQL, 3).await,
             StoreQuery::BatchTicketUpdates => {
-                return self.json_plan(UPDATE_TICKETS_SQL, 1).await;
+                // One statement per column group, all of one shape.
+                let mut lines = Vec::new();
+                for sql in TICKET_UPDATE_STATEMENTS {
+                    lines.extend(self.json_plan(sql, 1).await?);
+                }
+                return Ok(lines);
             }
             StoreQuery::SearchIndexing => {
                 let explain = AssertSqlSafe(format!("{EXPLAIN}{INDEX_MESSAGES_SQL}"));

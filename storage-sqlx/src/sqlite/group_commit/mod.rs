@@ -27,10 +27,14 @@
 //!    closed ticket, a unique or foreign-key violation — from the same rules
 //!    (the ticket effects are [`apply_effects`], the Rust twin of the SQL the
 //!    one-at-a-time path runs);
-//! 3. writes the planned rows as one statement list of four statements at
-//!    most: the ticket counter, the new tickets, all messages, and the final
-//!    state of every ticket a message touched — and checks they changed
-//!    exactly the planned rows;
+//! 3. writes the planned rows as one statement list: the ticket counter,
+//!    the new tickets, all messages, and the final state of every ticket a
+//!    message touched — one `UPDATE` per column group, each only for the
+//!    tickets whose values it changes (SQLite rewrites a row's entries in
+//!    every index on a column an `UPDATE` sets, even to the same value:
+//!    a customer message usually changes neither status nor waiting, so
+//!    their indexes are left alone) — and checks they changed exactly the
+//!    planned rows;
 //! 4. commits, answers every caller and wakes the search indexer (which
 //!    indexes the new rows from its own file, `search/`).
 //!
@@ -76,7 +80,7 @@ mod write;
 
 use write::write_batch;
 pub(super) use write::{
-    DUPLICATES_SQL, FIRST_MESSAGES_SQL, KNOWN_SQL, TICKETS_SQL, UPDATE_TICKETS_SQL,
+    DUPLICATES_SQL, FIRST_MESSAGES_SQL, KNOWN_SQL, TICKET_UPDATE_STATEMENTS, TICKETS_SQL,
 };
 
 /// The most calls one transaction writes.

@@ -19,14 +19,16 @@ use crate::sqlite::messages::message_from_row;
 use crate::sqlite::tickets::{apply_effects, ticket_from_row};
 
 use super::write::{
-    COUNTER_SQL, INSERT_MESSAGES_SQL, INSERT_TICKETS_SQL, UPDATE_TICKETS_SQL, expect_rows,
-    push_message, push_ticket, reads_sql, tickets_then_messages,
+    COUNTER_SQL, INSERT_MESSAGES_SQL, INSERT_TICKETS_SQL, TicketUpdates, expect_rows, push_message,
+    push_ticket, reads_sql, tickets_then_messages,
 };
 use super::{Job, Outcome, WriterStopped};
 
 /// A ticket as the batch sees it.
 struct TicketState {
     ticket: Ticket,
+    /// As stored before the batch (`None`: opened by this batch).
+    read: Option<Ticket>,
     /// Opened by this batch (inserted with its final state).
     new: bool,
     /// Changed by one of the batch's messages (stored ones get an update).
@@ -122,6 +124,7 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
             "t" => {
                 let ticket = ticket_from_row(row)?;
                 let state = TicketState {
+                    read: Some(ticket.clone()),
                     ticket,
                     new: false,
                     touched: false,
@@ -222,6 +225,7 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
                     ticket.id,
                     TicketState {
                         ticket: read_back_ticket(&stored)?,
+                        read: None,
                         new: true,
                         touched: false,
                     },
@@ -314,25 +318,26 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
         binds.push(message_rows.finish());
     }
     if !touched.is_empty() {
-        let mut rows = JsonRows::with_capacity(touched.len() * 200);
+        // Each column group only for the tickets whose values it changes:
+        // SQLite rewrites a row's entry in every index (or partial index
+        // condition) on a column the UPDATE sets, even to the same value.
+        let mut updates = TicketUpdates::with_capacity(touched.len());
         for id in &touched {
-            if let Some(state) = tickets.get(id) {
-                let t = &state.ticket;
-                rows.row()
-                    .id(t.id)
-                    .int(t.last_seq)
-                    .int(ts(t.updated_at))
-                    .str(t.status.as_str())
-                    .int(t.version)
-                    .opt_int(ts_opt(t.awaiting_since))
-                    .opt_int(ts_opt(t.first_response_at))
-                    .int(t.last_agent_seq)
-                    .opt_int(ts_opt(t.last_agent_message_at));
+            if let Some(TicketState {
+                ticket,
+                read: Some(read),
+                ..
+            }) = tickets.get(id)
+            {
+                updates.push(read, ticket);
             }
         }
-        planned += rows.len();
-        sql.push_str(UPDATE_TICKETS_SQL);
-        binds.push(rows.finish());
+        for (statement, rows) in updates.statements() {
+            planned += rows.len();
+            sql.push_str(statement);
+            sql.push_str("; ");
+            binds.push(rows.finish());
+        }
     }
     if planned > 0 {
         // Built from the constant statements above only; every value is bound.

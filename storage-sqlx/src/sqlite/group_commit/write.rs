@@ -195,14 +195,106 @@ pub(super) const INSERT_MESSAGES_SQL: &str = "INSERT INTO messages \
      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
      value ->> 6, value ->> 7 FROM jsonb_each(?)";
 
-/// The final state of the message fields (and the reopening a customer
-/// message causes) of every ticket the batch's messages touched, one row per
-/// ticket. Reads each ticket by primary key.
-pub(in crate::sqlite) const UPDATE_TICKETS_SQL: &str = "UPDATE tickets SET last_seq = j.value ->> 1, \
-     updated_at = j.value ->> 2, status = j.value ->> 3, version = j.value ->> 4, \
-     awaiting_since = j.value ->> 5, first_response_at = j.value ->> 6, \
-     last_agent_seq = j.value ->> 7, last_agent_message_at = j.value ->> 8 \
+/// The final state of the message fields of every ticket the batch's
+/// messages touched, one row per ticket: the columns no index holds. Reads
+/// each ticket by primary key, as every `UPDATE_TICKET_*_SQL` does.
+const UPDATE_TICKETS_SQL: &str = "UPDATE tickets SET last_seq = j.value ->> 1, \
+     version = j.value ->> 2, first_response_at = j.value ->> 3 \
      FROM jsonb_each(?) AS j WHERE tickets.id = j.value ->> 0";
+
+/// `updated_at` of the touched tickets it moved (three indexes hold it).
+const UPDATE_TICKET_ACTIVITY_SQL: &str = "UPDATE tickets SET updated_at = j.value ->> 1 \
+     FROM jsonb_each(?) AS j WHERE tickets.id = j.value ->> 0";
+
+/// `status` of the tickets a customer message reopened (indexes and the
+/// conditions of the partial ones hold it).
+const UPDATE_TICKET_STATUS_SQL: &str = "UPDATE tickets SET status = j.value ->> 1 \
+     FROM jsonb_each(?) AS j WHERE tickets.id = j.value ->> 0";
+
+/// `awaiting_since` where it changed (`tickets_escalate_awaiting_idx`).
+const UPDATE_TICKET_AWAITING_SQL: &str = "UPDATE tickets SET awaiting_since = j.value ->> 1 \
+     FROM jsonb_each(?) AS j WHERE tickets.id = j.value ->> 0";
+
+/// The last agent message's seq and time where an agent wrote
+/// (`tickets_notify_idx`).
+const UPDATE_TICKET_AGENT_SQL: &str = "UPDATE tickets SET last_agent_seq = j.value ->> 1, last_agent_message_at = j.value ->> 2 \
+     FROM jsonb_each(?) AS j WHERE tickets.id = j.value ->> 0";
+
+/// Every statement a batch's ticket updates may run (for their query plans).
+pub(in crate::sqlite) const TICKET_UPDATE_STATEMENTS: [&str; 5] = [
+    UPDATE_TICKETS_SQL,
+    UPDATE_TICKET_ACTIVITY_SQL,
+    UPDATE_TICKET_STATUS_SQL,
+    UPDATE_TICKET_AWAITING_SQL,
+    UPDATE_TICKET_AGENT_SQL,
+];
+
+/// The ticket updates of a batch, split by column group (see
+/// [`TicketUpdates::push`]).
+pub(super) struct TicketUpdates {
+    all: JsonRows,
+    activity: JsonRows,
+    status: JsonRows,
+    awaiting: JsonRows,
+    agent: JsonRows,
+}
+
+impl TicketUpdates {
+    pub(super) fn with_capacity(tickets: usize) -> TicketUpdates {
+        TicketUpdates {
+            all: JsonRows::with_capacity(tickets * 80),
+            activity: JsonRows::with_capacity(tickets * 60),
+            status: JsonRows::with_capacity(0),
+            awaiting: JsonRows::with_capacity(0),
+            agent: JsonRows::with_capacity(0),
+        }
+    }
+
+    /// A touched ticket, as stored (`read`) and after the batch (`now`):
+    /// the unindexed columns always, every indexed group only if it changed.
+    pub(super) fn push(&mut self, read: &Ticket, now: &Ticket) {
+        self.all
+            .row()
+            .id(now.id)
+            .int(now.last_seq)
+            .int(now.version)
+            .opt_int(ts_opt(now.first_response_at));
+        if now.updated_at != read.updated_at {
+            self.activity.row().id(now.id).int(ts(now.updated_at));
+        }
+        if now.status != read.status {
+            self.status.row().id(now.id).str(now.status.as_str());
+        }
+        if now.awaiting_since != read.awaiting_since {
+            self.awaiting
+                .row()
+                .id(now.id)
+                .opt_int(ts_opt(now.awaiting_since));
+        }
+        if (now.last_agent_seq, now.last_agent_message_at)
+            != (read.last_agent_seq, read.last_agent_message_at)
+        {
+            self.agent
+                .row()
+                .id(now.id)
+                .int(now.last_agent_seq)
+                .opt_int(ts_opt(now.last_agent_message_at));
+        }
+    }
+
+    /// The statements with rows, each with its rows (one per ticket).
+    pub(super) fn statements(self) -> impl Iterator<Item = (&'static str, JsonRows)> {
+        [
+            (UPDATE_TICKETS_SQL, self.all),
+            (UPDATE_TICKET_ACTIVITY_SQL, self.activity),
+            (UPDATE_TICKET_STATUS_SQL, self.status),
+            (UPDATE_TICKET_AWAITING_SQL, self.awaiting),
+            (UPDATE_TICKET_AGENT_SQL, self.agent),
+        ]
+        .into_iter()
+        .filter(|(_, rows)| rows.len() > 0)
+    }
+}
 
 /// A row of `INSERT_MESSAGES_SQL`.
 pub(super) fn push_message(rows: &mut JsonRows, m: &Message) {
