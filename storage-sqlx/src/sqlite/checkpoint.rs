@@ -123,7 +123,7 @@ impl Pace {
 /// counts them; the task ends when the nudges' sender, the writer, is gone.
 pub(super) async fn run(
     pool: SqlitePool,
-    turn: Arc<Mutex<()>>,
+    turns: Turns,
     wal: PathBuf,
     shared: Arc<Checkpoints>,
     mut nudges: mpsc::Receiver<()>,
@@ -156,7 +156,7 @@ pub(super) async fn run(
         if wal_size(&wal) > TRUNCATE_WAL_BYTES {
             // The other write paths do not wake the task; the writer checks
             // after its own commits.
-            let _turn = turn.lock().await;
+            let _turn = turns.writer.lock().await;
             match pool.acquire().await {
                 Ok(mut conn) => truncate(&mut conn, &shared).await,
                 Err(error) => tracing::warn!(%error, "WAL checkpoint failed"),
@@ -168,7 +168,7 @@ pub(super) async fn run(
             if let Some(frames) = bg.pass(&pool, &shared).await {
                 pace.learn(committed, frames);
                 if frames * frame > RESTART_WAL_BYTES {
-                    restart(&mut bg, &pool, &turn, &shared, &tasks, &pace, frame).await;
+                    restart(&mut bg, &pool, &turns, &shared, &tasks, &pace, frame).await;
                     // The next commit starts the WAL over.
                     pace.learn(tasks.transactions(), 0);
                 }
@@ -193,15 +193,24 @@ pub(super) fn wal_size(wal: &Path) -> u64 {
 ///
 /// The last pass runs on a pooled connection at normal priority: the writers
 /// wait for it.
+///
+/// The whole restart holds the search indexer's turn: the indexer reads the
+/// chat database in its transactions, and a pass cannot copy frames past
+/// the snapshot of a reader still using them. Under saturation the indexer
+/// (low priority) is starved mid-transaction for long stretches; without
+/// this its snapshots kept every restart from completing, and the WAL grew
+/// to the `TRUNCATE` bound (~500 MiB), whose checkpoint held the writers
+/// back for tens of milliseconds.
 async fn restart(
     bg: &mut Background,
     pool: &SqlitePool,
-    turn: &Mutex<()>,
+    turns: &Turns,
     shared: &Checkpoints,
     tasks: &StoreTasks,
     pace: &Pace,
     frame: u64,
 ) {
+    let _indexing = turns.indexing.lock().await;
     for _ in 0..4 {
         let before = tasks.transactions();
         if bg.pass(pool, shared).await.is_none() {
@@ -211,8 +220,16 @@ async fn restart(
             break;
         }
     }
-    let _turn = turn.lock().await;
+    let _turn = turns.writer.lock().await;
     pass(pool, shared).await;
+}
+
+/// The turns the checkpoint task takes: the store's writer turn (for a
+/// restart's last pass and a `TRUNCATE`) and the search indexer's (for a
+/// whole restart).
+pub(super) struct Turns {
+    pub(super) writer: Arc<Mutex<()>>,
+    pub(super) indexing: Arc<Mutex<()>>,
 }
 
 /// The connection the background passes run on, when it could be opened: its

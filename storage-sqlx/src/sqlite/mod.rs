@@ -399,7 +399,7 @@ impl SqliteStore {
         let (search, indexer) = SearchIndex::open(&pool).await.map_err(db_err)?;
         let writer = Arc::new(Mutex::new(()));
         let tasks = StoreTasks::default();
-        let group = GroupCommit::start(&pool, &writer, wal, search.waker(), &tasks);
+        let group = GroupCommit::start(&pool, &writer, wal, search.waker(), search.turn(), &tasks);
         if tokio::runtime::Handle::try_current().is_ok() {
             search::spawn_indexer(pool.clone(), indexer, &tasks);
         }

@@ -151,6 +151,7 @@ impl GroupCommit {
         turn: &Arc<Mutex<()>>,
         wal: Option<PathBuf>,
         indexer: mpsc::Sender<()>,
+        indexing: Arc<Mutex<()>>,
         tasks: &StoreTasks,
     ) -> GroupCommit {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
@@ -161,9 +162,13 @@ impl GroupCommit {
             let shared = Arc::new(checkpoint::Checkpoints::default());
             // Capacity 1: a nudge while one is pending is dropped, not queued.
             let (nudge, nudges) = mpsc::channel(1);
+            let turns = checkpoint::Turns {
+                writer: turn.clone(),
+                indexing,
+            };
             runtime.spawn(checkpoint::run(
                 pool.clone(),
-                turn.clone(),
+                turns,
                 wal.clone(),
                 shared.clone(),
                 nudges,

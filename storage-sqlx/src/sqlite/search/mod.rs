@@ -161,6 +161,13 @@ impl SearchIndex {
         let _ = self.wake.try_send(());
     }
 
+    /// The turn the index's write transactions take (the indexer's reads
+    /// of the chat database happen inside them): the checkpoint task holds
+    /// it while it starts the chat's WAL over.
+    pub(super) fn turn(&self) -> Arc<Mutex<()>> {
+        self.turn.clone()
+    }
+
     /// A handle to wake the indexer from elsewhere (the group-commit
     /// writer).
     pub(super) fn waker(&self) -> mpsc::Sender<()> {
