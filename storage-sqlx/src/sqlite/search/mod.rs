@@ -119,22 +119,25 @@ impl SearchIndex {
         let (pool, file) = match file {
             Some(file) => {
                 let file: Arc<str> = format!("{file}-search").into();
-                let pool =
-                    search_pool(main.connect_options().as_ref().clone(), file.clone()).await?;
-                (pool, Some(file))
+                let options = main.connect_options().as_ref().clone();
+                // On a connection of its own, closed after: the index's
+                // pool opens connections (each a thread of sqlx's) only
+                // for text searches.
+                let mut conn = SqliteConnection::connect_with(&options).await?;
+                attach(&mut conn, Some(&file)).await?;
+                prepare(&mut conn).await?;
+                conn.close().await?;
+                (search_pool(options, file.clone()), Some(file))
             }
             None => {
                 // One connection, never closed (see `open_in_memory`): the
                 // index attached to it stays.
                 let mut conn = main.acquire().await?;
                 attach(&mut conn, None).await?;
+                prepare(&mut conn).await?;
                 (main.clone(), None)
             }
         };
-        {
-            let mut conn = pool.acquire().await?;
-            prepare(&mut conn).await?;
-        }
         let (wake, rx) = mpsc::channel(1);
         let turn = Arc::new(Mutex::new(()));
         let index = SearchIndex {
@@ -189,12 +192,9 @@ impl SearchIndex {
 }
 
 /// The index's pool: connections to the chat database (`main`, options as
-/// the store's) with the index's file attached. Never used to write the
-/// chat database.
-async fn search_pool(
-    options: SqliteConnectOptions,
-    file: Arc<str>,
-) -> Result<SqlitePool, sqlx::Error> {
+/// the store's) with the index's file attached, opened when first needed.
+/// Never used to write the chat database.
+fn search_pool(options: SqliteConnectOptions, file: Arc<str>) -> SqlitePool {
     SqlitePoolOptions::new()
         .max_connections(SEARCH_CONNECTIONS)
         .test_before_acquire(false)
@@ -202,8 +202,7 @@ async fn search_pool(
             let file = file.clone();
             Box::pin(async move { attach(conn, Some(&file)).await })
         })
-        .connect_with(options.pragma("wal_autocheckpoint", SEARCH_AUTOCHECKPOINT_PAGES))
-        .await
+        .connect_lazy_with(options.pragma("wal_autocheckpoint", SEARCH_AUTOCHECKPOINT_PAGES))
 }
 
 /// Attaches the index (`file`, or an in-memory database) as `search`, in
