@@ -76,13 +76,7 @@ const SEARCH_AUTOCHECKPOINT_PAGES: &str = "4096";
 /// writers take, and the indexer's wake-up queue.
 #[derive(Debug, Clone)]
 pub(crate) struct SearchIndex {
-    pool: SqlitePool,
-    /// The index's file, `None` for an in-memory store.
-    file: Option<Arc<str>>,
-    /// Turns for the index's write transactions within this store (the
-    /// indexer and searches catching up), so they follow each other
-    /// instead of meeting SQLite's busy handler.
-    turn: Arc<Mutex<()>>,
+    index: IndexHandle,
     /// Wakes the indexer (full: a wake-up is pending). The indexer ends once
     /// every sender is gone.
     wake: mpsc::Sender<()>,
@@ -99,7 +93,11 @@ pub(super) struct IndexerParts {
 #[derive(Debug, Clone)]
 pub(super) struct IndexHandle {
     pool: SqlitePool,
+    /// The index's file, `None` for an in-memory store.
     file: Option<Arc<str>>,
+    /// Turns for the index's write transactions within this store (the
+    /// indexer and searches catching up), so they follow each other
+    /// instead of meeting SQLite's busy handler.
     turn: Arc<Mutex<()>>,
 }
 
@@ -139,23 +137,25 @@ impl SearchIndex {
             }
         };
         let (wake, rx) = mpsc::channel(1);
-        let turn = Arc::new(Mutex::new(()));
-        let index = SearchIndex {
-            pool: pool.clone(),
-            file: file.clone(),
-            turn: turn.clone(),
-            wake,
+        let handle = IndexHandle {
+            pool,
+            file,
+            turn: Arc::new(Mutex::new(())),
         };
         let parts = IndexerParts {
-            index: IndexHandle { pool, file, turn },
+            index: handle.clone(),
             wake: rx,
+        };
+        let index = SearchIndex {
+            index: handle,
+            wake,
         };
         Ok((index, parts))
     }
 
     /// The pool whose connections have the index attached as `search`.
     pub(super) fn pool(&self) -> &SqlitePool {
-        &self.pool
+        &self.index.pool
     }
 
     /// Tells the indexer that rows were committed.
@@ -168,7 +168,7 @@ impl SearchIndex {
     /// of the chat database happen inside them): the checkpoint task holds
     /// it while it starts the chat's WAL over.
     pub(super) fn turn(&self) -> Arc<Mutex<()>> {
-        self.turn.clone()
+        self.index.turn.clone()
     }
 
     /// A handle to wake the indexer from elsewhere (the group-commit
@@ -180,14 +180,14 @@ impl SearchIndex {
     /// Indexes everything committed so far, in one transaction on a pooled
     /// connection (a text search does this first).
     pub(super) async fn catch_up(&self) -> Result<Step, sqlx::Error> {
-        let _turn = self.turn.lock().await;
-        let mut conn = self.pool.acquire().await?;
+        let _turn = self.index.turn.lock().await;
+        let mut conn = self.index.pool.acquire().await?;
         index_step(&mut conn, -1).await
     }
 
     /// Where the index's file is, `None` for an in-memory store.
     pub(super) fn file(&self) -> Option<&str> {
-        self.file.as_deref()
+        self.index.file.as_deref()
     }
 }
 
@@ -331,8 +331,10 @@ const INDEX_TICKETS_SQL: &str = "\
     SELECT -t.number, t.subject FROM tickets t WHERE t.number > ? AND t.number <= ? \
     AND NOT EXISTS (SELECT 1 FROM search_erasures e WHERE e.key = -t.number)";
 
-/// The last erasure logged past a mark, and how many (binds the mark).
-const ERASURES_UPTO_SQL: &str = "SELECT MAX(seq), COUNT(*) FROM search_erasures WHERE seq > ?";
+/// The last erasure logged past a mark, and how many (binds the mark, the
+/// limit; always -1: erasures are few).
+const ERASURES_UPTO_SQL: &str = "SELECT MAX(seq), COUNT(*) FROM \
+    (SELECT seq FROM search_erasures WHERE seq > ? ORDER BY seq LIMIT ?)";
 
 /// Erased rows past a mark up to a bound out of the index (one may never
 /// have been indexed: deleting a rowid the index lacks changes nothing).
@@ -366,68 +368,58 @@ pub(super) async fn index_step(
     let (pos, number, erased): (i64, i64, i64) =
         sqlx::query_as(MARKS_SQL).fetch_one(&mut *tx).await?;
     let mut step = Step::default();
-    let next = |(upto, rows): (Option<i64>, i64), step: &mut Step| {
-        step.rows += u64::try_from(rows).unwrap_or(0);
-        step.more |= limit >= 0 && rows >= limit;
-        upto
-    };
-    let new_pos = next(
-        sqlx::query_as(MESSAGES_UPTO_SQL)
-            .bind(pos)
-            .bind(limit)
-            .fetch_one(&mut *tx)
-            .await?,
-        &mut step,
-    );
-    if let Some(upto) = new_pos {
-        sqlx::query(INDEX_MESSAGES_SQL)
-            .bind(pos)
-            .bind(upto)
-            .execute(&mut *tx)
-            .await?;
-    }
-    let new_number = next(
-        sqlx::query_as(TICKETS_UPTO_SQL)
-            .bind(number)
-            .bind(limit)
-            .fetch_one(&mut *tx)
-            .await?,
-        &mut step,
-    );
-    if let Some(upto) = new_number {
-        sqlx::query(INDEX_TICKETS_SQL)
-            .bind(number)
-            .bind(upto)
-            .execute(&mut *tx)
-            .await?;
-    }
-    let new_erased = next(
-        sqlx::query_as(ERASURES_UPTO_SQL)
-            .bind(erased)
-            .fetch_one(&mut *tx)
-            .await?,
-        &mut step,
-    );
-    if let Some(upto) = new_erased {
-        sqlx::query(APPLY_ERASURES_SQL)
-            .bind(erased)
-            .bind(upto)
-            .execute(&mut *tx)
-            .await?;
-    }
+    let new_pos = advance(&mut tx, MESSAGES, pos, limit, &mut step).await?;
+    let new_number = advance(&mut tx, TICKETS, number, limit, &mut step).await?;
+    let new_erased = advance(&mut tx, ERASURES, erased, -1, &mut step).await?;
     if step.rows == 0 {
         // Nothing new: nothing to commit to the index's file.
         tx.rollback().await?;
         return Ok(step);
     }
     sqlx::query(SET_MARKS_SQL)
-        .bind(new_pos.unwrap_or(pos))
-        .bind(new_number.unwrap_or(number))
-        .bind(new_erased.unwrap_or(erased))
+        .bind(new_pos)
+        .bind(new_number)
+        .bind(new_erased)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
     Ok(step)
+}
+
+/// What follows one mark: the query for the last row past it (and how
+/// many, up to a limit), and the statement applying the rows between the
+/// mark and that bound to the index.
+type Follow = (&'static str, &'static str);
+
+const MESSAGES: Follow = (MESSAGES_UPTO_SQL, INDEX_MESSAGES_SQL);
+const TICKETS: Follow = (TICKETS_UPTO_SQL, INDEX_TICKETS_SQL);
+const ERASURES: Follow = (ERASURES_UPTO_SQL, APPLY_ERASURES_SQL);
+
+/// Applies up to `limit` rows past `mark` (-1: all) within `tx`, counting
+/// them in `step`; the new mark.
+async fn advance(
+    tx: &mut SqliteConnection,
+    (upto_sql, apply_sql): Follow,
+    mark: i64,
+    limit: i64,
+    step: &mut Step,
+) -> Result<i64, sqlx::Error> {
+    let (upto, rows): (Option<i64>, i64) = sqlx::query_as(upto_sql)
+        .bind(mark)
+        .bind(limit)
+        .fetch_one(&mut *tx)
+        .await?;
+    step.rows += u64::try_from(rows).unwrap_or(0);
+    step.more |= limit >= 0 && rows >= limit;
+    let Some(upto) = upto else {
+        return Ok(mark);
+    };
+    sqlx::query(apply_sql)
+        .bind(mark)
+        .bind(upto)
+        .execute(&mut *tx)
+        .await?;
+    Ok(upto)
 }
 
 /// The tickets with a search row matching an FTS5 query, up to the `MATCH`
