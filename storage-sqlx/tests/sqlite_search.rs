@@ -434,6 +434,30 @@ async fn writes_never_wait_for_the_index() {
     assert_eq!(unindexed(&store).await, 0);
 }
 
+/// The index is derived data: a store opens even while another holds the
+/// index's file past the busy timeout (a stalled indexer of another
+/// process), and prepares the index with its first indexing step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_opens_while_the_index_is_held_elsewhere() {
+    let (dir, first) = temp_store().await;
+    let u = fresh_user();
+    first.insert_user(&u).await.unwrap();
+    first.flush_search_index().await.unwrap();
+    let locked = IndexLocked::take(&first).await;
+    let second = SqliteStore::open(dir.path().join("neurochat.db"))
+        .await
+        .expect("the chat opens although its index is held");
+    let tag = Uuid::new_v4().simple().to_string();
+    let mut first_message = message(TicketId(Uuid::nil()), Some(u.id), None);
+    first_message.body = format!("held {tag}");
+    second
+        .insert_ticket_with_first_message(&ticket(u.id), &first_message)
+        .await
+        .unwrap();
+    locked.release().await;
+    assert_eq!(search_numbers(&second, u.id, &tag, false).await.len(), 1);
+}
+
 #[tokio::test]
 async fn rows_erased_after_they_were_indexed_leave_the_index() {
     let (_dir, store) = temp_store().await;

@@ -16,7 +16,7 @@ use std::time::Duration;
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::super::{StoreTasks, low_priority};
-use super::{INDEX_CHUNK, IndexHandle, IndexerParts, attach, index_step};
+use super::{INDEX_CHUNK, IndexHandle, IndexerParts, attach};
 
 /// How long the indexer lets commits gather after a wake-up: the index
 /// then takes tens of rows per transaction rather than a few, so fewer,
@@ -123,7 +123,7 @@ impl Own {
     async fn step(&mut self, index: &IndexHandle) -> Result<super::Step, sqlx::Error> {
         match self.0.as_mut() {
             Some(conn) => {
-                let done = index_step(conn, INDEX_CHUNK).await;
+                let done = index.step(conn, INDEX_CHUNK).await;
                 if done.is_err() {
                     // Start over on the pool, in case the connection broke.
                     self.0 = None;
@@ -132,7 +132,7 @@ impl Own {
             }
             None => {
                 let mut conn = index.pool.acquire().await?;
-                index_step(&mut conn, INDEX_CHUNK).await
+                index.step(&mut conn, INDEX_CHUNK).await
             }
         }
     }

@@ -44,6 +44,7 @@
 mod indexer;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
@@ -99,6 +100,22 @@ pub(super) struct IndexHandle {
     /// indexer and searches catching up), so they follow each other
     /// instead of meeting SQLite's busy handler.
     turn: Arc<Mutex<()>>,
+    /// Whether [`prepare`] has run (it may not have at open, see
+    /// [`SearchIndex::open`]).
+    prepared: Arc<AtomicBool>,
+}
+
+impl IndexHandle {
+    /// One indexing transaction (see [`index_step`]) on `conn`, preparing
+    /// the index first if that has not happened yet; the caller holds the
+    /// index's turn.
+    async fn step(&self, conn: &mut SqliteConnection, limit: i64) -> Result<Step, sqlx::Error> {
+        if !self.prepared.load(Ordering::Acquire) {
+            prepare(conn).await?;
+            self.prepared.store(true, Ordering::Release);
+        }
+        index_step(conn, limit).await
+    }
 }
 
 impl SearchIndex {
@@ -114,7 +131,7 @@ impl SearchIndex {
                 .fetch_optional(main)
                 .await?
                 .filter(|f: &String| !f.is_empty());
-        let (pool, file) = match file {
+        let (pool, file, prepared) = match file {
             Some(file) => {
                 let file: Arc<str> = format!("{file}-search").into();
                 let options = main.connect_options().as_ref().clone();
@@ -123,9 +140,19 @@ impl SearchIndex {
                 // for text searches.
                 let mut conn = SqliteConnection::connect_with(&options).await?;
                 attach(&mut conn, Some(&file)).await?;
-                prepare(&mut conn).await?;
+                let prepared = match prepare(&mut conn).await {
+                    Ok(()) => true,
+                    // Another store's indexer held the index past the busy
+                    // timeout: open the chat anyway (the index is derived
+                    // data); the first indexing step prepares it.
+                    Err(e) if is_busy(&e) => {
+                        tracing::warn!(error = %e, "search index busy at open; preparing it later");
+                        false
+                    }
+                    Err(e) => return Err(e),
+                };
                 conn.close().await?;
-                (search_pool(options, file.clone()), Some(file))
+                (search_pool(options, file.clone()), Some(file), prepared)
             }
             None => {
                 // One connection, never closed (see `open_in_memory`): the
@@ -133,7 +160,7 @@ impl SearchIndex {
                 let mut conn = main.acquire().await?;
                 attach(&mut conn, None).await?;
                 prepare(&mut conn).await?;
-                (main.clone(), None)
+                (main.clone(), None, true)
             }
         };
         let (wake, rx) = mpsc::channel(1);
@@ -141,6 +168,7 @@ impl SearchIndex {
             pool,
             file,
             turn: Arc::new(Mutex::new(())),
+            prepared: Arc::new(AtomicBool::new(prepared)),
         };
         let parts = IndexerParts {
             index: handle.clone(),
@@ -182,7 +210,7 @@ impl SearchIndex {
     pub(super) async fn catch_up(&self) -> Result<Step, sqlx::Error> {
         let _turn = self.index.turn.lock().await;
         let mut conn = self.index.pool.acquire().await?;
-        index_step(&mut conn, -1).await
+        self.index.step(&mut conn, -1).await
     }
 
     /// Where the index's file is, `None` for an in-memory store.
