@@ -120,8 +120,12 @@ pub async fn run(settings: Settings) -> Result<()> {
     );
 
     let (stop, stopping) = watch::channel(false);
+    // Installed here, before the banner: a spawned task installs nothing
+    // until it first runs, and a SIGTERM sent right after the banner then
+    // killed the process instead of shutting it down (seen in CI).
+    let signal = shutdown_signal();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        signal.await;
         stop.send_replace(true);
     });
     let worker = desk.spawn_background_worker(BACKGROUND_EVERY, stopped(stopping.clone()));
@@ -350,31 +354,50 @@ async fn stopped(mut stopping: watch::Receiver<bool>) {
     let _ = stopping.wait_for(|s| *s).await;
 }
 
-/// SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// SIGINT (Ctrl-C) or SIGTERM. On Unix the listeners are installed when
+/// this is called, not when the future is first polled.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
+    let (interrupt, terminate) = {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
+        (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        let (ctrl_c, term) = (
+            wait_for(interrupt, "SIGINT"),
+            wait_for(terminate, "SIGTERM"),
+        );
+        #[cfg(not(unix))]
+        let ctrl_c = async {
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                tracing::error!(error = %e, "cannot listen for Ctrl-C");
                 std::future::pending::<()>().await;
             }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => tracing::info!("SIGINT received"),
+            () = term => tracing::info!("SIGTERM received"),
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("SIGINT received"),
-        () = term => tracing::info!("SIGTERM received"),
+    }
+}
+
+/// Waits for the signal `listener` listens for; never, if it could not be
+/// installed (logged).
+#[cfg(unix)]
+async fn wait_for(listener: std::io::Result<tokio::signal::unix::Signal>, name: &str) {
+    match listener {
+        Ok(mut s) => {
+            s.recv().await;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot listen for {name}");
+            std::future::pending::<()>().await;
+        }
     }
 }
