@@ -9,6 +9,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use time::OffsetDateTime;
 
+use super::cols::Cols;
 use super::tickets::{ticket_cols, ticket_from_row};
 use super::{SqliteStore, commit, db_err};
 use crate::common::{from_ms, id_text, id_text_opt, parse_enum, parse_id, parse_id_opt, ts};
@@ -20,29 +21,18 @@ macro_rules! message_cols {
 }
 pub(super) use message_cols;
 
-pub(super) fn message_from_row(r: &SqliteRow) -> StoreResult<Message> {
+/// Reads a row selected with [`message_cols!`] (by position for the
+/// writer's raw rows).
+pub(super) fn message_from_row(r: &impl Cols) -> StoreResult<Message> {
     Ok(Message {
-        id: parse_id("messages.id", r.try_get("id").map_err(db_err)?)?,
-        ticket_id: parse_id(
-            "messages.ticket_id",
-            r.try_get("ticket_id").map_err(db_err)?,
-        )?,
-        seq: r.try_get("seq").map_err(db_err)?,
-        author_id: parse_id_opt(
-            "messages.author_id",
-            r.try_get("author_id").map_err(db_err)?,
-        )?,
-        kind: parse_enum(
-            "messages.kind",
-            r.try_get("kind").map_err(db_err)?,
-            MessageKind::parse,
-        )?,
-        body: r.try_get("body").map_err(db_err)?,
-        client_msg_id: r.try_get("client_msg_id").map_err(db_err)?,
-        created_at: from_ms(
-            "messages.created_at",
-            r.try_get("created_at").map_err(db_err)?,
-        )?,
+        id: parse_id("messages.id", r.text(0, "id")?)?,
+        ticket_id: parse_id("messages.ticket_id", r.text(1, "ticket_id")?)?,
+        seq: r.int(2, "seq")?,
+        author_id: parse_id_opt("messages.author_id", r.opt_text(3, "author_id")?)?,
+        kind: parse_enum("messages.kind", r.text(4, "kind")?, MessageKind::parse)?,
+        body: r.text(5, "body")?.to_owned(),
+        client_msg_id: r.opt_text(6, "client_msg_id")?.map(str::to_owned),
+        created_at: from_ms("messages.created_at", r.int(7, "created_at")?)?,
     })
 }
 

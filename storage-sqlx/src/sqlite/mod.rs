@@ -87,6 +87,7 @@
 mod audit;
 mod categories;
 mod checkpoint;
+mod cols;
 mod group_commit;
 mod json;
 mod low_priority;

@@ -6,10 +6,10 @@ use neurochat_core::domain::{
     TicketFilter, TicketId, TicketSort, TicketStatus, UserId,
 };
 use neurochat_core::ports::{StoreError, StoreResult, TicketStore};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use time::OffsetDateTime;
 
+use super::cols::Cols;
 use super::fetch_one;
 use super::messages::{insert_message_row, message_cols, message_from_row};
 use super::outbox::insert_outbox_with;
@@ -31,55 +31,33 @@ macro_rules! ticket_cols {
 pub(super) use ticket_cols;
 
 /// Reads a row selected with [`ticket_cols!`].
-pub(super) fn ticket_from_row(r: &SqliteRow) -> StoreResult<Ticket> {
-    let opt_ts = |column: &'static str| -> StoreResult<Option<OffsetDateTime>> {
-        from_ms_opt(column, r.try_get(column).map_err(db_err)?)
+pub(super) fn ticket_from_row(r: &impl Cols) -> StoreResult<Ticket> {
+    // Positions in `ticket_cols!`.
+    let opt_ts = |i: usize, column: &'static str| -> StoreResult<Option<OffsetDateTime>> {
+        from_ms_opt(column, r.opt_int(i, column)?)
     };
     Ok(Ticket {
-        id: parse_id("tickets.id", r.try_get("id").map_err(db_err)?)?,
-        number: r.try_get("number").map_err(db_err)?,
-        subject: r.try_get("subject").map_err(db_err)?,
-        customer_id: parse_id(
-            "tickets.customer_id",
-            r.try_get("customer_id").map_err(db_err)?,
-        )?,
-        category_id: parse_id_opt(
-            "tickets.category_id",
-            r.try_get("category_id").map_err(db_err)?,
-        )?,
-        priority: parse_enum(
-            "tickets.priority",
-            r.try_get("priority").map_err(db_err)?,
-            Priority::parse,
-        )?,
-        status: parse_enum(
-            "tickets.status",
-            r.try_get("status").map_err(db_err)?,
-            TicketStatus::parse,
-        )?,
-        assignee_id: parse_id_opt(
-            "tickets.assignee_id",
-            r.try_get("assignee_id").map_err(db_err)?,
-        )?,
-        created_at: from_ms(
-            "tickets.created_at",
-            r.try_get("created_at").map_err(db_err)?,
-        )?,
-        updated_at: from_ms(
-            "tickets.updated_at",
-            r.try_get("updated_at").map_err(db_err)?,
-        )?,
-        first_response_at: opt_ts("first_response_at")?,
-        resolved_at: opt_ts("resolved_at")?,
-        closed_at: opt_ts("closed_at")?,
-        last_seq: r.try_get("last_seq").map_err(db_err)?,
-        awaiting_since: opt_ts("awaiting_since")?,
-        last_agent_seq: r.try_get("last_agent_seq").map_err(db_err)?,
-        last_agent_message_at: opt_ts("last_agent_message_at")?,
-        customer_notified_seq: r.try_get("customer_notified_seq").map_err(db_err)?,
-        escalated_new_at: opt_ts("escalated_new_at")?,
-        escalated_awaiting_since: opt_ts("escalated_awaiting_since")?,
-        version: r.try_get("version").map_err(db_err)?,
+        id: parse_id("tickets.id", r.text(0, "id")?)?,
+        number: r.int(1, "number")?,
+        subject: r.text(2, "subject")?.to_owned(),
+        customer_id: parse_id("tickets.customer_id", r.text(3, "customer_id")?)?,
+        category_id: parse_id_opt("tickets.category_id", r.opt_text(4, "category_id")?)?,
+        priority: parse_enum("tickets.priority", r.text(5, "priority")?, Priority::parse)?,
+        status: parse_enum("tickets.status", r.text(6, "status")?, TicketStatus::parse)?,
+        assignee_id: parse_id_opt("tickets.assignee_id", r.opt_text(7, "assignee_id")?)?,
+        created_at: from_ms("tickets.created_at", r.int(8, "created_at")?)?,
+        updated_at: from_ms("tickets.updated_at", r.int(9, "updated_at")?)?,
+        first_response_at: opt_ts(10, "first_response_at")?,
+        resolved_at: opt_ts(11, "resolved_at")?,
+        closed_at: opt_ts(12, "closed_at")?,
+        last_seq: r.int(13, "last_seq")?,
+        awaiting_since: opt_ts(14, "awaiting_since")?,
+        last_agent_seq: r.int(15, "last_agent_seq")?,
+        last_agent_message_at: opt_ts(16, "last_agent_message_at")?,
+        customer_notified_seq: r.int(17, "customer_notified_seq")?,
+        escalated_new_at: opt_ts(18, "escalated_new_at")?,
+        escalated_awaiting_since: opt_ts(19, "escalated_awaiting_since")?,
+        version: r.int(20, "version")?,
     })
 }
 

@@ -5,20 +5,20 @@
 //!
 //! # A batch
 //!
-//! The writer takes what is queued right now — a lone call is written at
-//! once, never held back to wait for company — and then its turn on the
+//! The writer task takes what is queued right now — a lone call is written
+//! at once, never held back to wait for company — and then its turn on the
 //! store's write mutex (so it never meets the other write paths inside
-//! SQLite's lock), tops the batch up with what arrived meanwhile. Every
-//! batch, even of one call, is planned; the plan talks to the connection's
-//! thread three times (sqlx runs each SQLite connection on a thread of its
-//! own, so every round trip is two thread switches — on a busy core they
-//! cost more than the statements):
+//! SQLite's lock), tops the batch up with what arrived meanwhile, and hands
+//! it to the writer's thread (`raw.rs`), which runs every statement of the
+//! batch on the raw handle of an sqlx connection and answers the callers:
+//! one crossing between threads per batch, where sqlx takes one per
+//! statement list. Every batch, even of one call, is planned:
 //!
-//! 1. `BEGIN IMMEDIATE` and, as one statement list, the set-based reads (the
-//!    batch's ids as one JSON parameter) of what the calls depend on: their
-//!    tickets, the messages a `client_msg_id` may repeat, and — when tickets
-//!    are opened — the first messages a ticket may repeat, the ticket
-//!    counter and which users, categories and message ids exist;
+//! 1. `BEGIN IMMEDIATE` and the set-based reads (the batch's ids as one
+//!    JSON parameter each) of what the calls depend on: their tickets, the
+//!    messages a `client_msg_id` may repeat, and — when tickets are opened —
+//!    the first messages a ticket may repeat, the ticket counter and which
+//!    users, categories and message ids exist;
 //! 2. plans every call in order (tickets opened first, then messages, each
 //!    kind in queue order; every call of a batch is pending at once, so any
 //!    order is one they could have run in): each call gets its own outcome
@@ -27,7 +27,7 @@
 //!    closed ticket, a unique or foreign-key violation — from the same rules
 //!    (the ticket effects are [`apply_effects`], the Rust twin of the SQL the
 //!    one-at-a-time path runs);
-//! 3. writes the planned rows as one statement list: the ticket counter,
+//! 3. writes the planned rows: the ticket counter,
 //!    the new tickets, all messages, and the final state of every ticket a
 //!    message touched — one `UPDATE` per column group, each only for the
 //!    tickets whose values it changes (SQLite rewrites a row's entries in
@@ -38,14 +38,11 @@
 //! 4. commits, answers every caller and wakes the search indexer (which
 //!    indexes the new rows from its own file, `search/`).
 //!
-//! (Statement lists with bound parameters are an SQLite-only sqlx feature;
-//! should it go, the lists become one round trip per statement.)
-//!
 //! A call that fails never fails the others: planned failures write nothing.
 //! What the plan does not foresee — a foreign key or message id it did not
 //! check (message-only batches leave those to SQLite), anything else a
 //! statement refuses — rolls the whole attempt back, and the batch is written
-//! again one call at a time, each in its own savepoint, with the statements
+//! again through sqlx one call at a time, each in its own savepoint, with the statements
 //! of the single-call path ([`insert_message_on`], [`insert_ticket_on`]);
 //! there a failing call rolls back only its own savepoint. If the commit
 //! itself fails, nothing of the batch is stored and every caller gets the
@@ -56,7 +53,8 @@
 //! The queue's senders live in the store's handles; the writer owns the
 //! receiver and a pool handle, never a store. When the last handle of the
 //! store is dropped, the queue closes, the writer writes what is still
-//! queued and ends, and with it the checkpoint task (`checkpoint.rs`). A call
+//! queued and ends, and with it its thread and the checkpoint task
+//! (`checkpoint.rs`). A call
 //! that finds no writer (its runtime has shut down) writes alone, in a
 //! transaction of its own.
 //!
@@ -72,13 +70,13 @@ use neurochat_core::ports::{StoreError, StoreResult};
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+use super::StoreTasks;
 use super::checkpoint;
-use super::{StoreTasks, db_err};
 
 mod plan;
+mod raw;
 mod write;
 
-use write::write_batch;
 pub(super) use write::{
     DUPLICATES_SQL, FIRST_MESSAGES_SQL, KNOWN_SQL, TICKET_UPDATE_STATEMENTS, TICKETS_SQL,
 };
@@ -116,6 +114,14 @@ impl Outcome {
             Outcome::Message(r) => r.is_ok(),
             Outcome::Ticket(r) => r.is_ok(),
         }
+    }
+
+    /// Whether the call stored a new row (for the search index).
+    fn inserted(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Message(Ok(InsertMessage::Inserted { .. })) | Outcome::Ticket(Ok(_))
+        )
     }
 }
 
@@ -177,15 +183,19 @@ impl GroupCommit {
             ));
             WalWatch { wal, shared, nudge }
         });
-        runtime.spawn(run(
-            pool.clone(),
-            turn.clone(),
-            jobs,
+        let (thread, batches) = std::sync::mpsc::channel();
+        let writer = raw::Writer {
+            runtime: runtime.clone(),
+            pool: pool.clone(),
             watch,
             indexer,
-            tasks.clone(),
-            tasks.start(),
-        ));
+            tasks: tasks.clone(),
+        };
+        if let Err(error) = raw::spawn(writer, batches, tasks.start()) {
+            tracing::warn!(%error, "no thread for the group-commit writer: every call writes alone");
+            return GroupCommit { queue: None };
+        }
+        runtime.spawn(run(turn.clone(), jobs, thread));
         GroupCommit { queue: Some(queue) }
     }
 
@@ -286,26 +296,14 @@ struct WalWatch {
     nudge: mpsc::Sender<()>,
 }
 
-/// The writer task: one batch after another until the queue is closed and
-/// empty.
-///
-/// On a database file the writer keeps a connection of its own (taken from
-/// the pool and detached, so the pool opens another one for the readers):
-/// SQLite drops a connection's whole page cache whenever another connection
-/// has written since its last transaction, so a pooled connection would
-/// start most batches cold. An in-memory database has only its one pooled
-/// connection, taken per batch.
+/// The writer task: forms one batch after another until the queue is
+/// closed and empty, each written by the writer's thread (`raw.rs`) while
+/// the task holds the writer turn.
 async fn run(
-    pool: SqlitePool,
     turn: Arc<Mutex<()>>,
     mut queue: mpsc::UnboundedReceiver<Job>,
-    watch: Option<WalWatch>,
-    // Wakes the search indexer; dropped when the writer ends, which ends it.
-    indexer: mpsc::Sender<()>,
-    tasks: StoreTasks,
-    _running: super::TaskGuard,
+    thread: std::sync::mpsc::Sender<raw::Batch>,
 ) {
-    let mut own: Option<SqliteConnection> = None;
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     loop {
         let received = queue.recv_many(&mut jobs, MAX_BATCH).await;
@@ -326,49 +324,21 @@ async fn run(
                 Err(_) => break,
             }
         }
-        if pool.is_closed() {
-            // Closing the pool closes the writer's connection too: calls
-            // then fail as every other store method does.
-            own = None;
-        } else if watch.is_some() && own.is_none() {
-            own = writer_connection(&pool).await;
-        }
-        let written = match own.as_mut() {
-            Some(conn) => write_batch(conn, &jobs, &tasks).await,
-            None => match pool.acquire().await {
-                Ok(mut conn) => write_batch(&mut conn, &jobs, &tasks).await,
-                Err(e) => Err(db_err(e)),
-            },
+        let (done, written) = oneshot::channel();
+        let batch = raw::Batch {
+            jobs: std::mem::take(&mut jobs),
+            done,
         };
-        // `Err`: the transaction failed as a whole.
-        let failed = written.is_err();
-        if let Ok(outcomes) = &written
-            && outcomes.iter().any(|o| {
-                matches!(
-                    o,
-                    Outcome::Message(Ok(InsertMessage::Inserted { .. })) | Outcome::Ticket(Ok(_))
-                )
-            })
-        {
-            // New rows for the search index (full: a wake-up is pending).
-            let _ = indexer.try_send(());
-        }
-        answer(&mut jobs, written);
-        if failed {
-            // Start over on a fresh connection, in case this one is broken.
-            own = None;
-        } else if let Some(watch) = &watch {
-            // Full: a nudge is already pending.
-            let _ = watch.nudge.try_send(());
-            // The checkpoint task fell behind (the disk is slower than the
-            // writes, or readers kept old snapshots): empty the WAL now,
-            // before the next batch, so it cannot grow without bound.
-            if let Some(conn) = own.as_mut()
-                && checkpoint::wal_size(&watch.wal) > checkpoint::TRUNCATE_WAL_BYTES
-            {
-                checkpoint::truncate(conn, &watch.shared).await;
+        if let Err(std::sync::mpsc::SendError(batch)) = thread.send(batch) {
+            // The thread is gone (it panicked): nothing can be written.
+            for job in batch.jobs {
+                fail(job, StoreError::backend(WriterStopped));
             }
+        } else if let Ok(emptied) = written.await {
+            jobs = emptied;
         }
+        // (A thread that dropped the batch unanswered dropped its callers'
+        // reply channels: they see the writer as stopped.)
         drop(my_turn);
     }
 }

@@ -10,17 +10,18 @@ use neurochat_core::domain::{
     UserId,
 };
 use neurochat_core::ports::{StoreError, StoreResult};
-use sqlx::{AssertSqlSafe, Row, SqliteConnection};
+use rusqlite::Connection;
 
 use crate::common::{from_ms, from_ms_opt, parse_id, parse_id_opt, ts, ts_opt};
-use crate::sqlite::db_err;
+use crate::sqlite::cols::{Cols as _, raw_err};
 use crate::sqlite::json::JsonRows;
 use crate::sqlite::messages::message_from_row;
 use crate::sqlite::tickets::{apply_effects, ticket_from_row};
 
 use super::write::{
-    COUNTER_SQL, INSERT_MESSAGES_SQL, INSERT_TICKETS_SQL, TicketUpdates, expect_rows, push_message,
-    push_ticket, reads_sql, tickets_then_messages,
+    COUNTER_SQL, DUPLICATES_SQL, FIRST_MESSAGES_SQL, INSERT_MESSAGES_SQL, INSERT_TICKETS_SQL,
+    KNOWN_SQL, NUMBERS_SQL, TICKETS_SQL, TicketUpdates, expect_rows, push_message, push_ticket,
+    tickets_then_messages,
 };
 use super::{Job, Outcome, WriterStopped};
 
@@ -50,9 +51,11 @@ struct Known {
 }
 
 /// Plans and writes the batch in a transaction of its own, begun and
-/// committed here; `Err` if a statement failed (the caller rolls back and
-/// writes the batch one call at a time).
-pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResult<Vec<Outcome>> {
+/// committed here, on the writer's raw connection (`raw.rs`: its thread
+/// runs every statement itself, so each costs no thread switch); `Err` if a
+/// statement failed (the caller rolls back and writes the batch one call at
+/// a time).
+pub(super) fn plan(db: &Connection, jobs: &[Job]) -> StoreResult<Vec<Outcome>> {
     // ------------------------------------------------------------ what to read
     let mut ticket_ids = JsonRows::new();
     let mut keyed = JsonRows::new();
@@ -96,19 +99,6 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
     }
 
     // ------------------------------------------------------------ reads
-    // One round trip to the connection's thread: `BEGIN IMMEDIATE` and every
-    // read, each row tagged with the read it answers (see `reads_sql`).
-    let mut reads = sqlx::query(reads_sql(opens_tickets))
-        .bind(ticket_ids.finish())
-        .bind(keyed.finish());
-    if opens_tickets {
-        reads = reads
-            .bind(first_keyed.finish())
-            .bind(users.finish())
-            .bind(categories.finish())
-            .bind(message_ids.finish());
-    }
-    let rows = reads.fetch_all(&mut *conn).await.map_err(db_err)?;
     let mut tickets: HashMap<TicketId, TicketState> = HashMap::new();
     let mut stored_originals: Vec<Message> = Vec::new();
     let mut first_keys: HashSet<(Option<UserId>, Cow<'_, str>)> = HashSet::new();
@@ -118,39 +108,47 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
         categories: HashSet::new(),
         message_ids: HashSet::new(),
     };
-    for row in &rows {
-        let tag: &str = row.try_get(0).map_err(db_err)?;
-        match tag {
-            "t" => {
-                let ticket = ticket_from_row(row)?;
-                let state = TicketState {
-                    read: Some(ticket.clone()),
-                    ticket,
-                    new: false,
-                    touched: false,
-                };
-                tickets.insert(state.ticket.id, state);
-            }
-            "d" => stored_originals.push(message_from_row(row)?),
-            "f" => {
-                let author = parse_id_opt("messages.author_id", row.try_get(1).map_err(db_err)?)?;
-                let key: String = row.try_get(2).map_err(db_err)?;
-                first_keys.insert((author, Cow::Owned(key)));
-            }
-            "n" => {
-                let counter: i64 = row.try_get(1).map_err(db_err)?;
-                let highest: Option<i64> = row.try_get(2).map_err(db_err)?;
-                numbers = Some((counter, highest));
-            }
-            kind => {
-                let id: &str = row.try_get(1).map_err(db_err)?;
-                match kind {
-                    "u" => k.users.insert(parse_id("users.id", id)?),
-                    "c" => k.categories.insert(parse_id("categories.id", id)?),
-                    _ => k.message_ids.insert(parse_id("messages.id", id)?),
-                };
-            }
+    run(db, "BEGIN IMMEDIATE", ())?;
+    each_row(db, TICKETS_SQL, [ticket_ids.finish()], |row| {
+        let ticket = ticket_from_row(row)?;
+        let state = TicketState {
+            read: Some(ticket.clone()),
+            ticket,
+            new: false,
+            touched: false,
+        };
+        tickets.insert(state.ticket.id, state);
+        Ok(())
+    })?;
+    if keyed.len() > 0 {
+        each_row(db, DUPLICATES_SQL, [keyed.finish()], |row| {
+            stored_originals.push(message_from_row(row)?);
+            Ok(())
+        })?;
+    }
+    if opens_tickets {
+        if first_keyed.len() > 0 {
+            each_row(db, FIRST_MESSAGES_SQL, [first_keyed.finish()], |row| {
+                let author = parse_id_opt("messages.author_id", row.opt_text(0, "author_id")?)?;
+                let key = row.text(1, "client_msg_id")?;
+                first_keys.insert((author, Cow::Owned(key.to_owned())));
+                Ok(())
+            })?;
         }
+        each_row(db, NUMBERS_SQL, (), |row| {
+            numbers = Some((row.int(0, "counter")?, row.opt_int(1, "highest")?));
+            Ok(())
+        })?;
+        let ids = [users.finish(), categories.finish(), message_ids.finish()];
+        each_row(db, KNOWN_SQL, ids, |row| {
+            let id = row.text(1, "id")?;
+            match row.text(0, "kind")? {
+                "u" => k.users.insert(parse_id("users.id", id)?),
+                "c" => k.categories.insert(parse_id("categories.id", id)?),
+                _ => k.message_ids.insert(parse_id("messages.id", id)?),
+            };
+            Ok(())
+        })?;
     }
     let mut originals: HashMap<(TicketId, Option<UserId>, &str), Original<'_>> = HashMap::new();
     for m in &stored_originals {
@@ -287,35 +285,26 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
     }
 
     // ------------------------------------------------------------ writes
-    // One round trip for every write, then one for `COMMIT` once they
-    // changed exactly the rows planned (set-based writes that changed
-    // another number are not trusted: the caller rolls back and writes the
-    // batch one call at a time).
-    let mut sql = String::with_capacity(1024);
-    let mut counter = None;
-    let mut binds: Vec<String> = Vec::with_capacity(3);
-    let mut planned = 0;
+    // `COMMIT` only once the writes changed exactly the rows planned
+    // (set-based writes that changed another number are not trusted: the
+    // caller rolls back and writes the batch one call at a time).
     if !opened.is_empty() {
-        sql.push_str(COUNTER_SQL);
-        sql.push_str("; ");
-        counter = Some(next_number - 1);
-        planned += 1;
+        let n = run(db, COUNTER_SQL, [next_number - 1])?;
+        expect_rows("ticket counter", n, 1)?;
         let mut rows = JsonRows::with_capacity(opened.len() * 400);
         for id in &opened {
             if let Some(state) = tickets.get(id) {
                 push_ticket(&mut rows, &state.ticket);
             }
         }
-        planned += rows.len();
-        sql.push_str(INSERT_TICKETS_SQL);
-        sql.push_str("; ");
-        binds.push(rows.finish());
+        let planned = rows.len();
+        let n = run(db, INSERT_TICKETS_SQL, [rows.finish()])?;
+        expect_rows("tickets inserted", n, planned)?;
     }
     if message_rows.len() > 0 {
-        planned += message_rows.len();
-        sql.push_str(INSERT_MESSAGES_SQL);
-        sql.push_str("; ");
-        binds.push(message_rows.finish());
+        let planned = message_rows.len();
+        let n = run(db, INSERT_MESSAGES_SQL, [message_rows.finish()])?;
+        expect_rows("messages inserted", n, planned)?;
     }
     if !touched.is_empty() {
         // Each column group only for the tickets whose values it changes:
@@ -333,31 +322,36 @@ pub(super) async fn plan(conn: &mut SqliteConnection, jobs: &[Job]) -> StoreResu
             }
         }
         for (statement, rows) in updates.statements() {
-            planned += rows.len();
-            sql.push_str(statement);
-            sql.push_str("; ");
-            binds.push(rows.finish());
+            let planned = rows.len();
+            let n = run(db, statement, [rows.finish()])?;
+            expect_rows("tickets updated", n, planned)?;
         }
     }
-    if planned > 0 {
-        // Built from the constant statements above only; every value is bound.
-        let mut writes = sqlx::query(AssertSqlSafe(sql));
-        if let Some(n) = counter {
-            writes = writes.bind(n);
-        }
-        for b in binds {
-            writes = writes.bind(b);
-        }
-        // Every statement is an INSERT or UPDATE, so the total is the sum
-        // of what each changed.
-        let done = writes.execute(&mut *conn).await.map_err(db_err)?;
-        expect_rows("rows written", done.rows_affected(), planned)?;
-    }
-    sqlx::query("COMMIT")
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
+    run(db, "COMMIT", ())?;
     Ok(outcomes.into_iter().flatten().collect())
+}
+
+/// Runs a statement that returns no rows (prepared once per connection);
+/// the number of rows it changed.
+fn run(db: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<u64> {
+    let mut statement = db.prepare_cached(sql).map_err(raw_err)?;
+    let changed = statement.execute(params).map_err(raw_err)?;
+    Ok(changed as u64)
+}
+
+/// Runs a query (prepared once per connection) and hands `each` its rows.
+fn each_row(
+    db: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    mut each: impl FnMut(&rusqlite::Row<'_>) -> StoreResult<()>,
+) -> StoreResult<()> {
+    let mut statement = db.prepare_cached(sql).map_err(raw_err)?;
+    let mut rows = statement.query(params).map_err(raw_err)?;
+    while let Some(row) = rows.next().map_err(raw_err)? {
+        each(row)?;
+    }
+    Ok(())
 }
 
 /// Why a new ticket cannot be stored, in the order the single-call path

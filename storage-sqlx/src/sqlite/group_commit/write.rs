@@ -4,9 +4,8 @@
 
 use neurochat_core::domain::{Message, Ticket};
 use neurochat_core::ports::{StoreError, StoreResult};
-use std::sync::LazyLock;
-
-use sqlx::{Connection, SqliteConnection};
+use rusqlite::Connection;
+use sqlx::{Connection as _, SqliteConnection};
 
 use crate::common::{ts, ts_opt};
 use crate::sqlite::json::JsonRows;
@@ -17,21 +16,58 @@ use crate::sqlite::{StoreTasks, db_err};
 use super::plan::plan;
 use super::{Job, Outcome};
 
-/// Writes one batch: planned and set-based, or — if that fails — one call
-/// at a time. A batch of one call is planned too unless the store was told
-/// otherwise ([`SqliteStore::plan_single_calls`]): the plan costs two round
-/// trips to the connection's thread, a call's own statements about six.
-/// `Err` only when the transaction failed as a whole (nothing of the batch
-/// is stored).
+/// What became of a batch on the writer's raw connection.
+pub(super) enum Planned {
+    /// Planned, written and committed.
+    Written(Vec<Outcome>),
+    /// To be written through sqlx ([`write_unplanned`]): `replay` after the
+    /// plan failed (rolled back), else a batch of one call with that call's
+    /// own statements.
+    Unplanned { replay: bool },
+}
+
+/// Writes one batch planned and set-based, unless it is one call the store
+/// writes with its own statements ([`SqliteStore::plan_single_calls`]: the
+/// plan runs about five statements, a call's own about six, and both now
+/// run on the writer's thread) or the plan fails.
 ///
 /// [`SqliteStore::plan_single_calls`]: crate::sqlite::SqliteStore::plan_single_calls
-pub(super) async fn write_batch(
+pub(super) fn write_planned(db: &Connection, jobs: &[Job], tasks: &StoreTasks) -> Planned {
+    if let [_] = jobs
+        && !tasks.plans_single_calls()
+    {
+        return Planned::Unplanned { replay: false };
+    }
+    match plan(db, jobs) {
+        Ok(outcomes) => {
+            tasks.committed(jobs.len());
+            Planned::Written(outcomes)
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, calls = jobs.len(), "batch not plannable, writing it call by call");
+            // Not in a transaction when `BEGIN` or `COMMIT` itself failed.
+            if !db.is_autocommit()
+                && let Err(e) = db.execute_batch("ROLLBACK")
+            {
+                tracing::debug!(error = %e, "planned batch not rolled back");
+            }
+            tasks.replayed();
+            Planned::Unplanned { replay: true }
+        }
+    }
+}
+
+/// Writes a batch through sqlx: one call with its own statements, or (a
+/// `replay`) every call in its own savepoint. `Err` only when the
+/// transaction failed as a whole (nothing of the batch is stored).
+pub(super) async fn write_unplanned(
     conn: &mut SqliteConnection,
     jobs: &[Job],
     tasks: &StoreTasks,
+    replay: bool,
 ) -> StoreResult<Vec<Outcome>> {
     if let [job] = jobs
-        && !tasks.plans_single_calls()
+        && !replay
     {
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
         let outcome = write_one(&mut tx, job).await;
@@ -43,31 +79,11 @@ pub(super) async fn write_batch(
         }
         return Ok(vec![outcome]);
     }
-    match plan(conn, jobs).await {
-        Ok(outcomes) => {
-            tasks.committed(jobs.len());
-            return Ok(outcomes);
-        }
-        Err(e) => {
-            tracing::debug!(error = %e, calls = jobs.len(), "batch not plannable, writing it call by call");
-            rollback(conn).await;
-            tasks.replayed();
-        }
-    }
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
     let outcomes = one_at_a_time(&mut tx, jobs).await?;
     tx.commit().await.map_err(db_err)?;
     tasks.committed(jobs.len());
     Ok(outcomes)
-}
-
-/// Ends the planned batch's transaction, if it is still open (it is not
-/// when `BEGIN` or `COMMIT` itself failed; SQLite then says so, and that is
-/// fine).
-async fn rollback(conn: &mut SqliteConnection) {
-    if let Err(e) = sqlx::query("ROLLBACK").execute(&mut *conn).await {
-        tracing::debug!(error = %e, "no planned transaction to roll back");
-    }
 }
 
 /// One call with the single-call statements, inside the caller's
@@ -140,44 +156,10 @@ pub(super) const NUMBERS_SQL: &str = "SELECT (SELECT value FROM counters WHERE n
 
 /// Which of the given users, categories and message ids (three parameters,
 /// in that order) exist: rows `(kind, id)`, kind `u`, `c` or `m`.
-/// Primary-key lookups only. Plain `?`s: in a statement list (`reads_sql`)
-/// numbered ones would count from the list's first parameter.
+/// Primary-key lookups only.
 pub(in crate::sqlite) const KNOWN_SQL: &str = "SELECT 'u', id FROM users WHERE id IN (SELECT value FROM jsonb_each(?)) \
      UNION ALL SELECT 'c', id FROM categories WHERE id IN (SELECT value FROM jsonb_each(?)) \
      UNION ALL SELECT 'm', id FROM messages WHERE id IN (SELECT value FROM jsonb_each(?))";
-
-/// `BEGIN IMMEDIATE` and a planned batch's reads as one statement list, so
-/// they cost one round trip to the connection's thread: each row starts with
-/// a tag — `t` a ticket ([`TICKETS_SQL`]), `d` a stored original
-/// ([`DUPLICATES_SQL`]), and when the batch opens tickets also `f` a first
-/// message ([`FIRST_MESSAGES_SQL`]), `n` the numbers ([`NUMBERS_SQL`]) and
-/// `u`/`c`/`m` a known id ([`KNOWN_SQL`]). Parameters: ticket ids, keyed
-/// rows, then first-message keys, users, categories and message ids.
-pub(super) fn reads_sql(opens_tickets: bool) -> &'static str {
-    static MESSAGES: LazyLock<String> = LazyLock::new(|| reads(false));
-    static TICKETS: LazyLock<String> = LazyLock::new(|| reads(true));
-    if opens_tickets {
-        TICKETS.as_str()
-    } else {
-        MESSAGES.as_str()
-    }
-}
-
-fn reads(opens_tickets: bool) -> String {
-    let tagged = |tag: &str, select: &str| {
-        let rest = select.strip_prefix("SELECT ").unwrap_or(select);
-        format!("SELECT '{tag}' AS tag, {rest}; ")
-    };
-    let mut sql = String::from("BEGIN IMMEDIATE; ");
-    sql.push_str(&tagged("t", TICKETS_SQL));
-    sql.push_str(&tagged("d", DUPLICATES_SQL));
-    if opens_tickets {
-        sql.push_str(&tagged("f", FIRST_MESSAGES_SQL));
-        sql.push_str(&tagged("n", NUMBERS_SQL));
-        sql.push_str(KNOWN_SQL);
-    }
-    sql
-}
 
 pub(super) const COUNTER_SQL: &str = "UPDATE counters SET value = ? WHERE name = 'ticket_number'";
 
