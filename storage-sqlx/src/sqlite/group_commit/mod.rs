@@ -175,13 +175,17 @@ impl GroupCommit {
             runtime.spawn(checkpoint::run(
                 pool.clone(),
                 turns,
-                wal.clone(),
+                checkpoint::WalSize::new(wal.clone()),
                 shared.clone(),
                 nudges,
                 tasks.clone(),
                 tasks.start(),
             ));
-            WalWatch { wal, shared, nudge }
+            WalWatch {
+                wal: checkpoint::WalSize::new(wal),
+                shared,
+                nudge,
+            }
         });
         let (thread, batches) = std::sync::mpsc::channel();
         let writer = raw::Writer {
@@ -290,7 +294,7 @@ const WRITER_TEMP_SQL: &str = "PRAGMA temp_store = MEMORY";
 /// What the writer of a WAL file shares with the checkpoint task.
 struct WalWatch {
     /// The WAL file.
-    wal: PathBuf,
+    wal: checkpoint::WalSize,
     shared: Arc<checkpoint::Checkpoints>,
     /// Wakes the checkpoint task after a commit; dropped when the writer ends.
     nudge: mpsc::Sender<()>,

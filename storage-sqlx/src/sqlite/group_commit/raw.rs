@@ -60,6 +60,7 @@ pub(super) fn spawn(
     std::thread::Builder::new()
         .name("neurochat-writer".into())
         .spawn(move || {
+            let mut writer = writer;
             writer.serve(&batches);
             drop(running);
         })
@@ -84,7 +85,7 @@ enum Flow {
 }
 
 impl Writer {
-    fn serve(&self, batches: &mpsc::Receiver<Batch>) {
+    fn serve(&mut self, batches: &mpsc::Receiver<Batch>) {
         // sqlx's futures and pooled connections need the runtime's context.
         let _runtime = self.runtime.enter();
         let mut own: Option<SqliteConnection> = None;
@@ -155,7 +156,7 @@ impl Writer {
     /// Writes `first`, then (with `more`) every batch that follows, on the
     /// raw handle of `conn`, until one needs sqlx or the batches end.
     fn raw_batches(
-        &self,
+        &mut self,
         conn: &mut SqliteConnection,
         first: Batch,
         more: Option<&mpsc::Receiver<Batch>>,
@@ -175,13 +176,13 @@ impl Writer {
                 Planned::Unplanned { replay } => return Flow::Sqlx { batch, replay },
             };
             self.finish(batch, Ok(outcomes));
-            if let Some(watch) = &self.watch {
+            if let Some(watch) = &mut self.watch {
                 // Full: a nudge is already pending.
                 let _ = watch.nudge.try_send(());
                 // The checkpoint task fell behind (the disk is slower than
                 // the writes, or readers kept old snapshots): empty the WAL
                 // now, before the next batch, so it cannot grow without bound.
-                if checkpoint::wal_size(&watch.wal) > checkpoint::TRUNCATE_WAL_BYTES {
+                if watch.wal.over_truncate_bound() {
                     return Flow::Truncate;
                 }
             }
