@@ -157,3 +157,37 @@ async fn send_batch(sender: &mut Client, t: uuid::Uuid, body: &str, n: usize) ->
     }
     last
 }
+
+/// A client that reads everything but pipelines more sends than its queue
+/// holds gets every ack and is never taken for a slow one: the session takes
+/// no more pipelined sends at once than its queue has room for acks. On a
+/// one-thread runtime the socket writer cannot drain the queue while a
+/// batch's acks are queued, so a batch of 40 acks would overflow 16 slots.
+#[tokio::test(flavor = "current_thread")]
+async fn a_reading_client_that_pipelines_past_its_queue_gets_every_ack() {
+    within(60, async {
+        let srv = spawn_server(|c| {
+            c.outbound_queue = 16;
+            c.frames_per_second = 100_000;
+            c.frame_burst = 100_000;
+        })
+        .await;
+        let cust = srv.customer("pia").await;
+        let t = srv.open_ticket(&cust, "pipelined").await.id.as_uuid();
+        let mut sender = srv.connect_as(&cust.token).await;
+        let last = send_batch(&mut sender, t, "one of many", 40).await;
+        assert_eq!(last, 41);
+        assert_eq!(
+            srv.gateway.stats().slow_consumers.load(Ordering::Relaxed),
+            0
+        );
+        assert!(
+            sender
+                .ping()
+                .await
+                .iter()
+                .all(|f| matches!(f, ServerFrame::Message { .. }))
+        );
+    })
+    .await;
+}

@@ -38,9 +38,11 @@
 //! retry safe.
 //!
 //! The writer keeps a connection of its own with a warm page cache (on a
-//! file; an in-memory database has only its one pooled connection). It ends
-//! when the last handle of the store is dropped, after writing what is still
-//! queued; [`SqliteStore::tasks`] watches it.
+//! file; an in-memory database has only its one pooled connection), and a
+//! thread of its own that runs each batch's statements on that connection's
+//! raw handle, so a batch crosses between threads once rather than once per
+//! statement list. It ends when the last handle of the store is dropped,
+//! after writing what is still queued; [`SqliteStore::tasks`] watches it.
 //!
 //! # Durability
 //!
@@ -420,9 +422,9 @@ impl SqliteStore {
     }
 
     /// Whether batches of one call are written with the set-based plan of
-    /// bigger batches (the default: two round trips to the connection's
-    /// thread) or with that call's own statements (about six; the path a
-    /// batch falls back to call by call). For the tests: the conformance
+    /// bigger batches (the default, on the writer's own thread) or with
+    /// that call's own statements (through sqlx: the path a batch falls back
+    /// to call by call). For the tests: the conformance
     /// suite calls mostly one at a time, and runs once more with this off to
     /// check the single-call statements against the contract.
     #[doc(hidden)]
