@@ -191,3 +191,123 @@ async fn a_reading_client_that_pipelines_past_its_queue_gets_every_ack() {
     })
     .await;
 }
+
+/// A reading client whose queue is full of live events at the instant its
+/// next request arrives waits for room instead of being cut off: a batch of
+/// messages posted elsewhere fills its queue at once, before its socket
+/// writer gets to run. (Seen as a flake of the test above: its sender, which
+/// reads everything, was cut off with `slow_consumer` one run in six.)
+///
+/// The session runs over channels here, so the test decides when its
+/// "socket" accepts frames: closed while the events arrive and the request
+/// is handled, open 300 ms later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_meeting_a_full_queue_waits_for_room() {
+    use neurochat_transport_ws::{PeerInfo, WsFrame, session};
+    use std::time::Duration;
+    use tokio::sync::{mpsc, watch};
+
+    const QUEUE: usize = 8;
+    within(60, async {
+        let srv = spawn_server(|c| {
+            c.outbound_queue = QUEUE;
+            c.frames_per_second = 100_000;
+            c.frame_burst = 100_000;
+            c.slow_consumer_grace = Duration::from_secs(5);
+        })
+        .await;
+        let cust = srv.customer("quinn").await;
+        let t = srv.open_ticket(&cust, "full queue").await.id.as_uuid();
+
+        // The session's socket: frames pass while `open` says so.
+        let (open_tx, open) = watch::channel(true);
+        let (out_tx, mut out) = mpsc::unbounded_channel::<WsFrame>();
+        let sink = futures_util::sink::unfold(
+            (open, out_tx),
+            |(mut open, out_tx), frame: WsFrame| async move {
+                let _ = open.wait_for(|o| *o).await;
+                let _ = out_tx.send(frame);
+                Ok::<_, std::io::Error>((open, out_tx))
+            },
+        );
+        let (in_tx, in_rx) = mpsc::unbounded_channel::<WsFrame>();
+        let stream = futures_util::stream::unfold(in_rx, |mut rx| async move {
+            rx.recv().await.map(|f| (Ok::<_, std::io::Error>(f), rx))
+        });
+        let peer = PeerInfo { source_ip: None };
+        let ended = tokio::spawn(session::run(
+            srv.gateway.clone(),
+            Box::pin(sink),
+            Box::pin(stream),
+            peer,
+        ));
+        let send = |f: ClientFrame| {
+            in_tx
+                .send(WsFrame::Text(serde_json::to_string(&f).unwrap()))
+                .unwrap();
+        };
+        let mut next = async || match out.recv().await.expect("session still open") {
+            WsFrame::Text(t) => serde_json::from_str::<ServerFrame>(&t).unwrap(),
+            other => panic!("expected a text frame, got {other:?}"),
+        };
+        send(ClientFrame::Auth {
+            token: cust.token.clone(),
+        });
+        assert!(matches!(next().await, ServerFrame::Hello { .. }));
+        send(ClientFrame::Subscribe {
+            req: 1,
+            ticket_id: t,
+            last_seq: 1,
+        });
+        assert!(matches!(next().await, ServerFrame::Ack { req: 1, .. }));
+
+        // The socket stops taking frames; another connection of the same
+        // customer posts one message for the frame the writer holds and
+        // QUEUE for the queue: full, and nothing waiting.
+        open_tx.send(false).unwrap();
+        let mut other = srv.connect_as(&cust.token).await;
+        for i in 0..=QUEUE {
+            let req = other.req();
+            other
+                .request(ClientFrame::Send {
+                    req,
+                    ticket_id: t,
+                    client_msg_id: cmid(),
+                    body: format!("from elsewhere {i}"),
+                    internal: false,
+                })
+                .await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        send(ClientFrame::Send {
+            req: 2,
+            ticket_id: t,
+            client_msg_id: cmid(),
+            body: "mine".into(),
+            internal: false,
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        open_tx.send(true).unwrap();
+
+        // Everything arrives, the ack of the request included; nobody was
+        // taken for a slow consumer.
+        let mut seqs = Vec::new();
+        let mut acked = false;
+        while !(acked && seqs.len() == QUEUE + 2) {
+            match next().await {
+                ServerFrame::Message { message } => seqs.push(message.seq),
+                ServerFrame::Ack { req: 2, .. } => acked = true,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        let want: Vec<u64> = (2..=(QUEUE as u64 + 3)).collect();
+        assert_eq!(seqs, want);
+        assert_eq!(
+            srv.gateway.stats().slow_consumers.load(Ordering::Relaxed),
+            0
+        );
+        drop(in_tx);
+        ended.await.unwrap();
+    })
+    .await;
+}

@@ -541,6 +541,19 @@ impl Session {
         St: Stream<Item = Result<WsFrame, E>> + Send + Unpin,
         E: Display,
     {
+        // Every request's reply is queued without waiting. A reading client's
+        // queue can be full at this instant — a batch of sends elsewhere
+        // publishes many live events at once, which fill it before its
+        // socket writer runs — so the request waits for room as those events
+        // did, and only a queue that stays full marks a slow client.
+        if self.out.free() == 0
+            && let Err(e) = self
+                .out
+                .wait_headroom(self.gw.config.slow_consumer_grace)
+                .await
+        {
+            return Some(self.push_failed(e));
+        }
         let Some((kind, request)) = self.take_batchable(&first, None) else {
             return self.on_frame(first).await;
         };
