@@ -24,9 +24,11 @@ const INBOX_PATIENCE: std::time::Duration = std::time::Duration::from_secs(1);
 /// How often a waiting publication looks again.
 const INBOX_RECHECK: std::time::Duration = std::time::Duration::from_millis(1);
 /// Events buffered on a per-ticket or per-user topic. Small on purpose: a
-/// server holds one such topic per connected user and open ticket, and a
-/// subscriber that lags resynchronises from the store.
-const SMALL_CAPACITY: usize = 32;
+/// server holds one such topic per connected user and open ticket, each
+/// slot allocated up front (~40 bytes with its lock), and a subscriber that
+/// lags resynchronises from the store. An idle customer connection holds
+/// two (its ticket and itself): 32 slots made ~0.8 KiB of its ~8.5 KiB.
+const SMALL_CAPACITY: usize = 16;
 
 /// The in-process [`EventBus`]: for a single node, and the reference for others.
 ///
