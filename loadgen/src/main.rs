@@ -93,6 +93,7 @@ mod relay;
 mod runner;
 mod server;
 mod tickets;
+mod timeline;
 mod wire;
 
 use std::process::ExitCode;

@@ -64,6 +64,8 @@ struct PhaseStats {
     skipped_ticks: u64,
     tail_incomplete: u64,
     latencies_ns: Vec<u64>,
+    /// When each of `latencies_ns` was sent (ns from the run's start).
+    sent_ns: Vec<u64>,
     first_error: Option<String>,
 }
 
@@ -80,6 +82,7 @@ impl PhaseStats {
         self.skipped_ticks += o.skipped_ticks;
         self.tail_incomplete += o.tail_incomplete;
         self.latencies_ns.extend(o.latencies_ns);
+        self.sent_ns.extend(o.sent_ns);
         if self.first_error.is_none() {
             self.first_error = o.first_error;
         }
@@ -283,6 +286,7 @@ impl Tracker {
         if ph.kind == PhaseKind::Paced {
             let now_ns = u64::try_from(now.duration_since(self.clock).as_nanos()).unwrap_or(0);
             s.latencies_ns.push(now_ns.saturating_sub(sent_ns));
+            s.sent_ns.push(sent_ns);
         }
         Ok(())
     }
@@ -714,6 +718,7 @@ fn phase_rows(
                     thousands(lat.len() as u64)
                 ),
             );
+            crate::timeline::report(report, label, &s.sent_ns, &s.latencies_ns);
         }
     }
     report.row(

@@ -1,0 +1,120 @@
+//! Where in time the latency phase's slowest messages fell: spread evenly
+//! (a busy core queueing work) or bunched into a few moments (a stall, e.g.
+//! a WAL restart or an `fsync` the writers waited for).
+//!
+//! Set `NEUROCHAT_LOADGEN_TIMELINE=PATH` to also get every sample as CSV
+//! (`sent_ms,latency_us`, send time from the start of the run).
+
+use std::io::Write as _;
+
+use crate::runner::Report;
+
+/// The windows the phase is cut into.
+const WINDOW_NS: u64 = 100_000_000;
+
+/// Adds the bunching rows for the samples `(sent_ns, latency_ns)`, and
+/// writes the CSV when asked to.
+pub fn report(report: &mut Report, label: &str, sent_ns: &[u64], latency_ns: &[u64]) {
+    if let Ok(path) = std::env::var("NEUROCHAT_LOADGEN_TIMELINE") {
+        match write_csv(&path, sent_ns, latency_ns) {
+            Ok(()) => println!("   timeline of {} samples written to {path}", sent_ns.len()),
+            Err(e) => eprintln!("   timeline not written to {path}: {e}"),
+        }
+    }
+    let Some(b) = bunching(sent_ns, latency_ns) else {
+        return;
+    };
+    report.row(
+        label,
+        "slowest 1%: in the worst tenth of 100 ms windows",
+        format!(
+            "{:.0}% of them ({} of {} windows hold any)",
+            b.share_in_worst_tenth * 100.0,
+            b.windows_with_slow,
+            b.windows
+        ),
+    );
+}
+
+/// How the slowest 1% of the samples fall into the windows.
+#[derive(Debug, PartialEq)]
+struct Bunching {
+    windows: usize,
+    windows_with_slow: usize,
+    /// Of the slowest 1%, the share in the tenth of the windows that hold
+    /// most of them: ~0.1 if spread evenly, near 1 if bunched.
+    share_in_worst_tenth: f64,
+}
+
+fn bunching(sent_ns: &[u64], latency_ns: &[u64]) -> Option<Bunching> {
+    let n = sent_ns.len().min(latency_ns.len());
+    if n < 100 {
+        return None;
+    }
+    let mut sorted: Vec<u64> = latency_ns[..n].to_vec();
+    sorted.sort_unstable();
+    let threshold = sorted[n - n / 100];
+    let first = *sent_ns[..n].iter().min()?;
+    let last = *sent_ns[..n].iter().max()?;
+    let windows = usize::try_from((last - first) / WINDOW_NS).ok()? + 1;
+    let mut slow = vec![0u64; windows];
+    let mut total = 0u64;
+    for (&s, &l) in sent_ns[..n].iter().zip(&latency_ns[..n]) {
+        if l >= threshold {
+            let w = usize::try_from((s - first) / WINDOW_NS).ok()?;
+            slow[w] += 1;
+            total += 1;
+        }
+    }
+    let windows_with_slow = slow.iter().filter(|&&c| c > 0).count();
+    slow.sort_unstable_by(|a, b| b.cmp(a));
+    let tenth = windows.div_ceil(10);
+    let in_worst: u64 = slow[..tenth].iter().sum();
+    Some(Bunching {
+        windows,
+        windows_with_slow,
+        share_in_worst_tenth: in_worst as f64 / total.max(1) as f64,
+    })
+}
+
+fn write_csv(path: &str, sent_ns: &[u64], latency_ns: &[u64]) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(out, "sent_ms,latency_us")?;
+    for (&s, &l) in sent_ns.iter().zip(latency_ns) {
+        writeln!(out, "{:.3},{}", s as f64 / 1e6, l / 1_000)?;
+    }
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_even_spread_and_a_stall_are_told_apart() {
+        // 10 s at 1 sample per ms, latency 1 ms...
+        let sent: Vec<u64> = (0..10_000).map(|i| i * 1_000_000).collect();
+        let mut lat = vec![1_000_000u64; 10_000];
+        // ...with one slow sample every 100 ms: spread evenly.
+        for i in (0..10_000).step_by(100) {
+            lat[i] = 5_000_000;
+        }
+        let even = bunching(&sent, &lat).expect("enough samples");
+        assert_eq!(even.windows, 100);
+        assert_eq!(even.windows_with_slow, 100);
+        assert!((even.share_in_worst_tenth - 0.1).abs() < 0.01);
+        // The same number of slow samples in one 100 ms stall.
+        let mut lat = vec![1_000_000u64; 10_000];
+        for l in &mut lat[5_000..5_100] {
+            *l = 5_000_000;
+        }
+        let stall = bunching(&sent, &lat).expect("enough samples");
+        assert_eq!(stall.windows_with_slow, 1);
+        assert!((stall.share_in_worst_tenth - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn too_few_samples_say_nothing() {
+        assert_eq!(bunching(&[1, 2], &[3, 4]), None);
+    }
+}
