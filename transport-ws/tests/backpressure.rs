@@ -23,12 +23,7 @@ const MAX_MESSAGES: usize = 6_000;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stops_reading_is_cut_off_and_the_others_are_still_served() {
     within(180, async {
-        let srv = spawn_server(|c| {
-            c.outbound_queue = 16;
-            c.frames_per_second = 100_000;
-            c.frame_burst = 100_000;
-        })
-        .await;
+        let srv = spawn_server(|c| small_queue(c, 16)).await;
         let cust = srv.customer("carl").await;
         let slow_agent = srv.agent("slow").await;
         let watch_agent = srv.agent("watch").await;
@@ -131,6 +126,13 @@ async fn a_client_that_stops_reading_is_cut_off_and_the_others_are_still_served(
     .await;
 }
 
+/// An outbound queue of `frames`, and rate limits out of the way.
+fn small_queue(c: &mut neurochat_transport_ws::GatewayConfig, frames: usize) {
+    c.outbound_queue = frames;
+    c.frames_per_second = 100_000;
+    c.frame_burst = 100_000;
+}
+
 /// Sends `n` messages without waiting, then collects their acks; returns the
 /// highest acknowledged seq.
 async fn send_batch(sender: &mut Client, t: uuid::Uuid, body: &str, n: usize) -> u64 {
@@ -166,12 +168,7 @@ async fn send_batch(sender: &mut Client, t: uuid::Uuid, body: &str, n: usize) ->
 #[tokio::test(flavor = "current_thread")]
 async fn a_reading_client_that_pipelines_past_its_queue_gets_every_ack() {
     within(60, async {
-        let srv = spawn_server(|c| {
-            c.outbound_queue = 16;
-            c.frames_per_second = 100_000;
-            c.frame_burst = 100_000;
-        })
-        .await;
+        let srv = spawn_server(|c| small_queue(c, 16)).await;
         let cust = srv.customer("pia").await;
         let t = srv.open_ticket(&cust, "pipelined").await.id.as_uuid();
         let mut sender = srv.connect_as(&cust.token).await;
@@ -210,9 +207,7 @@ async fn a_request_meeting_a_full_queue_waits_for_room() {
     const QUEUE: usize = 8;
     within(60, async {
         let srv = spawn_server(|c| {
-            c.outbound_queue = QUEUE;
-            c.frames_per_second = 100_000;
-            c.frame_burst = 100_000;
+            small_queue(c, QUEUE);
             c.slow_consumer_grace = Duration::from_secs(5);
         })
         .await;

@@ -293,7 +293,7 @@ const WRITER_TEMP_SQL: &str = "PRAGMA temp_store = MEMORY";
 
 /// What the writer of a WAL file shares with the checkpoint task.
 struct WalWatch {
-    /// The WAL file.
+    /// The WAL file, whose size is read now and then.
     wal: checkpoint::WalSize,
     shared: Arc<checkpoint::Checkpoints>,
     /// Wakes the checkpoint task after a commit; dropped when the writer ends.
@@ -348,8 +348,11 @@ async fn run(
 }
 
 /// The writer's own connection: a pooled one, detached, with a bigger page
-/// cache and statement journals in memory. `None` if the pool cannot give
-/// one (the batch then tries a pooled connection, the next one tries again).
+/// cache and statement journals in memory. Its own because SQLite drops a
+/// connection's whole page cache whenever another connection has written
+/// since its last transaction, so a pooled one would start most batches
+/// cold. `None` if the pool cannot give one (the batch then tries a pooled
+/// connection, the next one tries again).
 async fn writer_connection(pool: &SqlitePool) -> Option<SqliteConnection> {
     let mut conn = match pool.acquire().await {
         Ok(conn) => conn.detach(),
