@@ -33,6 +33,11 @@ pub struct Inbox {
     unseen_new: BTreeSet<Uuid>,
     next_cursor: Option<String>,
     loaded: bool,
+    /// Counts (re)loads, so a page answering an outdated one is dropped.
+    load: u64,
+    /// The newest event per ticket since the pending load was asked for,
+    /// replayed over its page: the page may predate them.
+    during_load: Option<HashMap<Uuid, (TicketView, TicketChange)>>,
 }
 
 impl Inbox {
@@ -45,20 +50,58 @@ impl Inbox {
         }
     }
 
-    /// The first page of a (re)load: the list becomes exactly this page.
-    /// Read positions and the unseen set survive.
-    pub fn replace(&mut self, page: Page<TicketView>) {
-        self.tickets.clear();
-        self.loaded = true;
-        self.append(page);
-        let tickets = &self.tickets;
-        self.unseen_new.retain(|id| tickets.contains_key(id));
+    /// A (re)load of the first page is being asked for: returns its ticket
+    /// for [`Inbox::replace`]. Events from now on are kept for replay.
+    pub fn begin_load(&mut self) -> u64 {
+        self.load += 1;
+        self.during_load.get_or_insert_with(HashMap::new);
+        self.load
     }
 
-    /// A further page (`next_cursor` of the previous one).
-    pub fn append(&mut self, page: Page<TicketView>) {
+    /// The first page of load `load`: the list becomes this page with the
+    /// events since the load began replayed over it, because the server may
+    /// have read the page before them. A page of an outdated load (the
+    /// filters changed again meanwhile) is dropped: returns `false`.
+    /// Read positions and the unseen set survive.
+    pub fn replace(&mut self, load: u64, page: Page<TicketView>) -> bool {
+        if load != self.load {
+            return false;
+        }
+        self.tickets.clear();
+        self.loaded = true;
+        self.put_page(page);
+        let tickets = &self.tickets;
+        self.unseen_new.retain(|id| tickets.contains_key(id));
+        for (ticket, change) in self.during_load.take().unwrap_or_default().into_values() {
+            self.apply_event(ticket, change);
+        }
+        true
+    }
+
+    /// A further page (`next_cursor` of the previous one), asked for during
+    /// load `load`; dropped (`false`) if the list was reloaded since.
+    pub fn append(&mut self, load: u64, page: Page<TicketView>) -> bool {
+        if load != self.load || self.during_load.is_some() {
+            return false;
+        }
+        self.put_page(page);
+        true
+    }
+
+    /// The current load, for [`Inbox::append`].
+    pub fn load(&self) -> u64 {
+        self.load
+    }
+
+    fn put_page(&mut self, page: Page<TicketView>) {
         for t in page.items {
-            self.tickets.insert(t.id, t);
+            // A row a live event already made newer stays as it is.
+            match self.tickets.get(&t.id) {
+                Some(held) if held.updated_at > t.updated_at => {}
+                _ => {
+                    self.tickets.insert(t.id, t);
+                }
+            }
         }
         self.next_cursor = page.next_cursor;
     }
@@ -78,6 +121,22 @@ impl Inbox {
     /// `resync` is a snapshot like any other.
     pub fn apply_event(&mut self, ticket: TicketView, change: TicketChange) -> Change {
         let id = ticket.id;
+        if let Some(kept) = self.during_load.as_mut() {
+            match kept.get_mut(&id) {
+                Some((held, _)) if held.updated_at > ticket.updated_at => {}
+                Some((held, was)) => {
+                    // A ticket created during the load stays new on replay.
+                    let created = *was == TicketChange::Created;
+                    *held = ticket.clone();
+                    if !created {
+                        *was = change;
+                    }
+                }
+                None => {
+                    kept.insert(id, (ticket.clone(), change));
+                }
+            }
+        }
         if let Some(held) = self.tickets.get(&id)
             && held.updated_at > ticket.updated_at
         {
@@ -212,7 +271,8 @@ mod tests {
 
     fn inbox(filter: InboxFilter) -> Inbox {
         let mut i = Inbox::new(ME, filter);
-        i.replace(Page::last(vec![ticket(1, 1), ticket(2, 2)]));
+        let load = i.begin_load();
+        assert!(i.replace(load, Page::last(vec![ticket(1, 1), ticket(2, 2)])));
         i
     }
 
@@ -325,18 +385,78 @@ mod tests {
         );
         let mut urgent = ticket(1, 1);
         urgent.priority = Priority::Urgent;
-        i.replace(Page::new(
-            vec![urgent, ticket(2, 5), ticket(3, 9)],
-            Some("c".into()),
-        ));
+        let load = i.begin_load();
+        i.replace(
+            load,
+            Page::new(vec![urgent, ticket(2, 5), ticket(3, 9)], Some("c".into())),
+        );
         assert_eq!(
             i.rows().iter().map(|t| t.number).collect::<Vec<_>>(),
             [1, 3, 2]
         );
         assert_eq!(i.next_cursor(), Some("c"));
-        i.append(Page::last(vec![ticket(4, 0)]));
+        assert!(i.append(i.load(), Page::last(vec![ticket(4, 0)])));
         assert_eq!(i.rows().len(), 4);
         assert_eq!(i.next_cursor(), None);
         assert!(i.loaded());
+    }
+
+    /// The browser test's race: the filter changes, another agent claims a
+    /// ticket, and the page the server read before the claim arrives last.
+    #[test]
+    fn a_page_older_than_a_live_event_does_not_bring_its_row_back() {
+        let mut i = inbox(InboxFilter::default());
+        i.filter.assignee = Assignee::Unassigned;
+        let load = i.begin_load();
+        let mut claimed = ticket(1, 9);
+        claimed.assignee_id = Some(OTHER);
+        claimed.status = TicketStatus::InProgress;
+        assert_eq!(
+            i.apply_event(claimed, TicketChange::Claimed),
+            Change::Removed
+        );
+        let created = ticket(3, 10);
+        assert!(matches!(
+            i.apply_event(created, TicketChange::Created),
+            Change::New(_)
+        ));
+        // Read before both events: t1 unassigned, t3 not there yet.
+        assert!(i.replace(load, Page::last(vec![ticket(1, 1), ticket(2, 2)])));
+        let ids: Vec<u64> = i.rows().iter().map(|t| t.number).collect();
+        assert_eq!(ids, [3, 2], "t1 stays out, t3 stays in");
+        assert!(i.is_new(Uuid::from_u128(3)), "t3 is still new");
+        // After the load, events are no longer kept.
+        assert!(i.during_load.is_none());
+    }
+
+    #[test]
+    fn only_the_latest_load_fills_the_list() {
+        let mut i = inbox(InboxFilter::default());
+        let first = i.begin_load();
+        assert!(
+            !i.append(first, Page::last(vec![ticket(5, 1)])),
+            "no further page while the first is pending"
+        );
+        let second = i.begin_load();
+        assert!(!i.replace(first, Page::last(vec![ticket(7, 1)])));
+        assert!(i.rows().iter().all(|t| t.number != 7));
+        assert!(i.replace(second, Page::new(vec![ticket(8, 1)], Some("n".into()))));
+        assert_eq!(i.rows().len(), 1);
+        assert!(!i.append(first, Page::last(vec![ticket(9, 1)])));
+        assert!(i.append(second, Page::last(vec![ticket(9, 1)])));
+        assert_eq!(i.rows().len(), 2);
+    }
+
+    #[test]
+    fn a_further_page_keeps_rows_a_live_event_made_newer() {
+        let mut i = inbox(InboxFilter::default());
+        let mut p = ticket(2, 6);
+        p.priority = Priority::Urgent;
+        i.apply_event(p, TicketChange::Priority);
+        assert!(i.append(i.load(), Page::last(vec![ticket(2, 2)])));
+        assert_eq!(
+            i.get(Uuid::from_u128(2)).map(|t| t.priority),
+            Some(Priority::Urgent)
+        );
     }
 }

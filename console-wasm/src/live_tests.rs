@@ -89,7 +89,8 @@ fn ack(req: u64, seq: Option<u64>) -> ServerFrame {
 /// subscribed.
 fn live_with_open_ticket() -> Live {
     let mut l = Live::new(ME);
-    l.inbox.replace(Page::last(vec![ticket(T, 1)]));
+    let load = l.inbox.begin_load();
+    l.inbox.replace(load, Page::last(vec![ticket(T, 1)]));
     l.open_ticket(T, Some(ticket(T, 1)));
     l.history(T, vec![msg(1, CUSTOMER, None)], false);
     let fx = l.frame(hello(), 0.0, true);
@@ -414,7 +415,8 @@ fn the_inbox_ack_asks_for_the_availability_again() {
 #[test]
 fn shown_history_counts_as_read_before_the_subscribe_ack() {
     let mut l = Live::new(ME);
-    l.inbox.replace(Page::last(vec![ticket(T, 2)]));
+    let load = l.inbox.begin_load();
+    l.inbox.replace(load, Page::last(vec![ticket(T, 2)]));
     let _ = l.frame(hello(), 0.0, true);
     l.open_ticket(T, Some(ticket(T, 2)));
     l.history(

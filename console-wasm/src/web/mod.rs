@@ -538,12 +538,16 @@ pub(crate) fn reload_staff() {
 
 /// (Re)loads the inbox's first page with the current filters.
 pub(crate) fn load_inbox() {
-    let q = with_ref(|a| a.live.inbox.filter.to_query(None, crate::query::PAGE));
+    let (q, load) = with(|a| {
+        let q = a.live.inbox.filter.to_query(None, crate::query::PAGE);
+        (q, a.live.inbox.begin_load())
+    });
     wasm_bindgen_futures::spawn_local(async move {
         match net::get(&format!("/api/v1/tickets{q}")).await {
             Ok(page) => {
-                with(|a| a.live.inbox.replace(page));
-                views::render_inbox_list();
+                if with(|a| a.live.inbox.replace(load, page)) {
+                    views::render_inbox_list();
+                }
             }
             Err(e) => views::toast(&format!("Could not load the inbox: {}", e.message)),
         }
@@ -553,15 +557,19 @@ pub(crate) fn load_inbox() {
 /// The next page of the inbox.
 pub(crate) fn load_more() {
     let q = with_ref(|a| {
-        a.live
-            .inbox
-            .next_cursor()
-            .map(|c| a.live.inbox.filter.to_query(Some(c), crate::query::PAGE))
+        let inbox = &a.live.inbox;
+        inbox.next_cursor().map(|c| {
+            (
+                inbox.filter.to_query(Some(c), crate::query::PAGE),
+                inbox.load(),
+            )
+        })
     });
-    let Some(q) = q else { return };
+    let Some((q, load)) = q else { return };
     wasm_bindgen_futures::spawn_local(async move {
-        if let Ok(page) = net::get(&format!("/api/v1/tickets{q}")).await {
-            with(|a| a.live.inbox.append(page));
+        if let Ok(page) = net::get(&format!("/api/v1/tickets{q}")).await
+            && with(|a| a.live.inbox.append(load, page))
+        {
             views::render_inbox_list();
         }
     });
