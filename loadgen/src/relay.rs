@@ -503,6 +503,7 @@ pub async fn run(env: &Env, report: &mut Report) -> Result<()> {
     }
     let secs = env.seconds;
     let clock = Instant::now();
+    crate::timeline::mark_start(clock);
     let (ctrl_tx, ctrl_rx) = watch::channel(Ctrl::Wait);
     let (ready_tx, mut ready_rx) = mpsc::channel(n);
     let (done_tx, mut done_rx) = mpsc::channel(n);

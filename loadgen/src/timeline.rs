@@ -3,11 +3,23 @@
 //! a WAL restart or an `fsync` the writers waited for).
 //!
 //! Set `NEUROCHAT_LOADGEN_TIMELINE=PATH` to also get every sample as CSV
-//! (`sent_ms,latency_us`, send time from the start of the run).
+//! (`sent_ms,latency_us`, send time from the start of the run). Its first
+//! line gives that start as `Instant`'s debug form, which on Linux is the
+//! `CLOCK_MONOTONIC` time: `perf record -k mono` traces line up with it.
 
 use std::io::Write as _;
+use std::sync::OnceLock;
+use std::time::Instant;
 
 use crate::runner::Report;
+
+/// The start of the run that `sent_ns` counts from.
+static RUN_START: OnceLock<Instant> = OnceLock::new();
+
+/// Records the start of the run, for the CSV's first line.
+pub fn mark_start(start: Instant) {
+    let _ = RUN_START.set(start);
+}
 
 /// The windows the phase is cut into.
 const WINDOW_NS: u64 = 100_000_000;
@@ -79,6 +91,9 @@ fn bunching(sent_ns: &[u64], latency_ns: &[u64]) -> Option<Bunching> {
 
 fn write_csv(path: &str, sent_ns: &[u64], latency_ns: &[u64]) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    if let Some(start) = RUN_START.get() {
+        writeln!(out, "# run start: {start:?}")?;
+    }
     writeln!(out, "sent_ms,latency_us")?;
     for (&s, &l) in sent_ns.iter().zip(latency_ns) {
         writeln!(out, "{:.3},{}", s as f64 / 1e6, l / 1_000)?;
@@ -116,5 +131,18 @@ mod tests {
     #[test]
     fn too_few_samples_say_nothing() {
         assert_eq!(bunching(&[1, 2], &[3, 4]), None);
+    }
+
+    #[test]
+    fn the_csv_names_its_start_for_lining_up_with_traces() {
+        mark_start(Instant::now());
+        let path = std::env::temp_dir().join(format!("nc-timeline-{}.csv", std::process::id()));
+        let path_str = path.to_str().unwrap_or_default().to_owned();
+        assert!(write_csv(&path_str, &[1_500_000], &[2_000_000]).is_ok());
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let _ = std::fs::remove_file(&path);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("# run start: Instant"), "{text}");
+        assert_eq!(lines[1..], ["sent_ms,latency_us", "1.500,2000"]);
     }
 }
