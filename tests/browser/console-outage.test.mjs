@@ -192,3 +192,33 @@ scenario('outage: messages written while the console is still offline after a re
   );
   assert.deepEqual(c.log.errors, [], 'no uncaught page errors');
 }, { timeout: 180_000 });
+
+// The browser's own network events (docs/CONSOLE.md, "Connection"): going
+// offline shows at once (a dead socket's `close` can wait for a closing
+// handshake that never comes), and coming back reconnects at once rather
+// than at the end of a backoff that grew while offline.
+scenario('network: offline shows at once, online reconnects at once', async (fx) => {
+  const { server } = fx;
+  const agent = await newAgent(server, { name: 'Nora Network' });
+  const c = await openConsole(fx, { email: agent.user.email, password: agent.password });
+
+  await c.context.setOffline(true);
+  const wentOffline = Date.now();
+  await until(async () => (await c.connectionState()) !== 'online', { timeout: 3_000, label: 'offline shown within 3 s' });
+  console.log(`# offline shown after ${Date.now() - wentOffline} ms`);
+  // Long enough for several failed attempts: the backoff's next delay is
+  // now seconds long (0.5, 1, 2, 4 s ceilings).
+  await sleep(6_000);
+  assert.notEqual(await c.connectionState(), 'online', 'still offline');
+
+  await c.context.setOffline(false);
+  const back = Date.now();
+  await until(async () => (await c.connectionState()) === 'online', { timeout: 2_500, label: 'online again within 2.5 s of the network' });
+  console.log(`# online again after ${Date.now() - back} ms`);
+  await sleep(1_000);
+  // The page's own view: the socket given up while offline may still be
+  // closing (its handshake never completed), but only one is open.
+  const open = await c.page.evaluate(() => window.__ncSockets.filter((w) => w.readyState === 1).length);
+  assert.equal(open, 1, 'exactly one socket open after coming back');
+  assert.deepEqual(c.log.errors, [], 'no uncaught page errors');
+});

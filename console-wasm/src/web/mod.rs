@@ -225,6 +225,8 @@ pub fn start() {
         }
         navigate(route);
     });
+    dom::on(&dom::window(), "offline", |_| socket::network_lost());
+    dom::on(&dom::window(), "online", |_| socket::network_back());
     dom::on(&dom::document(), "keydown", views::on_key);
     // Back to the tab: what arrived meanwhile is read now.
     dom::on(&dom::document(), "visibilitychange", |_| {

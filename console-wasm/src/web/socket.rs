@@ -91,9 +91,41 @@ pub(super) fn on_close(code: u16) {
     }
 }
 
+/// The browser says the network is gone (`offline`): the socket is as good
+/// as dead, but its `close` can wait for a closing handshake that will not
+/// come. Show it now, and retry on the backoff (or at `online`).
+pub(super) fn network_lost() {
+    let ws = with_ref(|a| a.ws.clone());
+    if let Some(ws) = ws {
+        let _ = ws.close();
+        with(|a| a.ws_gen += 1);
+        on_close(0);
+    }
+}
+
+/// The network is back (`online`): reconnect now rather than at the end of
+/// a backoff delay that may have grown long while offline.
+pub(super) fn network_back() {
+    let retry = with(|a| {
+        let waiting = a.session.is_some() && a.ws.is_none();
+        if waiting && let Some(t) = a.reconnect_timer.take() {
+            dom::cancel(t);
+        }
+        waiting
+    });
+    if retry {
+        connect();
+    }
+}
+
 pub(super) fn schedule_reconnect() {
     let delay = with(|a| a.backoff.next_delay_ms(js_sys::Math::random()));
     with(|a| {
+        // At most one pending retry: `offline` and a late `close` can both
+        // end up here.
+        if let Some(t) = a.reconnect_timer.take() {
+            dom::cancel(t);
+        }
         a.conn = Conn::Connecting;
         a.banner = Some(format!(
             "Connection lost; reconnecting in {} s…",

@@ -214,24 +214,6 @@ export class ConsolePage {
     }
   }
 
-  /**
-   * Closes the page's open WebSockets from the client side, as a dropped
-   * network would end them (Chromium's offline emulation alone leaves an
-   * open socket working).
-   */
-  dropSockets() {
-    return this.page.evaluate(() => {
-      let n = 0;
-      for (const ws of window.__ncSockets ?? []) {
-        if (ws.readyState <= 1) {
-          ws.close(4999, 'test: network dropped');
-          n += 1;
-        }
-      }
-      return n;
-    });
-  }
-
   /** Close events of the page's WebSockets since its last load: `[{ url, code, reason }]`. */
   wsCloses() {
     return this.page.evaluate(() => window.__ncWsCloses ?? null);
