@@ -66,6 +66,8 @@ struct PhaseStats {
     latencies_ns: Vec<u64>,
     /// When each of `latencies_ns` was sent (ns from the run's start).
     sent_ns: Vec<u64>,
+    /// Paced sends that fired at least 1 ms late: `(fired_ns, late_ns)`.
+    late_ticks: Vec<(u64, u64)>,
     first_error: Option<String>,
 }
 
@@ -83,6 +85,7 @@ impl PhaseStats {
         self.tail_incomplete += o.tail_incomplete;
         self.latencies_ns.extend(o.latencies_ns);
         self.sent_ns.extend(o.sent_ns);
+        self.late_ticks.extend(o.late_ticks);
         if self.first_error.is_none() {
             self.first_error = o.first_error;
         }
@@ -333,7 +336,14 @@ impl Tracker {
             let step = tokio::select! {
                 m = agent.next() => self.on_agent(m, &ph, &mut s),
                 m = cust.next() => self.on_customer(m, &ph, &mut s, &mut inflight),
-                _ = tick.tick(), if sending && ph.kind == PhaseKind::Paced => {
+                due = tick.tick(), if sending && ph.kind == PhaseKind::Paced => {
+                    let late = Instant::now().saturating_duration_since(due.into_std());
+                    if late >= Duration::from_millis(1) {
+                        s.late_ticks.push((
+                            u64::try_from(self.clock.elapsed().as_nanos()).unwrap_or(u64::MAX),
+                            u64::try_from(late.as_nanos()).unwrap_or(u64::MAX),
+                        ));
+                    }
                     if inflight < WINDOW {
                         inflight += 1;
                         s.sent += 1;
@@ -719,7 +729,7 @@ fn phase_rows(
                     thousands(lat.len() as u64)
                 ),
             );
-            crate::timeline::report(report, label, &s.sent_ns, &s.latencies_ns);
+            crate::timeline::report(report, label, &s.sent_ns, &s.latencies_ns, &s.late_ticks);
         }
     }
     report.row(
