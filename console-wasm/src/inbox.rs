@@ -269,6 +269,14 @@ mod tests {
         }
     }
 
+    /// Ticket `n` claimed by another agent (in progress) at `updated`.
+    fn claimed_by_other(n: u128, updated: i64) -> TicketView {
+        let mut t = ticket(n, updated);
+        t.assignee_id = Some(OTHER);
+        t.status = TicketStatus::InProgress;
+        t
+    }
+
     fn inbox(filter: InboxFilter) -> Inbox {
         let mut i = Inbox::new(ME, filter);
         let load = i.begin_load();
@@ -300,9 +308,7 @@ mod tests {
     #[test]
     fn older_snapshots_never_roll_back() {
         let mut i = inbox(InboxFilter::default());
-        let mut claimed = ticket(1, 10);
-        claimed.assignee_id = Some(OTHER);
-        claimed.status = TicketStatus::InProgress;
+        let claimed = claimed_by_other(1, 10);
         assert_eq!(
             i.apply_event(claimed, TicketChange::Claimed),
             Change::Updated
@@ -408,9 +414,7 @@ mod tests {
         let mut i = inbox(InboxFilter::default());
         i.filter.assignee = Assignee::Unassigned;
         let load = i.begin_load();
-        let mut claimed = ticket(1, 9);
-        claimed.assignee_id = Some(OTHER);
-        claimed.status = TicketStatus::InProgress;
+        let claimed = claimed_by_other(1, 9);
         assert_eq!(
             i.apply_event(claimed, TicketChange::Claimed),
             Change::Removed

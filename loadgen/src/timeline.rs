@@ -128,27 +128,38 @@ fn stalls(late_ticks: &[(u64, u64)]) -> Vec<(u64, u64)> {
 /// The share of the slowest 1% whose flight `[sent, sent + latency]`
 /// overlaps a stall or the [`AFTER_STALL_NS`] after it (0 when no sample).
 fn near_stalls(sent_ns: &[u64], latency_ns: &[u64], stalls: &[(u64, u64)]) -> f64 {
+    let Some(slow) = slowest(sent_ns, latency_ns) else {
+        return 0.0;
+    };
+    let near = slow
+        .iter()
+        .filter(|&&(s, l)| {
+            stalls
+                .iter()
+                .any(|&(a, b)| s <= b + AFTER_STALL_NS && s + l >= a)
+        })
+        .count();
+    near as f64 / slow.len().max(1) as f64
+}
+
+/// `(sent_ns, latency_ns)` of the slowest 1% of the samples (ties at the
+/// bound included), or `None` below 100 samples.
+fn slowest(sent_ns: &[u64], latency_ns: &[u64]) -> Option<Vec<(u64, u64)>> {
     let n = sent_ns.len().min(latency_ns.len());
     if n < 100 {
-        return 0.0;
+        return None;
     }
     let mut sorted: Vec<u64> = latency_ns[..n].to_vec();
     sorted.sort_unstable();
     let threshold = sorted[n - n / 100];
-    let (mut slow, mut near) = (0u64, 0u64);
-    for (&s, &l) in sent_ns[..n].iter().zip(&latency_ns[..n]) {
-        if l < threshold {
-            continue;
-        }
-        slow += 1;
-        if stalls
+    Some(
+        sent_ns[..n]
             .iter()
-            .any(|&(a, b)| s <= b + AFTER_STALL_NS && s + l >= a)
-        {
-            near += 1;
-        }
-    }
-    near as f64 / slow.max(1) as f64
+            .zip(&latency_ns[..n])
+            .filter(|&(_, &l)| l >= threshold)
+            .map(|(&s, &l)| (s, l))
+            .collect(),
+    )
 }
 
 /// How the slowest 1% of the samples fall into the windows.
@@ -162,25 +173,16 @@ struct Bunching {
 }
 
 fn bunching(sent_ns: &[u64], latency_ns: &[u64]) -> Option<Bunching> {
+    let slowest = slowest(sent_ns, latency_ns)?;
     let n = sent_ns.len().min(latency_ns.len());
-    if n < 100 {
-        return None;
-    }
-    let mut sorted: Vec<u64> = latency_ns[..n].to_vec();
-    sorted.sort_unstable();
-    let threshold = sorted[n - n / 100];
     let first = *sent_ns[..n].iter().min()?;
     let last = *sent_ns[..n].iter().max()?;
     let windows = usize::try_from((last - first) / WINDOW_NS).ok()? + 1;
     let mut slow = vec![0u64; windows];
-    let mut total = 0u64;
-    for (&s, &l) in sent_ns[..n].iter().zip(&latency_ns[..n]) {
-        if l >= threshold {
-            let w = usize::try_from((s - first) / WINDOW_NS).ok()?;
-            slow[w] += 1;
-            total += 1;
-        }
+    for &(s, _) in &slowest {
+        slow[usize::try_from((s - first) / WINDOW_NS).ok()?] += 1;
     }
+    let total = slowest.len() as u64;
     let windows_with_slow = slow.iter().filter(|&&c| c > 0).count();
     slow.sort_unstable_by(|a, b| b.cmp(a));
     let tenth = windows.div_ceil(10);

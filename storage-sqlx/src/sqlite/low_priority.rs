@@ -51,13 +51,12 @@ pub(super) async fn connect(options: SqliteConnectOptions) -> Result<SqliteConne
 /// are per thread). Elsewhere `nice` would lower the whole process, so
 /// nothing is changed.
 fn lower_this_threads_priority() {
+    // `sched_setattr` sets the nice value too; `nice` alone is the fallback.
     #[cfg(target_os = "linux")]
-    {
+    if let Err(error) = shortest_slice() {
+        tracing::debug!(%error, "background thread keeps the default slice");
         if let Err(error) = rustix::process::nice(BACKGROUND_NICE) {
             tracing::debug!(%error, "background thread keeps its priority");
-        }
-        if let Err(error) = shortest_slice() {
-            tracing::debug!(%error, "background thread keeps the default slice");
         }
     }
 }
