@@ -44,6 +44,11 @@ pub struct GatewayConfig {
     pub max_violations: u32,
     /// Messages replayed per store read when a subscription resumes.
     pub replay_page: u32,
+    /// Connections of this server writing a replay page at any one time
+    /// when they fell behind (the rest wait their turn), so that catching
+    /// up after a burst shares the server with live traffic instead of
+    /// queueing it behind every lagging connection's page.
+    pub replays_at_once: usize,
 }
 
 impl Default for GatewayConfig {
@@ -67,6 +72,7 @@ impl Default for GatewayConfig {
             presence_grace: Duration::from_secs(30),
             max_violations: 10,
             replay_page: 200,
+            replays_at_once: 1,
         }
     }
 }

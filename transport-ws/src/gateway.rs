@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use neurochat_core::domain::{Availability, UserId};
 use neurochat_core::{Desk, Principal};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 use crate::config::GatewayConfig;
 
@@ -33,6 +33,8 @@ pub struct Gateway {
     total: AtomicUsize,
     shutdown: watch::Sender<bool>,
     stats: GatewayStats,
+    /// Turns to write a replay page (see [`GatewayConfig::replays_at_once`]).
+    pub(crate) replays: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -48,11 +50,12 @@ impl Gateway {
     pub fn new(desk: Desk, config: GatewayConfig) -> Arc<Gateway> {
         Arc::new(Gateway {
             desk,
-            config,
             per_user: Mutex::new(HashMap::new()),
             total: AtomicUsize::new(0),
             shutdown: watch::channel(false).0,
             stats: GatewayStats::default(),
+            replays: Arc::new(Semaphore::new(config.replays_at_once.max(1))),
+            config,
         })
     }
 

@@ -149,6 +149,22 @@ impl Outbox {
         }
     }
 
+    /// Waits (up to `patience`) until `need` frames (at most the whole
+    /// queue) can be queued: a replay page is written only when it fits
+    /// with room to spare, so the session never waits mid-page.
+    pub(crate) async fn room(&self, need: usize, patience: Duration) -> Result<(), PushError> {
+        let need = need.min(self.shared.capacity);
+        match tokio::time::timeout(patience, self.shared.room_for(need)).await {
+            Ok(result) => result,
+            Err(_) => Err(PushError::Full),
+        }
+    }
+
+    /// The queue's capacity in frames.
+    pub(crate) fn capacity(&self) -> usize {
+        self.shared.capacity
+    }
+
     /// Waits (up to `patience`) until at least half the queue is free again.
     /// A replay leaves the queue full while the client is still reading it;
     /// the replies and live events that follow are queued without waiting

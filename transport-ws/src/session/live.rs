@@ -14,7 +14,7 @@ use neurochat_core::service::chat::{HISTORY_PAGE_MAX, HistoryPage};
 use neurochat_protocol::v1::{
     ErrorCode, MessageView, ReceiptView, ServerFrame, TicketChange, TicketView, close_codes,
 };
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, oneshot};
 
 use super::{
     End, Followed, INBOX_RESYNC_MARGIN, INBOX_RESYNC_MAX, Live, REPLAY_PATIENCE, Seen, Session,
@@ -71,51 +71,124 @@ impl Session {
                 _stop: stop_tx,
             },
         );
-        Ok(self.catch_up(ticket, i64::MAX).await)
+        Ok(self.catch_up(ticket).await)
     }
 
-    /// Writes stored messages after the ticket's last written `seq` and below
-    /// `below`, in order.
-    pub(super) async fn catch_up(&mut self, ticket: TicketId, below: i64) -> Option<End> {
-        // The store serves at most HISTORY_PAGE_MAX per read; a larger page
-        // would look like the last one and end the replay early.
-        let page = self.gw.config.replay_page.clamp(1, HISTORY_PAGE_MAX);
+    /// Writes every stored message after the ticket's last written `seq`, in
+    /// order, before anything else (a `subscribe`'s replay, acknowledged
+    /// after it); then waits for half the outbound queue to be free again.
+    pub(super) async fn catch_up(&mut self, ticket: TicketId) -> Option<End> {
         let mut replayed = false;
         loop {
-            let from = self.followed.get(&ticket).map(|f| f.last_seq)?;
-            let batch = match self
-                .gw
-                .desk
-                .list_messages(&self.principal, ticket, HistoryPage::After(from), page)
-                .await
-            {
-                Ok(b) => b,
-                Err(e) => return self.reply_error(None, e.to_body(), false),
-            };
-            let full = batch.len() as u32 >= page;
-            for m in batch.iter().filter(|m| m.seq < below) {
-                let frame = ServerFrame::Message {
-                    message: MessageView::from(m),
-                };
-                if let Err(e) = self.out.push_paced(&frame, REPLAY_PATIENCE).await {
-                    return Some(self.push_failed(e));
+            match self.replay_page(ticket).await {
+                Err(end) => return Some(end),
+                Ok(page) => {
+                    replayed |= page.written > 0;
+                    if page.last {
+                        break;
+                    }
                 }
-                self.slot
-                    .stats()
-                    .messages_relayed
-                    .fetch_add(1, Ordering::Relaxed);
-                if let Some(f) = self.followed.get_mut(&ticket) {
-                    f.last_seq = m.seq;
-                }
-                replayed = true;
-            }
-            if !full || batch.last().is_some_and(|m| m.seq >= below) {
-                if replayed && let Err(e) = self.out.wait_headroom(REPLAY_PATIENCE).await {
-                    return Some(self.push_failed(e));
-                }
-                return None;
             }
         }
+        if replayed && let Err(e) = self.out.wait_headroom(REPLAY_PATIENCE).await {
+            return Some(self.push_failed(e));
+        }
+        None
+    }
+
+    /// Marks a followed ticket as behind: live events were dropped (the bus
+    /// lagged) or one arrived past a gap. Its missed messages are re-read
+    /// from the store a page per turn of the session ([`Session::replay_turn`]),
+    /// so the client's requests and other events are served in between.
+    fn fall_behind(&mut self, ticket: TicketId) {
+        let behind = &mut self.rarely().behind;
+        if !behind.contains(&ticket) {
+            behind.push_back(ticket);
+        }
+    }
+
+    /// Whether a followed ticket is waiting for a replay page.
+    pub(super) fn replaying(&self) -> bool {
+        self.rarely.as_ref().is_some_and(|r| !r.behind.is_empty())
+    }
+
+    /// Outbound room a replay turn waits for: a page, plus half the queue
+    /// left free for the replies and live events that follow it.
+    pub(super) fn replay_room(&self) -> usize {
+        self.replay_page_size() as usize + self.out.capacity() / 2
+    }
+
+    fn replay_page_size(&self) -> u32 {
+        // The store serves at most HISTORY_PAGE_MAX per read; a larger page
+        // would look like the last one and end the replay early.
+        self.gw.config.replay_page.clamp(1, HISTORY_PAGE_MAX)
+    }
+
+    /// One page of the replay of the first ticket behind, under one of the
+    /// gateway's replay `turn`s (the caller also waited for
+    /// [`Session::replay_room`]); the ticket goes to the back of the queue
+    /// unless that page was its last. Then the live events already waiting,
+    /// so a long replay does not hold them back either.
+    pub(super) async fn replay_turn(&mut self, turn: OwnedSemaphorePermit) -> Option<End> {
+        let ticket = self.rarely.as_mut()?.behind.pop_front()?;
+        if !self.followed.contains_key(&ticket) {
+            return None;
+        }
+        match self.replay_page(ticket).await {
+            Err(end) => return Some(end),
+            Ok(page) if !page.last => self.rarely().behind.push_back(ticket),
+            Ok(_) => {}
+        }
+        drop(turn);
+        self.drain_live().await
+    }
+
+    /// Writes the next page of stored messages after the ticket's last
+    /// written `seq`.
+    async fn replay_page(&mut self, ticket: TicketId) -> Result<ReplayPage, End> {
+        let page = self.replay_page_size();
+        let Some(from) = self.followed.get(&ticket).map(|f| f.last_seq) else {
+            return Ok(ReplayPage {
+                written: 0,
+                last: true,
+            });
+        };
+        let batch = match self
+            .gw
+            .desk
+            .list_messages(&self.principal, ticket, HistoryPage::After(from), page)
+            .await
+        {
+            Ok(b) => b,
+            Err(e) => {
+                return match self.reply_error(None, e.to_body(), false) {
+                    Some(end) => Err(end),
+                    None => Ok(ReplayPage {
+                        written: 0,
+                        last: true,
+                    }),
+                };
+            }
+        };
+        let last = (batch.len() as u32) < page;
+        let mut written = 0;
+        for m in &batch {
+            let frame = ServerFrame::Message {
+                message: MessageView::from(m),
+            };
+            if let Err(e) = self.out.push_paced(&frame, REPLAY_PATIENCE).await {
+                return Err(self.push_failed(e));
+            }
+            self.slot
+                .stats()
+                .messages_relayed
+                .fetch_add(1, Ordering::Relaxed);
+            if let Some(f) = self.followed.get_mut(&ticket) {
+                f.last_seq = m.seq;
+            }
+            written += 1;
+        }
+        Ok(ReplayPage { written, last })
     }
 
     /// Writes a ticket event unless this connection already has that
@@ -222,7 +295,10 @@ impl Session {
                 // Events were dropped: messages and the inbox are re-read
                 // from the store. Presence arrives with the next change.
                 return match source {
-                    Source::Ticket(t) => self.catch_up(t, i64::MAX).await,
+                    Source::Ticket(t) => {
+                        self.fall_behind(t);
+                        None
+                    }
                     Source::Inbox => self.resync_inbox().await,
                     Source::Presence | Source::User => None,
                 };
@@ -247,15 +323,13 @@ impl Session {
                 if m.seq <= f.last_seq {
                     return None;
                 }
-                if m.seq > f.last_seq + 1
-                    && let Some(end) = self.catch_up(m.ticket_id, m.seq).await
-                {
-                    return Some(end);
+                if m.seq > f.last_seq + 1 {
+                    // Stored before it was published: the replay brings it,
+                    // after the ones in the gap.
+                    self.fall_behind(m.ticket_id);
+                    return None;
                 }
                 if let Some(f) = self.followed.get_mut(&m.ticket_id) {
-                    if m.seq <= f.last_seq {
-                        return None;
-                    }
                     f.last_seq = m.seq;
                 }
                 self.slot
@@ -358,4 +432,12 @@ impl Session {
             }
         }
     }
+}
+
+/// What one [`Session::replay_page`] did.
+struct ReplayPage {
+    /// Messages written.
+    written: usize,
+    /// The page was not full: the ticket has caught up with the store.
+    last: bool,
 }

@@ -8,7 +8,7 @@
 mod live;
 mod requests;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
@@ -25,7 +25,7 @@ use neurochat_core::ports::Delivery;
 use neurochat_core::{Principal, RequestContext};
 use neurochat_protocol::v1::{ClientFrame, ErrorBody, ErrorCode, Limits, ServerFrame, close_codes};
 use time::OffsetDateTime;
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::time::Instant as TokioInstant;
 
 use crate::frame::WsFrame;
@@ -111,6 +111,9 @@ struct Rarely {
     /// resynchronisation after a lag re-reads tickets changed since (less
     /// [`INBOX_RESYNC_MARGIN`]).
     inbox_mark: Option<OffsetDateTime>,
+    /// Followed tickets whose missed messages are being re-read from the
+    /// store, a page per turn, in turn.
+    behind: VecDeque<TicketId>,
 }
 
 /// The last ticket version written per ticket, for at most
@@ -118,7 +121,7 @@ struct Rarely {
 #[derive(Default)]
 struct SeenVersions {
     versions: HashMap<TicketId, i64>,
-    order: std::collections::VecDeque<TicketId>,
+    order: VecDeque<TicketId>,
 }
 
 impl SeenVersions {
@@ -380,6 +383,11 @@ impl Session {
             tokio::pin!(timer);
             loop {
                 let token_at = self.token_deadline();
+                let replay_room = if self.replaying() {
+                    self.replay_room()
+                } else {
+                    0
+                };
                 {
                     let wake_at = token_at.map_or(idle_at, |t| t.min(idle_at)).min(ping_at);
                     if timer.deadline() != wake_at {
@@ -418,8 +426,14 @@ impl Session {
                             Either::Left(Box::pin(self.on_frames(frame, stream)))
                         }
                     },
+                    // Before live events, which a busy ticket could keep
+                    // ready for ever; a replay turn handles those waiting.
+                    turn = replay_turn_ready(&self.out, replay_room, &self.gw.replays), if replay_room > 0 => match turn {
+                        Ok(turn) => Either::Right(Either::Left(Box::pin(self.replay_turn(turn)))),
+                        Err(e) => return self.push_failed(e),
+                    },
                     item = self.live.next(), if !self.live.is_empty() => match item {
-                        Some((source, delivery)) => Either::Right(Box::pin(self.on_live_burst(source, delivery))),
+                        Some((source, delivery)) => Either::Right(Either::Right(Box::pin(self.on_live_burst(source, delivery)))),
                         None => continue,
                     },
                 };
@@ -438,6 +452,11 @@ impl Session {
         if let Some(end) = self.on_live(source, delivery).await {
             return Some(end);
         }
+        self.drain_live().await
+    }
+
+    /// Handles the live events already waiting, up to [`LIVE_DRAIN`].
+    async fn drain_live(&mut self) -> Option<End> {
         for _ in 0..LIVE_DRAIN {
             let Some(Some((source, delivery))) = self.live.next().now_or_never() else {
                 break;
@@ -673,6 +692,23 @@ impl Session {
 }
 
 /// The first line of a parse error, without echoing client input at length.
+/// Resolves when a replay page may be written: `room` frames free in the
+/// outbound queue (waiting up to [`REPLAY_PATIENCE`]), then one of the
+/// gateway's replay turns, held while the page is written.
+async fn replay_turn_ready(
+    out: &Outbox,
+    room: usize,
+    turns: &Arc<Semaphore>,
+) -> Result<OwnedSemaphorePermit, PushError> {
+    out.room(room, REPLAY_PATIENCE).await?;
+    // The gateway never closes the semaphore.
+    turns
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| PushError::Closed)
+}
+
 fn short(e: &serde_json::Error) -> String {
     let s = e.to_string();
     s.chars().take(120).collect()

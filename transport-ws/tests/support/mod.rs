@@ -118,8 +118,18 @@ pub async fn spawn_server_with(
 /// A server with default settings whose desk publishes on `bus` (e.g. one
 /// with tiny buffers, to make subscribers lag).
 pub async fn spawn_server_on_bus(bus: Arc<MemoryBus>) -> TestServer {
+    spawn_server_on_bus_with(bus, |_| {}).await
+}
+
+/// Like [`spawn_server_on_bus`], with the gateway configured by `tweak`.
+pub async fn spawn_server_on_bus_with(
+    bus: Arc<MemoryBus>,
+    tweak: impl FnOnce(&mut GatewayConfig),
+) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
-    start(dir, desk_config(), GatewayConfig::default(), Some(bus)).await
+    let mut gc = GatewayConfig::default();
+    tweak(&mut gc);
+    start(dir, desk_config(), gc, Some(bus)).await
 }
 
 async fn start(
