@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use futures_util::future::Either;
+use futures_util::future::{Either, OptionFuture};
 use futures_util::stream::{SelectAll, Stream, StreamExt};
 use futures_util::{FutureExt as _, Sink};
 use neurochat_core::domain::TicketId;
@@ -428,7 +428,11 @@ impl Session {
                     },
                     // Before live events, which a busy ticket could keep
                     // ready for ever; a replay turn handles those waiting.
-                    turn = replay_turn_ready(&self.out, replay_room, &self.gw.replays), if replay_room > 0 => match turn {
+                    // Boxed, and only while replaying: every idle
+                    // connection's select would carry its state otherwise.
+                    Some(turn) = OptionFuture::from((replay_room > 0).then(|| {
+                        Box::pin(replay_turn_ready(&self.out, replay_room, &self.gw.replays))
+                    })), if replay_room > 0 => match turn {
                         Ok(turn) => Either::Right(Either::Left(Box::pin(self.replay_turn(turn)))),
                         Err(e) => return self.push_failed(e),
                     },
