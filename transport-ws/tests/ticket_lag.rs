@@ -110,3 +110,69 @@ async fn a_lagging_connection_is_served_between_replay_pages_and_gets_every_mess
     })
     .await;
 }
+
+/// Two connections fall behind at once, with an outbound queue far smaller
+/// than the store's pages: they take turns (one replay page on the server
+/// at a time), each page fits the half of the queue a turn may fill, and
+/// each still gets every message once, in order.
+#[tokio::test(flavor = "current_thread")]
+async fn connections_behind_at_once_take_turns_through_small_queues() {
+    within(120, async {
+        let srv = spawn_server_on_bus_with(Arc::new(MemoryBus::with_capacity(2, 2)), |g| {
+            g.outbound_queue = 16;
+        })
+        .await;
+        let mut clients = Vec::new();
+        for name in ["first", "second"] {
+            let customer = srv.customer(name).await;
+            let id = srv.open_ticket(&customer, name).await.id.as_uuid();
+            let mut ws = srv.connect_as(&customer.token).await;
+            assert_eq!(ws.subscribe(id, 0).await.len(), 1);
+            clients.push((customer, id, ws));
+        }
+        let desk = &srv.desk;
+        let posts = clients.iter().flat_map(|(customer, id, _)| {
+            (0..300).map(move |i| {
+                desk.post_message(
+                    &customer.principal,
+                    PostMessage {
+                        ticket_id: TicketId(*id),
+                        body: format!("burst {i}"),
+                        client_msg_id: format!("burst-{i}"),
+                        internal: false,
+                    },
+                )
+            })
+        });
+        for posted in futures_util::future::join_all(posts).await {
+            posted.unwrap();
+        }
+        // Read both sockets in turn, a frame at a time, so neither client
+        // is slow.
+        let mut last = [1u64, 1u64];
+        while last != [301, 301] {
+            for (k, (_, id, ws)) in clients.iter_mut().enumerate() {
+                if last[k] == 301 {
+                    continue;
+                }
+                match ws.next_within(std::time::Duration::from_millis(20)).await {
+                    None => {}
+                    Some(Incoming::Frame(ServerFrame::Message { message })) => {
+                        assert_eq!(message.ticket_id, *id);
+                        assert_eq!(message.seq, last[k] + 1, "once, in seq order");
+                        last[k] = message.seq;
+                    }
+                    Some(other) => panic!("unexpected {other:?}"),
+                }
+            }
+        }
+        for (_, _, ws) in &mut clients {
+            let more = ws.next_within(std::time::Duration::from_millis(300)).await;
+            assert!(
+                more.is_none(),
+                "unexpected frame after the last message: {more:?}"
+            );
+        }
+    })
+    .await;
+}

@@ -78,9 +78,10 @@ impl Session {
     /// order, before anything else (a `subscribe`'s replay, acknowledged
     /// after it); then waits for half the outbound queue to be free again.
     pub(super) async fn catch_up(&mut self, ticket: TicketId) -> Option<End> {
+        let size = self.replay_page_size();
         let mut replayed = false;
         loop {
-            match self.replay_page(ticket).await {
+            match self.replay_page(ticket, size).await {
                 Err(end) => return Some(end),
                 Ok(page) => {
                     replayed |= page.written > 0;
@@ -115,13 +116,23 @@ impl Session {
     /// Outbound room a replay turn waits for: a page, plus half the queue
     /// left free for the replies and live events that follow it.
     pub(super) fn replay_room(&self) -> usize {
-        self.replay_page_size() as usize + self.out.capacity() / 2
+        self.turn_page_size() as usize + self.out.capacity() / 2
     }
 
     fn replay_page_size(&self) -> u32 {
         // The store serves at most HISTORY_PAGE_MAX per read; a larger page
         // would look like the last one and end the replay early.
         self.gw.config.replay_page.clamp(1, HISTORY_PAGE_MAX)
+    }
+
+    /// A replay turn's page: one that fits in the half of the queue it may
+    /// fill, so the turn (and the gateway's replay turn it holds) never
+    /// waits for the client to read.
+    fn turn_page_size(&self) -> u32 {
+        let half = self.out.capacity() - self.out.capacity() / 2;
+        self.replay_page_size()
+            .min(u32::try_from(half).unwrap_or(u32::MAX))
+            .max(1)
     }
 
     /// One page of the replay of the first ticket behind, under one of the
@@ -134,7 +145,7 @@ impl Session {
         if !self.followed.contains_key(&ticket) {
             return None;
         }
-        match self.replay_page(ticket).await {
+        match self.replay_page(ticket, self.turn_page_size()).await {
             Err(end) => return Some(end),
             Ok(page) if !page.last => self.rarely().behind.push_back(ticket),
             Ok(_) => {}
@@ -143,10 +154,9 @@ impl Session {
         self.drain_live().await
     }
 
-    /// Writes the next page of stored messages after the ticket's last
-    /// written `seq`.
-    async fn replay_page(&mut self, ticket: TicketId) -> Result<ReplayPage, End> {
-        let page = self.replay_page_size();
+    /// Writes the next page (up to `page` messages) of stored messages
+    /// after the ticket's last written `seq`.
+    async fn replay_page(&mut self, ticket: TicketId, page: u32) -> Result<ReplayPage, End> {
         let Some(from) = self.followed.get(&ticket).map(|f| f.last_seq) else {
             return Ok(ReplayPage {
                 written: 0,
