@@ -170,11 +170,7 @@ impl Outbox {
     /// the replies and live events that follow are queued without waiting
     /// and would otherwise take a reading client for a slow one.
     pub(crate) async fn wait_headroom(&self, patience: Duration) -> Result<(), PushError> {
-        let half = (self.shared.capacity / 2).max(1);
-        match tokio::time::timeout(patience, self.shared.room_for(half)).await {
-            Ok(result) => result,
-            Err(_) => Err(PushError::Full),
-        }
+        self.room((self.shared.capacity / 2).max(1), patience).await
     }
 
     /// Closes after everything already queued has been written.

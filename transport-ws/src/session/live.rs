@@ -84,7 +84,7 @@ impl Session {
             match self.replay_page(ticket, size).await {
                 Err(end) => return Some(end),
                 Ok(page) => {
-                    replayed |= page.written > 0;
+                    replayed |= page.wrote;
                     if page.last {
                         break;
                     }
@@ -158,10 +158,7 @@ impl Session {
     /// after the ticket's last written `seq`.
     async fn replay_page(&mut self, ticket: TicketId, page: u32) -> Result<ReplayPage, End> {
         let Some(from) = self.followed.get(&ticket).map(|f| f.last_seq) else {
-            return Ok(ReplayPage {
-                written: 0,
-                last: true,
-            });
+            return Ok(ReplayPage::NOTHING);
         };
         let batch = match self
             .gw
@@ -171,17 +168,12 @@ impl Session {
         {
             Ok(b) => b,
             Err(e) => {
-                return match self.reply_error(None, e.to_body(), false) {
-                    Some(end) => Err(end),
-                    None => Ok(ReplayPage {
-                        written: 0,
-                        last: true,
-                    }),
-                };
+                return self
+                    .reply_error(None, e.to_body(), false)
+                    .map_or(Ok(ReplayPage::NOTHING), Err);
             }
         };
         let last = (batch.len() as u32) < page;
-        let mut written = 0;
         for m in &batch {
             let frame = ServerFrame::Message {
                 message: MessageView::from(m),
@@ -196,9 +188,11 @@ impl Session {
             if let Some(f) = self.followed.get_mut(&ticket) {
                 f.last_seq = m.seq;
             }
-            written += 1;
         }
-        Ok(ReplayPage { written, last })
+        Ok(ReplayPage {
+            wrote: !batch.is_empty(),
+            last,
+        })
     }
 
     /// Writes a ticket event unless this connection already has that
@@ -446,8 +440,17 @@ impl Session {
 
 /// What one [`Session::replay_page`] did.
 struct ReplayPage {
-    /// Messages written.
-    written: usize,
+    /// Some message was written.
+    wrote: bool,
     /// The page was not full: the ticket has caught up with the store.
     last: bool,
+}
+
+impl ReplayPage {
+    /// Nothing written and nothing more to read (the ticket is no longer
+    /// followed, or the read failed).
+    const NOTHING: ReplayPage = ReplayPage {
+        wrote: false,
+        last: true,
+    };
 }
