@@ -185,6 +185,12 @@ async fn checkpoint_task_keeps_the_wal_bounded() {
         restarted,
         "the WAL never started over while the writes went on ({largest} bytes)"
     );
+    let counts = store.tasks().checkpoints();
+    assert!(counts.restarts >= 1, "{counts:?}");
+    assert!(
+        counts.database_syncs >= 1,
+        "the database file is synced off the writer turn before a restart's last pass: {counts:?}"
+    );
     assert!(
         largest <= TRUNCATE_WAL_BYTES + (1 << 20),
         "WAL reached {largest} bytes"

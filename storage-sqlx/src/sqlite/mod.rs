@@ -166,6 +166,8 @@ struct Background {
     transactions: AtomicU64,
     calls: AtomicU64,
     replayed: AtomicU64,
+    restarts: AtomicU64,
+    database_syncs: AtomicU64,
     /// Write batches of one call with that call's own statements (see
     /// [`SqliteStore::plan_single_calls`]).
     single_own_statements: AtomicBool,
@@ -184,6 +186,19 @@ pub struct GroupCommits {
     /// Batches the set-based plan could not write (a statement refused
     /// something the plan did not check), written again one call at a time.
     pub replayed: u64,
+}
+
+/// What the checkpoint task of a store has done so far (see
+/// [`StoreTasks::checkpoints`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CheckpointCounts {
+    /// Times the WAL was copied whole under the writer turn so that the
+    /// next commit starts it over.
+    pub restarts: u64,
+    /// Times the database file was synced off the writer turn before such
+    /// a last pass, so that the pass's own sync had little to write.
+    pub database_syncs: u64,
 }
 
 /// Held by a running background task; dropping it (the task ending, or
@@ -231,6 +246,14 @@ impl StoreTasks {
         }
     }
 
+    /// The checkpoint task's counters (zero for an in-memory database).
+    pub fn checkpoints(&self) -> CheckpointCounts {
+        CheckpointCounts {
+            restarts: self.0.restarts.load(Ordering::Acquire),
+            database_syncs: self.0.database_syncs.load(Ordering::Acquire),
+        }
+    }
+
     /// Counts a task in; the task holds the guard until it ends.
     fn start(&self) -> TaskGuard {
         self.0.running.fetch_add(1, Ordering::AcqRel);
@@ -241,6 +264,16 @@ impl StoreTasks {
     fn committed(&self, calls: usize) {
         self.0.calls.fetch_add(calls as u64, Ordering::AcqRel);
         self.0.transactions.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Counts a WAL restart's last pass.
+    fn restarted(&self) {
+        self.0.restarts.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Counts a sync of the database file before a restart's last pass.
+    fn synced_database(&self) {
+        self.0.database_syncs.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Counts a batch written again one call at a time.
