@@ -148,15 +148,6 @@ async fn checkpoint_task_keeps_the_wal_bounded() {
     let db = dir.path().join("neurochat.db");
     let wal = dir.path().join("neurochat.db-wal");
     let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
-    // The WAL header's first salt, which SQLite changes on every restart.
-    let salt = |p: &std::path::Path| {
-        use std::io::Read as _;
-        let mut header = [0u8; 20];
-        std::fs::File::open(p)
-            .and_then(|mut f| f.read_exact(&mut header))
-            .ok()
-            .map(|()| header[16..].to_vec())
-    };
     let autocheckpoint: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
         .fetch_one(store.pool())
         .await
@@ -221,6 +212,78 @@ async fn checkpoint_task_keeps_the_wal_bounded() {
         "checkpoints moved the pages into the database file ({db_before} -> {})",
         size(&db)
     );
+}
+
+/// The WAL header's first salt, which SQLite changes on every restart of
+/// the WAL (`None` before the file has a header).
+fn salt(wal: &std::path::Path) -> Option<Vec<u8>> {
+    use std::io::Read as _;
+    let mut header = [0u8; 20];
+    std::fs::File::open(wal)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .ok()
+        .map(|()| header[16..].to_vec())
+}
+
+/// Waits up to `secs` seconds for the checkpoint task's restarts ahead to
+/// reach `at_least`; the count then.
+async fn restarts_ahead(
+    tasks: &neurochat_storage_sqlx::sqlite::StoreTasks,
+    at_least: u64,
+    secs: u64,
+) -> u64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let n = tasks.checkpoints().restarts_ahead;
+        if n >= at_least || std::time::Instant::now() > deadline {
+            return n;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// A WAL whose every frame was copied starts over at the next commit, which
+/// then syncs the new WAL header first. A quiet store starts it over itself,
+/// so the next message only appends; and it does so once per quiet spell,
+/// not every second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_store_starts_the_wal_over_ahead_of_the_next_commit() {
+    let (dir, store) = temp_store().await;
+    let wal = dir.path().join("neurochat.db-wal");
+    let tasks = store.tasks();
+    let u = fresh_user();
+    store.insert_user(&u).await.unwrap();
+    let t = open_ticket(&store, u.id).await;
+    store
+        .insert_message(&message(t.id, Some(u.id), None))
+        .await
+        .unwrap();
+    // The interval pass (every second) copies the WAL; the task starts it over.
+    let ahead = restarts_ahead(&tasks, 1, 5).await;
+    assert!(ahead >= 1, "the quiet store never started its WAL over");
+    let started_over = salt(&wal);
+    assert!(started_over.is_some());
+    // Quiet: no pass, no other restart (three interval periods).
+    tokio::time::sleep(std::time::Duration::from_millis(3_200)).await;
+    assert_eq!(
+        tasks.checkpoints().restarts_ahead,
+        ahead,
+        "nothing to do while quiet"
+    );
+    assert_eq!(salt(&wal), started_over);
+    // The next message appends to the WAL as it is.
+    store
+        .insert_message(&message(t.id, Some(u.id), None))
+        .await
+        .unwrap();
+    assert_eq!(
+        salt(&wal),
+        started_over,
+        "the commit did not start the WAL over"
+    );
+    // Once it is copied, the task starts the WAL over again.
+    assert_eq!(restarts_ahead(&tasks, ahead + 1, 5).await, ahead + 1);
+    assert_ne!(salt(&wal), started_over);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,6 +20,16 @@
 //!   and after it every frame is copied: the next commit starts the WAL over
 //!   from the top (overwriting the file; `journal_size_limit` cuts a file
 //!   that grew past twice [`RESTART_WAL_BYTES`] back to that).
+//! - **Restarts ahead.** A WAL whose every frame has been copied starts over
+//!   at the next commit, and that commit first syncs the new WAL header:
+//!   an `fsync` in the latency of the first message after every quiet
+//!   second. So when an interval pass (less than a pass's worth committed
+//!   in the interval) copied everything while no group commit came in, the
+//!   task starts the WAL over itself (it bumps a counter of its own,
+//!   under the writer turn), and the next message only appends. The interval
+//!   pass is skipped while nothing was committed since the last one (`PRAGMA
+//!   data_version`), or it would copy that one frame and leave the WAL to be
+//!   started over by the next commit again.
 //! - **The bound.** Should the WAL file still outgrow [`TRUNCATE_WAL_BYTES`]
 //!   (the disk is slower than the writes, readers holding old snapshots kept
 //!   the passes from finishing, or another process writes), a `TRUNCATE`
@@ -165,11 +175,30 @@ pub(super) async fn run(
         } else if last.elapsed() >= CHECKPOINT_INTERVAL
             || pace.pending(committed, frame) >= CHECKPOINT_WAL_BYTES
         {
-            if let Some(frames) = bg.pass(&pool, &shared).await {
+            let by_size = pace.pending(committed, frame) >= CHECKPOINT_WAL_BYTES;
+            // Read before every pass, so that a commit during one counts as
+            // a change at the next check.
+            if !bg.committed_since_last_look().await && !by_size {
+                last = Instant::now();
+                continue;
+            }
+            if let Some(Pass { frames, copied }) = bg.pass(&pool, &shared).await {
                 pace.learn(committed, frames);
                 if frames * frame > RESTART_WAL_BYTES {
                     restart(&mut bg, &pool, &turns, &shared, &tasks, &pace, frame).await;
                     // The next commit starts the WAL over.
+                    pace.learn(tasks.transactions(), 0);
+                } else if !by_size
+                    && frames > 0
+                    && copied == frames
+                    && tasks.transactions() == committed
+                {
+                    // Only in a quiet spell (less than a pass's worth of
+                    // commits in the interval): the background connection's
+                    // thread has a low priority, and holds the writer turn.
+                    if bg.restart_ahead(&turns).await {
+                        tasks.restarted_ahead();
+                    }
                     pace.learn(tasks.transactions(), 0);
                 }
             }
@@ -297,6 +326,9 @@ pub(super) struct Turns {
 struct Background {
     conn: Option<SqliteConnection>,
     database: PathBuf,
+    /// `PRAGMA data_version` at the last look: it changes when another
+    /// connection commits.
+    data_version: Option<i64>,
 }
 
 impl Background {
@@ -310,19 +342,57 @@ impl Background {
                 None
             }
         };
-        Background { conn, database }
+        Background {
+            conn,
+            database,
+            data_version: None,
+        }
+    }
+
+    /// Whether another connection committed since the last call (`true`
+    /// on the first call, without the connection, or on an error: then a
+    /// pass runs, as before this check).
+    async fn committed_since_last_look(&mut self) -> bool {
+        let Some(conn) = self.conn.as_mut() else {
+            return true;
+        };
+        let now: Option<i64> = sqlx::query_scalar("PRAGMA data_version")
+            .fetch_one(conn)
+            .await
+            .ok();
+        let before = std::mem::replace(&mut self.data_version, now);
+        now.is_none() || before != now
+    }
+
+    /// Starts the fully copied WAL over now, under the writer turn, so that
+    /// the next commit need not (see the module's *Restarts ahead*). Runs on
+    /// the background connection, so that its own write does not count as
+    /// a change at [`Background::committed_since_last_look`]. Whether it
+    /// wrote.
+    async fn restart_ahead(&mut self, turns: &Turns) -> bool {
+        let Some(conn) = self.conn.as_mut() else {
+            return false;
+        };
+        let _turn = turns.writer.lock().await;
+        match sqlx::query(RESTART_AHEAD_SQL).execute(conn).await {
+            Ok(done) => done.rows_affected() == 1,
+            Err(error) => {
+                tracing::debug!(%error, "WAL not started over ahead of the next commit");
+                false
+            }
+        }
     }
 
     /// One `PASSIVE` pass (see [`pass`]) on the background connection, or
     /// on the pool once that connection failed.
-    async fn pass(&mut self, pool: &SqlitePool, shared: &Checkpoints) -> Option<u64> {
+    async fn pass(&mut self, pool: &SqlitePool, shared: &Checkpoints) -> Option<Pass> {
         let Some(conn) = self.conn.as_mut() else {
             return pass(pool, shared).await;
         };
         let _running = shared.running.lock().await;
         let counts: Result<(i64, i64, i64), _> = sqlx::query_as(PASSIVE_SQL).fetch_one(conn).await;
         match counts {
-            Ok((0, frames, _)) => u64::try_from(frames).ok(),
+            Ok((0, frames, copied)) => Pass::of(frames, copied),
             Ok(_) => None,
             Err(error) => {
                 tracing::warn!(%error, "WAL checkpoint failed; later passes use the pool");
@@ -398,17 +468,39 @@ fn sync_database_file(database: &Path) -> Result<(), String> {
     }
 }
 
-/// One `PASSIVE` checkpoint: the frames in the WAL when it started, or
-/// `None` if it did not run (another connection was checkpointing, or an
-/// error, which is logged).
-async fn pass(pool: &SqlitePool, shared: &Checkpoints) -> Option<u64> {
+/// One `PASSIVE` checkpoint, or `None` if it did not run (another
+/// connection was checkpointing, or an error, which is logged).
+async fn pass(pool: &SqlitePool, shared: &Checkpoints) -> Option<Pass> {
     let _running = shared.running.lock().await;
-    let (busy, frames, _copied) = checkpoint(pool, PASSIVE_SQL).await?;
+    let (busy, frames, copied) = checkpoint(pool, PASSIVE_SQL).await?;
     if busy != 0 {
         return None;
     }
-    u64::try_from(frames).ok()
+    Pass::of(frames, copied)
 }
+
+/// What a `PASSIVE` pass reported: the frames in the WAL, and how many of
+/// them are now copied into the database file.
+#[derive(Debug, Clone, Copy)]
+struct Pass {
+    frames: u64,
+    copied: u64,
+}
+
+impl Pass {
+    fn of(frames: i64, copied: i64) -> Option<Pass> {
+        Some(Pass {
+            frames: u64::try_from(frames).ok()?,
+            copied: u64::try_from(copied).ok()?,
+        })
+    }
+}
+
+/// The write that starts a fully copied WAL over (and syncs its new header):
+/// it counts the restarts ahead in a counter of their own. It must change a
+/// value: SQLite leaves a page clean when a row is rewritten as it was.
+const RESTART_AHEAD_SQL: &str = "INSERT INTO counters (name, value) VALUES ('wal_restarts_ahead', 1) \
+     ON CONFLICT (name) DO UPDATE SET value = value + 1";
 
 /// A `TRUNCATE` checkpoint on `conn`, whose caller holds the writer turn:
 /// waits for a pass of the checkpoint task to end, and (up to the busy

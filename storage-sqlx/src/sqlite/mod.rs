@@ -167,6 +167,7 @@ struct Background {
     calls: AtomicU64,
     replayed: AtomicU64,
     restarts: AtomicU64,
+    restarts_ahead: AtomicU64,
     database_syncs: AtomicU64,
     /// Write batches of one call with that call's own statements (see
     /// [`SqliteStore::plan_single_calls`]).
@@ -199,6 +200,10 @@ pub struct CheckpointCounts {
     /// Times the database file was synced off the writer turn before such
     /// a last pass, so that the pass's own sync had little to write.
     pub database_syncs: u64,
+    /// Times the task started a fully copied WAL over while the writers
+    /// were quiet, so that the next commit did not have to (and to sync
+    /// the new WAL header first).
+    pub restarts_ahead: u64,
 }
 
 /// Held by a running background task; dropping it (the task ending, or
@@ -251,6 +256,7 @@ impl StoreTasks {
         CheckpointCounts {
             restarts: self.0.restarts.load(Ordering::Acquire),
             database_syncs: self.0.database_syncs.load(Ordering::Acquire),
+            restarts_ahead: self.0.restarts_ahead.load(Ordering::Acquire),
         }
     }
 
@@ -269,6 +275,11 @@ impl StoreTasks {
     /// Counts a WAL restart's last pass.
     fn restarted(&self) {
         self.0.restarts.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Counts a WAL started over while the writers were quiet.
+    fn restarted_ahead(&self) {
+        self.0.restarts_ahead.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Counts a sync of the database file before a restart's last pass.
