@@ -25,11 +25,11 @@
 //!   an `fsync` in the latency of the first message after every quiet
 //!   second. So when an interval pass (less than a pass's worth committed
 //!   in the interval) copied everything while no group commit came in, the
-//!   task starts the WAL over itself (it bumps a counter of its own,
-//!   under the writer turn), and the next message only appends. The interval
-//!   pass is skipped while nothing was committed since the last one (`PRAGMA
-//!   data_version`), or it would copy that one frame and leave the WAL to be
-//!   started over by the next commit again.
+//!   task starts the WAL over itself (it bumps a counter of its own, under
+//!   the writer turn and the search indexer's), and the next message only
+//!   appends. Until another connection commits (`PRAGMA data_version`), the
+//!   interval pass is then skipped: it would copy that write and leave the
+//!   WAL to be started over by the next commit again.
 //! - **The bound.** Should the WAL file still outgrow [`TRUNCATE_WAL_BYTES`]
 //!   (the disk is slower than the writes, readers holding old snapshots kept
 //!   the passes from finishing, or another process writes), a `TRUNCATE`
@@ -156,6 +156,9 @@ pub(super) async fn run(
     };
     let mut bg = Background::open(&pool, wal.database().to_owned()).await;
     let mut last = Instant::now();
+    // The task tried to start the WAL over ahead of the next commit, and
+    // nothing was committed since.
+    let mut settled = false;
     loop {
         // A nudge, or the interval is over; `None`: the writer has ended.
         let woke = tokio::time::timeout_at(last + CHECKPOINT_INTERVAL, nudges.recv()).await;
@@ -178,10 +181,12 @@ pub(super) async fn run(
             let by_size = pace.pending(committed, frame) >= CHECKPOINT_WAL_BYTES;
             // Read before every pass, so that a commit during one counts as
             // a change at the next check.
-            if !bg.committed_since_last_look().await && !by_size {
+            let changed = bg.committed_since_last_look().await;
+            if settled && !changed && !by_size {
                 last = Instant::now();
                 continue;
             }
+            settled = false;
             if let Some(Pass { frames, copied }) = bg.pass(&pool, &shared).await {
                 pace.learn(committed, frames);
                 if frames * frame > RESTART_WAL_BYTES {
@@ -196,7 +201,8 @@ pub(super) async fn run(
                     // Only in a quiet spell (less than a pass's worth of
                     // commits in the interval): the background connection's
                     // thread has a low priority, and holds the writer turn.
-                    if bg.restart_ahead(&turns).await {
+                    settled = true;
+                    if bg.restart_ahead(&turns, &tasks, committed, &wal).await {
                         tasks.restarted_ahead();
                     }
                     pace.learn(tasks.transactions(), 0);
@@ -243,6 +249,18 @@ impl WalSize {
     /// `<database>-wal`).
     fn database(&self) -> &Path {
         &self.database
+    }
+
+    /// The salts of the WAL header, which SQLite changes whenever it starts
+    /// the WAL over; `None` without a header. (SQLite takes no locks on the
+    /// WAL file itself, so reading it with a descriptor of our own is safe.)
+    fn salts(&self) -> Option<[u8; 8]> {
+        use std::io::Read as _;
+        let mut header = [0u8; 24];
+        std::fs::File::open(&self.wal)
+            .and_then(|mut file| file.read_exact(&mut header))
+            .ok()?;
+        header[16..24].try_into().ok()
     }
 
     /// Whether the file has outgrown [`TRUNCATE_WAL_BYTES`]; `false`
@@ -364,23 +382,34 @@ impl Background {
         now.is_none() || before != now
     }
 
-    /// Starts the fully copied WAL over now, under the writer turn, so that
-    /// the next commit need not (see the module's *Restarts ahead*). Runs on
-    /// the background connection, so that its own write does not count as
-    /// a change at [`Background::committed_since_last_look`]. Whether it
-    /// wrote.
-    async fn restart_ahead(&mut self, turns: &Turns) -> bool {
+    /// Starts the fully copied WAL over now, so that the next commit need
+    /// not (see the module's *Restarts ahead*); whether it did. Runs on the
+    /// background connection, so that its own write does not count as a
+    /// change at [`Background::committed_since_last_look`], under the
+    /// writer turn, and under the search indexer's, whose snapshots would
+    /// keep SQLite from starting the WAL over (see [`restart`]); not if a
+    /// group commit (`committed` counts them) came in meanwhile.
+    async fn restart_ahead(
+        &mut self,
+        turns: &Turns,
+        tasks: &StoreTasks,
+        committed: u64,
+        wal: &WalSize,
+    ) -> bool {
         let Some(conn) = self.conn.as_mut() else {
             return false;
         };
+        let _indexing = turns.indexing.lock().await;
         let _turn = turns.writer.lock().await;
-        match sqlx::query(RESTART_AHEAD_SQL).execute(conn).await {
-            Ok(done) => done.rows_affected() == 1,
-            Err(error) => {
-                tracing::debug!(%error, "WAL not started over ahead of the next commit");
-                false
-            }
+        if tasks.transactions() != committed {
+            return false;
         }
+        let before = wal.salts();
+        if let Err(error) = sqlx::query(RESTART_AHEAD_SQL).execute(conn).await {
+            tracing::debug!(%error, "WAL not started over ahead of the next commit");
+            return false;
+        }
+        before.is_some() && wal.salts() != before
     }
 
     /// One `PASSIVE` pass (see [`pass`]) on the background connection, or
