@@ -146,15 +146,20 @@ async fn serve_main(o: Options) -> Result<()> {
     .await;
     let s = gateway.stats();
     let g = tasks.group_commits();
+    let c = tasks.checkpoints();
     println!(
         "STATS connections_opened={} messages_relayed={} slow_consumers={} \
-         inbox_resyncs={} group_commits={} written_calls={}",
+         inbox_resyncs={} group_commits={} written_calls={} wal_restarts={} \
+         wal_restarts_ahead={} database_syncs={}",
         s.connections_opened.load(Ordering::Relaxed),
         s.messages_relayed.load(Ordering::Relaxed),
         s.slow_consumers.load(Ordering::Relaxed),
         s.inbox_resyncs.load(Ordering::Relaxed),
         g.transactions,
-        g.calls
+        g.calls,
+        c.restarts,
+        c.restarts_ahead,
+        c.database_syncs
     );
     std::io::stdout().flush()?;
     Ok(())
