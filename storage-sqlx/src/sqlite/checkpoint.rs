@@ -166,6 +166,7 @@ pub(super) async fn run(
             break;
         }
         let committed = tasks.transactions();
+        let by_size = pace.pending(committed, frame) >= CHECKPOINT_WAL_BYTES;
         if wal.over_truncate_bound() {
             // The other write paths do not wake the task; the writer checks
             // after its own commits.
@@ -175,10 +176,7 @@ pub(super) async fn run(
                 Err(error) => tracing::warn!(%error, "WAL checkpoint failed"),
             }
             pace.learn(committed, 0);
-        } else if last.elapsed() >= CHECKPOINT_INTERVAL
-            || pace.pending(committed, frame) >= CHECKPOINT_WAL_BYTES
-        {
-            let by_size = pace.pending(committed, frame) >= CHECKPOINT_WAL_BYTES;
+        } else if by_size || last.elapsed() >= CHECKPOINT_INTERVAL {
             // Read before every pass, so that a commit during one counts as
             // a change at the next check.
             let changed = bg.committed_since_last_look().await;
