@@ -52,8 +52,13 @@ async fn a_lagging_connection_is_served_between_replay_pages_and_gets_every_mess
             posted.unwrap();
         }
 
-        // Several pages in, the client sends; the ack must come long before
-        // the replay's end (before, the whole replay ran first).
+        // Several pages in, the client sends; the ack must come while pages
+        // are still to replay (before, the whole replay ran first and the
+        // ack came with one message to go). How many pages run before the
+        // session sees the frame varies with timing (presumably when the
+        // runtime next polls its I/O driver, which it does every 61 task
+        // polls while tasks stay ready): 1,140 of the 2,000 once in CI, so
+        // the bound is two pages, not half.
         let mut last_seq = 1;
         let next = |m: &neurochat_protocol::v1::MessageView, last: &mut u64| {
             assert_eq!(m.ticket_id, id);
@@ -89,7 +94,7 @@ async fn a_lagging_connection_is_served_between_replay_pages_and_gets_every_mess
         assert_eq!(own_seq, BURST + 2, "the send is stored after the burst");
         let still_to_come = own_seq - last_seq;
         assert!(
-            still_to_come > BURST / 2,
+            still_to_come > 2 * u64::from(PAGE),
             "the send was acknowledged with only {still_to_come} of {BURST} messages \
              still to replay: it waited for the replay"
         );
